@@ -1,0 +1,35 @@
+/* appointments.fcgi - scheduled meetings between reps and clients. */
+#include "fs_serve.h"
+
+static const char *const statuses[] = { "scheduled", "completed", "cancelled", "no_show", NULL };
+
+static const struct fs_column columns[] = {
+	{ .name = "client_id", .type = COL_UUID, .flags = COL_REQUIRED },
+	{ .name = "scheduled_at", .type = COL_TIMESTAMP, .flags = COL_REQUIRED },
+	{ .name = "duration_minutes", .type = COL_INT, .flags = COL_HAS_MIN | COL_HAS_MAX,
+	  .min = 1, .max = 1440, .dflt = "30" },
+	{ .name = "assigned_to", .type = COL_TEXT },
+	{ .name = "purpose", .type = COL_TEXT },
+	{ .name = "status", .type = COL_ENUM, .values = statuses, .dflt = "scheduled" },
+	{ .name = "notes", .type = COL_TEXT, .max_len = 10000 },
+	{ .name = NULL },
+};
+
+static const struct fs_filter filters[] = {
+	{ "date", FILTER_DAY, { "scheduled_at" } },
+	{ "status", FILTER_EQ, { "status" } },
+	{ "client_id", FILTER_EQ, { "client_id" } },
+	{ "assigned_to", FILTER_EQ, { "assigned_to" } },
+	{ NULL, FILTER_EQ, { NULL } },
+};
+
+static const struct fs_resource appointments = {
+	.table = "appointments", .path = "appointments",
+	.columns = columns, .filters = filters, .sort = "scheduled_at",
+};
+
+int
+main(int argc, char **argv)
+{
+	return fs_serve(argc, argv, &appointments);
+}

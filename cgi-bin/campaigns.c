@@ -1,0 +1,34 @@
+/* campaigns.fcgi - marketing campaigns run by a branch. */
+#include "fs_serve.h"
+
+static const char *const statuses[] = { "draft", "active", "paused", "ended", NULL };
+
+static const struct fs_column columns[] = {
+	{ .name = "name", .type = COL_TEXT, .flags = COL_REQUIRED },
+	{ .name = "channel", .type = COL_TEXT },
+	{ .name = "starts_on", .type = COL_DATE, .flags = COL_REQUIRED },
+	{ .name = "ends_on", .type = COL_DATE, .rule = "must not be before starts_on" },
+	{ .name = "budget", .type = COL_NUMERIC, .flags = COL_HAS_MIN | COL_HAS_MAX,
+	  .min = 0, .max = 9999999999.99 },
+	{ .name = "status", .type = COL_ENUM, .values = statuses, .dflt = "draft" },
+	{ .name = "details", .type = COL_OBJECT },
+	{ .name = NULL },
+};
+
+static const struct fs_filter filters[] = {
+	{ "status", FILTER_EQ, { "status" } },
+	{ "date", FILTER_SPAN, { "starts_on", "ends_on" } },
+	{ "search", FILTER_SEARCH, { "name", "channel" } },
+	{ NULL, FILTER_EQ, { NULL } },
+};
+
+static const struct fs_resource campaigns = {
+	.table = "campaigns", .path = "campaigns",
+	.columns = columns, .filters = filters, .sort = "starts_on", .sort_desc = true,
+};
+
+int
+main(int argc, char **argv)
+{
+	return fs_serve(argc, argv, &campaigns);
+}

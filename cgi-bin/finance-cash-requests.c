@@ -1,0 +1,36 @@
+/* finance-cash-requests.fcgi - requests for cash, approved and paid by finance. */
+#include "fs_serve.h"
+
+static const char *const statuses[] = { "pending", "approved", "rejected", "paid", NULL };
+
+static const struct fs_column columns[] = {
+	{ .name = "requested_by", .type = COL_TEXT, .flags = COL_REQUIRED },
+	{ .name = "amount", .type = COL_NUMERIC,
+	  .flags = COL_REQUIRED | COL_HAS_MIN | COL_MIN_EXCLUSIVE | COL_HAS_MAX,
+	  .min = 0, .max = 9999999999.99 },
+	{ .name = "currency", .type = COL_TEXT, .dflt = "USD", .max_len = 3,
+	  .rule = "must be a three-letter ISO 4217 code such as USD" },
+	{ .name = "purpose", .type = COL_TEXT, .flags = COL_REQUIRED },
+	{ .name = "needed_by", .type = COL_DATE },
+	{ .name = "status", .type = COL_ENUM, .values = statuses, .dflt = "pending" },
+	{ .name = "approved_by", .type = COL_TEXT },
+	{ .name = NULL },
+};
+
+static const struct fs_filter filters[] = {
+	{ "status", FILTER_EQ, { "status" } },
+	{ "date", FILTER_DAY, { "created_at" } },
+	{ "requested_by", FILTER_EQ, { "requested_by" } },
+	{ NULL, FILTER_EQ, { NULL } },
+};
+
+static const struct fs_resource finance_cash_requests = {
+	.table = "finance_cash_requests", .path = "finance-cash-requests",
+	.columns = columns, .filters = filters, .sort = "created_at", .sort_desc = true,
+};
+
+int
+main(int argc, char **argv)
+{
+	return fs_serve(argc, argv, &finance_cash_requests);
+}

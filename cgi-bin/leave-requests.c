@@ -1,0 +1,34 @@
+/* leave-requests.fcgi - staff leave, requested and approved by HR. */
+#include "fs_serve.h"
+
+static const char *const types[] = { "annual", "sick", "unpaid", "other", NULL };
+static const char *const statuses[] = { "pending", "approved", "rejected", "cancelled", NULL };
+
+static const struct fs_column columns[] = {
+	{ .name = "employee", .type = COL_TEXT, .flags = COL_REQUIRED },
+	{ .name = "leave_type", .type = COL_ENUM, .values = types, .dflt = "annual" },
+	{ .name = "start_date", .type = COL_DATE, .flags = COL_REQUIRED },
+	{ .name = "end_date", .type = COL_DATE, .flags = COL_REQUIRED,
+	  .rule = "must not be before start_date" },
+	{ .name = "status", .type = COL_ENUM, .values = statuses, .dflt = "pending" },
+	{ .name = "reason", .type = COL_TEXT, .max_len = 10000 },
+	{ .name = NULL },
+};
+
+static const struct fs_filter filters[] = {
+	{ "status", FILTER_EQ, { "status" } },
+	{ "date", FILTER_SPAN, { "start_date", "end_date" } },
+	{ "employee", FILTER_EQ, { "employee" } },
+	{ NULL, FILTER_EQ, { NULL } },
+};
+
+static const struct fs_resource leave_requests = {
+	.table = "leave_requests", .path = "leave-requests",
+	.columns = columns, .filters = filters, .sort = "start_date", .sort_desc = true,
+};
+
+int
+main(int argc, char **argv)
+{
+	return fs_serve(argc, argv, &leave_requests);
+}

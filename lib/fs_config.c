@@ -1,0 +1,137 @@
+/* fs_config.c - the INI file (through libinih) and the environment. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ini.h>
+
+#include "fs_config.h"
+
+void
+fs_config_defaults(struct fs_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->connect_timeout = 1;
+	cfg->statement_timeout = 10000;
+	cfg->max_body = 1024 * 1024;
+	cfg->page_default = 100;
+	cfg->page_max = 10000;
+	cfg->idempotency_ttl = 7L * 24 * 3600;
+	snprintf(cfg->timezone, sizeof(cfg->timezone), "UTC");
+	cfg->retry_after = 2;
+}
+
+/* Parses a whole decimal number in [lo, hi] into *out; returns 1 on success. */
+static int
+parse_long(const char *text, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || end == text || *end || v < lo || v > hi)
+		return 0;
+	*out = v;
+	return 1;
+}
+
+/* Splits the space-separated VALUE into the origin allowlist. */
+static int
+set_origins(struct fs_config *cfg, const char *value)
+{
+	char buf[4096], *save = NULL, *tok;
+
+	snprintf(buf, sizeof(buf), "%s", value);
+	cfg->norigins = 0;
+	for (tok = strtok_r(buf, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
+		if (cfg->norigins == FS_MAX_ORIGINS)
+			return 0;
+		snprintf(cfg->origins[cfg->norigins++], sizeof(cfg->origins[0]), "%s", tok);
+	}
+	return 1;
+}
+
+int
+fs_config_set(struct fs_config *cfg, const char *section, const char *key, const char *value)
+{
+	long v;
+
+#define IS(s, k) (strcmp(section, s) == 0 && strcmp(key, k) == 0)
+#define COPY(dst) (snprintf(dst, sizeof(dst), "%s", value) < (int)sizeof(dst))
+	if (IS("database", "url"))
+		return COPY(cfg->database_url);
+	if (IS("database", "connect_timeout"))
+		return parse_long(value, 1, 60, &v) ? (cfg->connect_timeout = (int)v, 1) : 0;
+	if (IS("database", "statement_timeout"))
+		return parse_long(value, 0, INT_MAX, &v) ? (cfg->statement_timeout = (int)v, 1) : 0;
+	if (IS("http", "max_body"))
+		return parse_long(value, 1, LONG_MAX, &v) ? (cfg->max_body = (size_t)v, 1) : 0;
+	if (IS("http", "page_default"))
+		return parse_long(value, 1, 1000000, &v) ? (cfg->page_default = (int)v, 1) : 0;
+	if (IS("http", "page_max"))
+		return parse_long(value, 1, 1000000, &v) ? (cfg->page_max = (int)v, 1) : 0;
+	if (IS("http", "cors_origins"))
+		return set_origins(cfg, value);
+	if (IS("http", "idempotency_ttl"))
+		return parse_long(value, 1, LONG_MAX, &v) ? (cfg->idempotency_ttl = v, 1) : 0;
+	if (IS("http", "timezone"))
+		return COPY(cfg->timezone);
+	if (IS("http", "retry_after"))
+		return parse_long(value, 0, 3600, &v) ? (cfg->retry_after = (int)v, 1) : 0;
+	if (IS("events", "publish"))
+		return COPY(cfg->publish);
+#undef COPY
+#undef IS
+	return 0;
+}
+
+/* libinih's callback: one key; unknown keys and bad values stop the load. */
+static int
+on_key(void *user, const char *section, const char *key, const char *value)
+{
+	if (fs_config_set(user, section, key, value))
+		return 1;
+	fprintf(stderr, "fieldsync: config: bad or unknown key [%s] %s = %s\n", section, key, value);
+	return 0;
+}
+
+int
+fs_config_load(struct fs_config *cfg, const char *path)
+{
+	const char *url = getenv("DATABASE_URL");
+	int rc;
+
+	if (!path)
+		path = getenv("FIELDSYNC_CONF");
+	if (path && *path) {
+		rc = ini_parse(path, on_key, cfg);
+		if (rc < 0) {
+			fprintf(stderr, "fieldsync: config: cannot read %s\n", path);
+			return -1;
+		}
+		if (rc > 0) {
+			fprintf(stderr, "fieldsync: config: %s: error on line %d\n", path, rc);
+			return -1;
+		}
+	}
+	if (url && *url)
+		snprintf(cfg->database_url, sizeof(cfg->database_url), "%s", url);
+	if (cfg->page_default > cfg->page_max)
+		cfg->page_default = cfg->page_max;
+	return 0;
+}
+
+int
+fs_config_origin_allowed(const struct fs_config *cfg, const char *origin)
+{
+	if (!origin || !*origin)
+		return 0;
+	for (int i = 0; i < cfg->norigins; i++)
+		if (strcmp(cfg->origins[i], "*") == 0 || strcasecmp(cfg->origins[i], origin) == 0)
+			return 1;
+	return 0;
+}

@@ -1,0 +1,40 @@
+/*
+ * fs_config.h - settings from the INI file (conf/fieldsync.conf) and the environment.
+ */
+#ifndef FS_CONFIG_H
+#define FS_CONFIG_H
+
+#include <stddef.h>
+
+#define FS_MAX_ORIGINS 16
+
+struct fs_config {
+	char database_url[1024];	/* [database] url; DATABASE_URL wins */
+	int connect_timeout;		/* seconds */
+	int statement_timeout;		/* milliseconds */
+	size_t max_body;		/* bytes */
+	int page_default, page_max;
+	char origins[FS_MAX_ORIGINS][256]; /* [http] cors_origins, space-separated; "*" = any */
+	int norigins;
+	long idempotency_ttl;		/* seconds */
+	char timezone[64];
+	int retry_after;		/* seconds, sent with 503 */
+	char publish[1024];		/* [events] publish: nanomsg addresses, space-separated */
+};
+
+/* Fills CFG with the defaults. */
+void fs_config_defaults(struct fs_config *cfg);
+
+/*
+ * Loads PATH over the defaults (a NULL PATH reads FIELDSYNC_CONF, if set), then applies
+ * DATABASE_URL from the environment. Returns 0, or -1 with a message on stderr.
+ */
+int fs_config_load(struct fs_config *cfg, const char *path);
+
+/* Sets one KEY of SECTION from text; returns 1 when known and valid, 0 otherwise. */
+int fs_config_set(struct fs_config *cfg, const char *section, const char *key, const char *value);
+
+/* Whether ORIGIN may make cross-origin requests. */
+int fs_config_origin_allowed(const struct fs_config *cfg, const char *origin);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * fs_error.h - the API's errors: one code per kind, each with its HTTP status.
+ *
+ * Every error leaves the server as
+ *   {"error": {"status": 422, "code": "invalid_value", "message": "...", "field": "...", "index": 3}}
+ */
+#ifndef FS_ERROR_H
+#define FS_ERROR_H
+
+#include <stdarg.h>
+
+enum fs_code {
+	FS_OK = 0,
+	ERR_MALFORMED_JSON,
+	ERR_INVALID_TYPE,
+	ERR_UNKNOWN_FIELD,
+	ERR_INVALID_FORMAT,
+	ERR_UNKNOWN_PARAMETER,
+	ERR_INVALID_PARAMETER,
+	ERR_MISSING_ID,
+	ERR_EMPTY_BATCH,
+	ERR_ORIGIN_NOT_ALLOWED,
+	ERR_NOT_FOUND,
+	ERR_METHOD_NOT_ALLOWED,
+	ERR_DUPLICATE_ID,
+	ERR_VERSION_CONFLICT,
+	ERR_DUPLICATE_VALUE,
+	ERR_REFERENCED,
+	ERR_PAYLOAD_TOO_LARGE,
+	ERR_UNSUPPORTED_MEDIA_TYPE,
+	ERR_MISSING_FIELD,
+	ERR_INVALID_VALUE,
+	ERR_UNKNOWN_REFERENCE,
+	ERR_IDEMPOTENCY_KEY_REUSED,
+	ERR_INTERNAL,
+	ERR_DATABASE_UNAVAILABLE,
+	ERR__MAX
+};
+
+/* One error, filled by whoever finds it and answered by the request loop. */
+struct fs_error {
+	enum fs_code code;
+	char message[256];
+	char field[64];		/* "" when no field is at fault */
+	int index;		/* position in a bulk array, or -1 */
+	char *current;		/* owned JSON text of the current row (version conflict), or NULL */
+};
+
+/* An empty error, for declarations: struct fs_error err = FS_ERROR_INIT; */
+#define FS_ERROR_INIT { .code = FS_OK, .index = -1 }
+
+/* The HTTP status of CODE. */
+int fs_error_status(enum fs_code code);
+
+/* The snake_case name of CODE, as sent in "code". */
+const char *fs_error_name(enum fs_code code);
+
+/* Sets ERR to CODE with a printf-style message; FIELD may be NULL. Returns CODE. */
+enum fs_code fs_error_set(struct fs_error *err, enum fs_code code, const char *field,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Resets ERR to FS_OK, freeing what it owns. */
+void fs_error_clear(struct fs_error *err);
+
+/* The error as JSON text; the caller frees it with free(). NULL when out of memory. */
+char *fs_error_json(const struct fs_error *err);
+
+#endif

@@ -1,0 +1,103 @@
+/* fs_formats.c - uuid, date and timestamp checks on top of strptime and timegm. */
+#include <ctype.h>
+#include <string.h>
+#include <time.h>
+
+#include "fs_formats.h"
+
+bool
+fs_is_uuid(const char *s)
+{
+	static const int group[] = { 8, 4, 4, 4, 12 };
+
+	for (int g = 0; g < 5; g++) {
+		size_t n = strspn(s, "0123456789abcdefABCDEF");
+		if (n != (size_t)group[g])
+			return false;
+		s += n;
+		if (g < 4 && *s++ != '-')
+			return false;
+	}
+	return *s == '\0';
+}
+
+/* Parses the date at the start of S into TM; returns the rest, or NULL. */
+static const char *
+parse_date(const char *s, struct tm *tm)
+{
+	struct tm norm;
+	const char *rest;
+
+	/* strptime alone accepts 2025-02-31 and short years; demand the canonical shape. */
+	if (strlen(s) < 10 || !isdigit((unsigned char)s[0]) || s[4] != '-' || s[7] != '-')
+		return NULL;
+	memset(tm, 0, sizeof(*tm));
+	rest = strptime(s, "%Y-%m-%d", tm);
+	if (!rest || rest != s + 10)
+		return NULL;
+	norm = *tm;
+	norm.tm_hour = 12;
+	if (timegm(&norm) == (time_t)-1 || norm.tm_mday != tm->tm_mday || norm.tm_mon != tm->tm_mon)
+		return NULL;
+	return rest;
+}
+
+bool
+fs_is_date(const char *s)
+{
+	struct tm tm;
+	const char *rest = parse_date(s, &tm);
+
+	return rest && *rest == '\0';
+}
+
+/* Skips one or more digits; returns NULL when there are none. */
+static const char *
+digits(const char *s)
+{
+	const char *p = s;
+
+	while (isdigit((unsigned char)*p))
+		p++;
+	return p > s ? p : NULL;
+}
+
+/* Whether S is empty, "Z", or an offset ±HH[:MM] / ±HHMM. */
+static bool
+is_zone(const char *s)
+{
+	if (*s == '\0' || strcmp(s, "Z") == 0 || strcmp(s, "z") == 0)
+		return true;
+	if (*s != '+' && *s != '-')
+		return false;
+	s++;
+	if (!isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]))
+		return false;
+	s += 2;
+	if (*s == ':')
+		s++;
+	if (*s == '\0')
+		return true;
+	return isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) && s[2] == '\0';
+}
+
+bool
+fs_is_timestamp(const char *s)
+{
+	struct tm tm;
+	const char *p = parse_date(s, &tm);
+
+	if (!p || (*p != 'T' && *p != 't' && *p != ' '))
+		return false;
+	p = strptime(p + 1, "%H:%M", &tm);
+	if (!p)
+		return false;
+	if (*p == ':') {
+		p = strptime(p + 1, "%S", &tm);
+		if (!p)
+			return false;
+		if (*p == '.' && !(p = digits(p + 1)))
+			return false;
+	}
+	return is_zone(p);
+}

@@ -1,0 +1,24 @@
+/*
+ * fs_formats.h - the text formats the API accepts for uuids, dates and timestamps.
+ *
+ * PostgreSQL is the final judge of every value; these checks run first so that a bad
+ * value is answered with the name of the field it came in.
+ */
+#ifndef FS_FORMATS_H
+#define FS_FORMATS_H
+
+#include <stdbool.h>
+
+/* Whether S is a uuid in its 8-4-4-4-12 hexadecimal form. */
+bool fs_is_uuid(const char *s);
+
+/* Whether S is a calendar date YYYY-MM-DD that exists (no 2025-02-30). */
+bool fs_is_date(const char *s);
+
+/*
+ * Whether S is an ISO 8601 timestamp: a date, 'T' or ' ', HH:MM[:SS[.fraction]],
+ * then optionally 'Z' or an offset ±HH[:MM].
+ */
+bool fs_is_timestamp(const char *s);
+
+#endif

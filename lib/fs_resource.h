@@ -1,0 +1,72 @@
+/*
+ * fs_resource.h - a resource is data: its table, columns, filters and sort key.
+ *
+ * Each cgi-bin/<name>.c declares one `static const struct fs_resource` and hands it
+ * to fs_serve(). The engine derives every SQL statement, every validation and every
+ * filter from it; no resource has SQL or JSON code of its own.
+ */
+#ifndef FS_RESOURCE_H
+#define FS_RESOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The JSON shape and SQL type of a column. */
+enum fs_coltype {
+	COL_TEXT,	/* JSON string, SQL text */
+	COL_ENUM,	/* JSON string from a fixed set, SQL text with a CHECK */
+	COL_UUID,	/* JSON string, SQL uuid */
+	COL_DATE,	/* JSON string YYYY-MM-DD, SQL date */
+	COL_TIMESTAMP,	/* JSON string ISO 8601, SQL timestamptz */
+	COL_INT,	/* JSON integral number, SQL integer */
+	COL_NUMERIC,	/* JSON number, SQL numeric */
+	COL_DOUBLE,	/* JSON number, SQL double precision */
+	COL_OBJECT,	/* JSON object, SQL jsonb */
+	COL_ARRAY,	/* JSON array, SQL jsonb */
+	COL__MAX
+};
+
+/* Column flags. */
+#define COL_REQUIRED	0x1	/* must be present and non-null on create */
+#define COL_HAS_MIN	0x2	/* value >= min (or > min with COL_MIN_EXCLUSIVE) */
+#define COL_HAS_MAX	0x4	/* value <= max */
+#define COL_MIN_EXCLUSIVE 0x8
+
+struct fs_column {
+	const char *name;	/* column and JSON field name */
+	enum fs_coltype type;
+	unsigned flags;		/* COL_* flags */
+	const char *const *values; /* COL_ENUM: NULL-terminated allowed values */
+	const char *dflt;	/* value used on create when absent or null */
+	double min, max;	/* numeric range, see flags */
+	int max_len;		/* COL_TEXT: longest accepted string in bytes; 0 = 1000 */
+	const char *rule;	/* words for the database rule on this field, for errors */
+};
+
+/* How a filter narrows a list. */
+enum fs_filterkind {
+	FILTER_EQ,	/* column = value */
+	FILTER_SEARCH,	/* any of columns ILIKE %value% */
+	FILTER_DAY,	/* the timestamp or date column falls on that day */
+	FILTER_SPAN,	/* columns[0] <= day <= columns[1] (columns[1] may be null) */
+	FILTER__MAX
+};
+
+#define FS_FILTER_COLUMNS 4
+
+struct fs_filter {
+	const char *name;	/* query parameter */
+	enum fs_filterkind kind;
+	const char *columns[FS_FILTER_COLUMNS]; /* NULL-terminated */
+};
+
+struct fs_resource {
+	const char *table;	/* SQL table, also the event prefix */
+	const char *path;	/* URL segment under /api/ */
+	const struct fs_column *columns; /* domain columns, {NULL} terminated; branch is implied */
+	const struct fs_filter *filters; /* besides branch, {NULL} terminated */
+	const char *sort;	/* keyset sort column (NOT NULL in the table) */
+	bool sort_desc;		/* newest first */
+};
+
+#endif

@@ -1,0 +1,223 @@
+/* fs_sql.c - SQL text generated from a resource declaration (open_memstream builds it). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs_query.h"
+#include "fs_sql.h"
+#include "fs_validate.h"
+
+/* The first parameter number of the filters in STMT_LIST. */
+#define LIST_FIRST_FILTER 4
+
+static const char *const names[STMT__MAX] = {
+	[STMT_LIST] = "list", [STMT_GET] = "get", [STMT_INSERT] = "insert",
+	[STMT_UPDATE] = "update", [STMT_DELETE] = "delete", [STMT_IDEM_EXPIRE] = "idem_expire",
+	[STMT_IDEM_CLAIM] = "idem_claim", [STMT_IDEM_LOOKUP] = "idem_lookup",
+	[STMT_IDEM_SAVE] = "idem_save", [STMT_IDEM_PRUNE] = "idem_prune",
+};
+
+static const char *const sql_types[COL__MAX] = {
+	[COL_TEXT] = "text", [COL_ENUM] = "text", [COL_UUID] = "uuid", [COL_DATE] = "date",
+	[COL_TIMESTAMP] = "timestamptz", [COL_INT] = "integer", [COL_NUMERIC] = "numeric",
+	[COL_DOUBLE] = "double precision", [COL_OBJECT] = "jsonb", [COL_ARRAY] = "jsonb",
+};
+
+/* The idempotency statements do not depend on the resource. */
+static const char *const idem_sql[STMT__MAX] = {
+	[STMT_IDEM_EXPIRE] = "DELETE FROM idempotency_keys WHERE resource = $1 AND key = $2"
+	    " AND created_at < now() - make_interval(secs => $3::double precision)",
+	[STMT_IDEM_CLAIM] = "INSERT INTO idempotency_keys (resource, key, request_hash)"
+	    " VALUES ($1, $2, md5($3)) ON CONFLICT DO NOTHING RETURNING 1",
+	[STMT_IDEM_LOOKUP] = "SELECT request_hash = md5($3), status, body FROM idempotency_keys"
+	    " WHERE resource = $1 AND key = $2",
+	[STMT_IDEM_SAVE] = "UPDATE idempotency_keys SET status = $3::integer, body = $4"
+	    " WHERE resource = $1 AND key = $2",
+	[STMT_IDEM_PRUNE] = "DELETE FROM idempotency_keys"
+	    " WHERE created_at < now() - make_interval(secs => $1::double precision)",
+};
+
+const char *
+fs_sql_name(enum fs_stmt s)
+{
+	return names[s];
+}
+
+int
+fs_sql_nparams(const struct fs_resource *res, enum fs_stmt s)
+{
+	static const int fixed[STMT__MAX] = {
+		[STMT_GET] = 1, [STMT_INSERT] = 1, [STMT_UPDATE] = 3, [STMT_DELETE] = 1,
+		[STMT_IDEM_EXPIRE] = 3, [STMT_IDEM_CLAIM] = 3, [STMT_IDEM_LOOKUP] = 3,
+		[STMT_IDEM_SAVE] = 4, [STMT_IDEM_PRUNE] = 1,
+	};
+	return s == STMT_LIST ? LIST_FIRST_FILTER - 1 + fs_query_nfilters(res) : fixed[s];
+}
+
+/* The SQL type of column NAME of RES. */
+static const char *
+type_of(const struct fs_resource *res, const char *name)
+{
+	const struct fs_column *c = fs_resource_column(res, name);
+
+	return c ? sql_types[c->type] : "text";
+}
+
+/* Writes the WHERE condition of filter F, whose value is parameter N. */
+static void
+write_filter(FILE *f, const struct fs_resource *res, const struct fs_filter *flt, int n)
+{
+	const char *col = flt->columns[0];
+
+	switch (flt->kind) {
+	case FILTER_EQ:
+		fprintf(f, "($%d::%s IS NULL OR t.%s = $%d::%s)", n, type_of(res, col), col, n,
+		    type_of(res, col));
+		break;
+	case FILTER_SEARCH:
+		fprintf(f, "($%d::text IS NULL", n);
+		for (int i = 0; i < FS_FILTER_COLUMNS && flt->columns[i]; i++)
+			fprintf(f, " OR t.%s ILIKE $%d::text", flt->columns[i], n);
+		fputc(')', f);
+		break;
+	case FILTER_DAY:
+		if (strcmp(type_of(res, col), "date") == 0)
+			fprintf(f, "($%d::date IS NULL OR t.%s = $%d::date)", n, col, n);
+		else
+			fprintf(f, "($%d::date IS NULL OR (t.%s >= $%d::date AND t.%s < $%d::date + 1))",
+			    n, col, n, col, n);
+		break;
+	case FILTER_SPAN:
+		fprintf(f, "($%d::date IS NULL OR (t.%s <= $%d::date AND (t.%s IS NULL OR t.%s >= $%d::date)))",
+		    n, col, n, flt->columns[1], flt->columns[1], n);
+		break;
+	case FILTER__MAX:
+		break;
+	}
+}
+
+/* The keyset page: rows after the cursor, filtered, one more than asked for. */
+static void
+write_list(FILE *f, const struct fs_resource *res)
+{
+	static const struct fs_filter branch = { "branch", FILTER_EQ, { "branch" } };
+	const char *k = res->sort, *dir = res->sort_desc ? " DESC" : "";
+	int n = LIST_FIRST_FILTER;
+
+	fprintf(f, "WITH page AS (SELECT t.* FROM %s t WHERE ($2::text IS NULL OR (t.%s, t.id) %c"
+	    " ($2::%s, $3::uuid))", res->table, k, res->sort_desc ? '<' : '>', type_of(res, k));
+	fputs(" AND ", f);
+	write_filter(f, res, &branch, n++);
+	for (const struct fs_filter *flt = res->filters; flt->name; flt++) {
+		fputs(" AND ", f);
+		write_filter(f, res, flt, n++);
+	}
+	fprintf(f, " ORDER BY t.%s%s, t.id%s LIMIT $1::integer + 1),"
+	    " numbered AS (SELECT page AS p, row_number() OVER (ORDER BY page.%s%s, page.id%s) AS i"
+	    " FROM page)"
+	    " SELECT coalesce(json_agg(p ORDER BY i) FILTER (WHERE i <= $1::integer), '[]')::text,"
+	    " CASE WHEN count(*) > $1::integer THEN (array_agg((p).%s::text || '|' || (p).id::text"
+	    " ORDER BY i))[$1::integer] END FROM numbered",
+	    k, dir, dir, k, dir, dir, k);
+}
+
+/* Create one row; an existing id answers whether its content is the same. */
+static void
+write_insert(FILE *f, const struct fs_resource *res)
+{
+	const struct fs_column *c;
+
+	fprintf(f, "WITH r AS (SELECT * FROM jsonb_populate_record(NULL::%s, $1::jsonb)),"
+	    " ins AS (INSERT INTO %s AS t (id, branch", res->table, res->table);
+	for (c = res->columns; c->name; c++)
+		fprintf(f, ", %s", c->name);
+	fputs(") SELECT coalesce(r.id, gen_random_uuid()), r.branch", f);
+	for (c = res->columns; c->name; c++)
+		fprintf(f, ", r.%s", c->name);
+	fprintf(f, " FROM r ON CONFLICT (id) DO NOTHING RETURNING t.*)"
+	    " SELECT 'c', row_to_json(ins)::text FROM ins"
+	    " UNION ALL SELECT CASE WHEN t = jsonb_populate_record(t, $1::jsonb) THEN 'e' ELSE 'd' END,"
+	    " row_to_json(t)::text FROM %s t, r WHERE t.id = r.id AND NOT EXISTS (SELECT 1 FROM ins)",
+	    res->table);
+}
+
+/* Change the fields present in $1; a stale version answers the current row instead. */
+static void
+write_update(FILE *f, const struct fs_resource *res)
+{
+	fprintf(f, "WITH upd AS (UPDATE %s AS t SET branch = CASE WHEN $1::jsonb ? 'branch'"
+	    " THEN p.branch ELSE t.branch END", res->table);
+	for (const struct fs_column *c = res->columns; c->name; c++)
+		fprintf(f, ", %s = CASE WHEN $1::jsonb ? '%s' THEN p.%s ELSE t.%s END",
+		    c->name, c->name, c->name, c->name);
+	fprintf(f, ", version = t.version + 1, updated_at = now()"
+	    " FROM jsonb_populate_record(NULL::%s, $1::jsonb) AS p"
+	    " WHERE t.id = $2::uuid AND ($3::integer IS NULL OR t.version = $3::integer)"
+	    " RETURNING t.*)"
+	    " SELECT 'u', row_to_json(upd)::text FROM upd"
+	    " UNION ALL SELECT 'v', row_to_json(t)::text FROM %s t"
+	    " WHERE t.id = $2::uuid AND NOT EXISTS (SELECT 1 FROM upd)", res->table, res->table);
+}
+
+/* Generates statement S of RES; returns the text (owned by the caller) or NULL. */
+static char *
+build_one(const struct fs_resource *res, enum fs_stmt s)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (idem_sql[s])
+		return strdup(idem_sql[s]);
+	f = open_memstream(&text, &len);
+	if (!f)
+		return NULL;
+	switch (s) {
+	case STMT_LIST:
+		write_list(f, res);
+		break;
+	case STMT_GET:
+		fprintf(f, "SELECT row_to_json(t)::text, t.version FROM %s t WHERE t.id = $1::uuid",
+		    res->table);
+		break;
+	case STMT_INSERT:
+		write_insert(f, res);
+		break;
+	case STMT_UPDATE:
+		write_update(f, res);
+		break;
+	case STMT_DELETE:
+		fprintf(f, "DELETE FROM %s t WHERE t.id = $1::uuid RETURNING t.id::text", res->table);
+		break;
+	default:
+		break;
+	}
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+int
+fs_sql_build(const struct fs_resource *res, struct fs_sql *sql)
+{
+	memset(sql, 0, sizeof(*sql));
+	for (int s = 0; s < STMT__MAX; s++) {
+		sql->text[s] = build_one(res, (enum fs_stmt)s);
+		if (!sql->text[s]) {
+			fs_sql_release(sql);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+fs_sql_release(struct fs_sql *sql)
+{
+	for (int s = 0; s < STMT__MAX; s++) {
+		free(sql->text[s]);
+		sql->text[s] = NULL;
+	}
+}

@@ -1,0 +1,43 @@
+/*
+ * fs_sql.h - every statement of a resource, generated once from its declaration.
+ *
+ * Identifiers come only from the static declaration; every value is a $n parameter.
+ * The text is prepared once per database connection (fs_db) under the names below.
+ */
+#ifndef FS_SQL_H
+#define FS_SQL_H
+
+#include "fs_resource.h"
+
+enum fs_stmt {
+	STMT_LIST,	/* $1 limit, $2 after key, $3 after id, $4… filters -> (json array, next cursor) */
+	STMT_GET,	/* $1 id -> (row json) */
+	STMT_INSERT,	/* $1 row jsonb -> (outcome c|e|d, row json) */
+	STMT_UPDATE,	/* $1 fields jsonb, $2 id, $3 version or NULL -> (outcome u|v, row json) */
+	STMT_DELETE,	/* $1 id -> (id) */
+	STMT_IDEM_EXPIRE, /* $1 resource, $2 key, $3 ttl seconds: forget an expired key */
+	STMT_IDEM_CLAIM,  /* $1 resource, $2 key, $3 request -> a row when the key is new */
+	STMT_IDEM_LOOKUP, /* $1 resource, $2 key, $3 request -> (same request?, status, body) */
+	STMT_IDEM_SAVE,	  /* $1 resource, $2 key, $3 status, $4 body */
+	STMT_IDEM_PRUNE,  /* $1 ttl seconds: forget every expired key */
+	STMT__MAX
+};
+
+/* The statement texts of one resource; text[i] is owned. */
+struct fs_sql {
+	char *text[STMT__MAX];
+};
+
+/* The prepared-statement name of S. */
+const char *fs_sql_name(enum fs_stmt s);
+
+/* The number of parameters of statement S for RES. */
+int fs_sql_nparams(const struct fs_resource *res, enum fs_stmt s);
+
+/* Generates the statements of RES into SQL. Returns 0, or -1 when out of memory. */
+int fs_sql_build(const struct fs_resource *res, struct fs_sql *sql);
+
+/* Frees the texts. */
+void fs_sql_release(struct fs_sql *sql);
+
+#endif

@@ -1,0 +1,261 @@
+/* fs_write.c - the write path: row checks, the transaction, the answer. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs_engine.h"
+#include "fs_idempotency.h"
+#include "fs_validate.h"
+#include "fs_write.h"
+
+/* Prune expired idempotency keys once every this many committed writes. */
+#define PRUNE_EVERY 512
+
+/* Takes the expected version of a PUT from the body, else from If-Match ("3", W/"3", *). */
+static void
+take_version(const struct fs_request *req, struct fs_write *w, struct fs_error *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(w->tree, "version");
+	const char *m = req->if_match;
+	size_t n;
+
+	if (cJSON_IsNumber(v)) {
+		snprintf(w->version, sizeof(w->version), "%d", v->valueint);
+		return;
+	}
+	if (!m || strcmp(m, "*") == 0)
+		return;
+	if (strncmp(m, "W/", 2) == 0)
+		m += 2;
+	if (*m == '"')
+		m++;
+	n = strspn(m, "0123456789");
+	if (n == 0 || n >= 10 || (m[n] != '\0' && !(m[n] == '"' && m[n + 1] == '\0'))) {
+		fs_error_set(err, ERR_INVALID_PARAMETER, "If-Match",
+		    "If-Match must be a version such as \"3\"");
+		return;
+	}
+	snprintf(w->version, sizeof(w->version), "%.*s", (int)n, m);
+}
+
+void
+fs_write_check(const struct fs_resource *res, const struct fs_request *req, struct fs_write *w,
+    struct fs_error *err)
+{
+	const cJSON *id;
+	int i = 0;
+
+	if (w->method == M_POST && cJSON_IsArray(w->tree)) {
+		if (!w->tree->child)
+			fs_error_set(err, ERR_EMPTY_BATCH, NULL, "the array is empty");
+		for (cJSON *row = w->tree->child; row && err->code == FS_OK; row = row->next, i++)
+			if (fs_validate_row(res, row, FS_CREATE, err) != FS_OK)
+				err->index = i;
+		return;
+	}
+	if (!cJSON_IsObject(w->tree)) {
+		fs_error_set(err, ERR_INVALID_TYPE, NULL, w->method == M_POST
+		    ? "send a JSON object or an array of objects" : "send a JSON object");
+		return;
+	}
+	if (fs_validate_row(res, w->tree, w->method == M_POST ? FS_CREATE : FS_UPDATE, err) != FS_OK
+	    || w->method == M_POST)
+		return;
+	id = cJSON_GetObjectItemCaseSensitive(w->tree, "id");
+	if (!cJSON_IsString(id)) {
+		fs_error_set(err, ERR_MISSING_ID, "id", "PUT needs the row's id in the body");
+		return;
+	}
+	w->id = id->valuestring;
+	take_version(req, w, err);
+}
+
+/* Inserts ROW (index I of a batch, or -1); writes its stored JSON to F. */
+static enum fs_code
+insert_row(struct fs_engine *e, const cJSON *row, int i, FILE *f, struct fs_error *err)
+{
+	char *text = cJSON_PrintUnformatted(row);
+	const char *params[1] = { text };
+	PGresult *r;
+	enum fs_code rc = FS_OK;
+
+	if (!text)
+		return fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
+	r = fs_db_exec(&e->db, STMT_INSERT, params, 0, err);
+	cJSON_free(text);
+	if (!r) {
+		err->index = i;
+		return err->code;
+	}
+	if (PQntuples(r) != 1)	/* the id was taken by a transaction we cannot see yet */
+		rc = fs_error_set(err, ERR_DUPLICATE_ID, "id", "this id is being written; try again");
+	else if (PQgetvalue(r, 0, 0)[0] == 'd')
+		rc = fs_error_set(err, ERR_DUPLICATE_ID, "id",
+		    "a row with this id exists with different content");
+	else if (fwrite(PQgetvalue(r, 0, 1), 1, (size_t)PQgetlength(r, 0, 1), f)
+	    != (size_t)PQgetlength(r, 0, 1))
+		rc = fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
+	if (rc != FS_OK)
+		err->index = i;
+	PQclear(r);
+	return rc;
+}
+
+/* POST: every row, in order, into one answer (an object, or an array for a batch). */
+static enum fs_code
+apply_post(struct fs_engine *e, struct fs_write *w, struct fs_error *err)
+{
+	int batch = cJSON_IsArray(w->tree), i = 0;
+	FILE *f = open_memstream(&w->body, &w->len);
+	enum fs_code rc = FS_OK;
+
+	if (!f)
+		return fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
+	if (!batch) {
+		rc = insert_row(e, w->tree, -1, f, err);
+	} else {
+		fputc('[', f);
+		for (const cJSON *row = w->tree->child; row && rc == FS_OK; row = row->next, i++) {
+			if (i > 0)
+				fputc(',', f);
+			rc = insert_row(e, row, i, f, err);
+		}
+		fputc(']', f);
+	}
+	if (fclose(f) != 0 && rc == FS_OK)
+		rc = fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
+	w->status = 201;
+	return rc;
+}
+
+/* PUT: the fields present, if the version still matches. */
+static enum fs_code
+apply_put(struct fs_engine *e, struct fs_write *w, struct fs_error *err)
+{
+	char *text = cJSON_PrintUnformatted(w->tree);
+	const char *params[3] = { text, w->id, w->version[0] ? w->version : NULL };
+	PGresult *r;
+	enum fs_code rc = FS_OK;
+
+	if (!text)
+		return fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
+	r = fs_db_exec(&e->db, STMT_UPDATE, params, 0, err);
+	cJSON_free(text);
+	if (!r)
+		return err->code;
+	if (PQntuples(r) == 0) {
+		rc = fs_error_set(err, ERR_NOT_FOUND, "id", "no %s with id %s", e->res->path, w->id);
+	} else if (PQgetvalue(r, 0, 0)[0] == 'v') {
+		rc = fs_error_set(err, ERR_VERSION_CONFLICT, "version",
+		    "the row was changed by someone else; see error.current");
+		err->current = strdup(PQgetvalue(r, 0, 1));
+	} else {
+		w->status = 200;
+		w->len = (size_t)PQgetlength(r, 0, 1);
+		w->body = strdup(PQgetvalue(r, 0, 1));
+		if (!w->body)
+			rc = fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* DELETE ?id=. */
+static enum fs_code
+apply_delete(struct fs_engine *e, struct fs_write *w, struct fs_error *err)
+{
+	const char *params[1] = { w->id };
+	PGresult *r = fs_db_exec(&e->db, STMT_DELETE, params, 1, err);
+	int found;
+
+	if (!r)
+		return err->code;
+	found = PQntuples(r) == 1;
+	PQclear(r);
+	if (!found)
+		return fs_error_set(err, ERR_NOT_FOUND, "id", "no %s with id %s", e->res->path, w->id);
+	w->status = 204;
+	return FS_OK;
+}
+
+/* Applies W by its method. */
+static enum fs_code
+apply(struct fs_engine *e, struct fs_write *w, struct fs_error *err)
+{
+	if (w->method == M_POST)
+		return apply_post(e, w, err);
+	if (w->method == M_PUT)
+		return apply_put(e, w, err);
+	return apply_delete(e, w, err);
+}
+
+/* The text an Idempotency-Key is bound to: method, query and body. */
+static char *
+request_text(const struct fs_request *req)
+{
+	static const char *const names[M__MAX] = {
+		[M_POST] = "POST", [M_PUT] = "PUT", [M_DELETE] = "DELETE",
+	};
+	char *text = NULL;
+
+	if (asprintf(&text, "%s %s\n%s", names[req->method] ? names[req->method] : "", req->query,
+	    req->body ? req->body : "") < 0)
+		return NULL;
+	return text;
+}
+
+/* Claims the request's key; on a replay answers it. Returns FS_OK to go on writing. */
+static enum fs_code
+claim_key(struct fs_engine *e, struct fs_request *req, int *replay, struct fs_error *err)
+{
+	struct fs_idem_answer answer = { 0, NULL };
+	char *request = request_text(req);
+	enum fs_code rc;
+
+	if (!request)
+		return fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
+	rc = fs_idem_claim(&e->db, req->idem_key, request, replay, &answer, err);
+	free(request);
+	if (rc == FS_OK && *replay)
+		fs_respond(req, answer.status, "Idempotent-Replay: true\r\n", answer.body,
+		    answer.body ? strlen(answer.body) : 0);
+	free(answer.body);
+	return rc;
+}
+
+void
+fs_write_run(struct fs_engine *e, struct fs_request *req, struct fs_write *w,
+    struct fs_error *err)
+{
+	struct fs_error scratch = FS_ERROR_INIT;
+	int replay = 0;
+
+	if (fs_db_command(&e->db, "BEGIN", err) != FS_OK)
+		return;
+	if (req->idem_key && (claim_key(e, req, &replay, err) != FS_OK || replay))
+		goto rollback;
+	if (apply(e, w, err) != FS_OK)
+		goto rollback;
+	if (req->idem_key && fs_idem_save(&e->db, req->idem_key, w->status, w->body, err) != FS_OK)
+		goto rollback;
+	if (fs_db_command(&e->db, "COMMIT", err) != FS_OK)
+		return;
+	fs_respond(req, w->status, NULL, w->body, w->len);
+	/* Committed: this is where the change's events go out (realtime). */
+	if (++e->writes % PRUNE_EVERY == 0)
+		fs_idem_prune(&e->db);
+	return;
+rollback:
+	fs_db_command(&e->db, "ROLLBACK", &scratch);
+	fs_error_clear(&scratch);
+}
+
+void
+fs_write_release(struct fs_write *w)
+{
+	cJSON_Delete(w->tree);
+	free(w->body);
+	w->tree = NULL;
+	w->body = NULL;
+}

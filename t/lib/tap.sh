@@ -1,0 +1,104 @@
+# TAP helpers for the shell tests, sourced by every t/*/t*.sh.
+# They read the running stack's settings from var/stack.env (written by ./stack up).
+
+FIELDSYNC_TOP=${FIELDSYNC_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+if [ -r "$FIELDSYNC_TOP/var/stack.env" ]; then
+	# shellcheck disable=SC1091
+	. "$FIELDSYNC_TOP/var/stack.env"
+fi
+FIELDSYNC_URL=${FIELDSYNC_URL:-http://127.0.0.1:8080}
+
+tap_n=0
+tap_failed=0
+tap_planned=
+
+# plan N: announce the number of tests up front.
+plan() { tap_planned=$1; echo "1..$1"; }
+
+# skip_all REASON: skip the whole file (TAP "1..0 # SKIP").
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+
+# bail_out REASON: stop the whole run, something basic is broken.
+bail_out() { echo "Bail out! $*"; exit 1; }
+
+diag() { printf '# %s\n' "$@" >&2; }
+
+# ok STATUS DESCRIPTION: STATUS is a shell truth value (0 = pass).
+ok() {
+	local status=$1; shift
+	tap_n=$((tap_n + 1))
+	if [ "$status" -eq 0 ]; then
+		echo "ok $tap_n - $*"
+	else
+		echo "not ok $tap_n - $*"
+		tap_failed=$((tap_failed + 1))
+	fi
+	return "$status"
+}
+
+# is GOT EXPECTED DESCRIPTION
+is() {
+	local got=$1 expected=$2; shift 2
+	if [ "$got" = "$expected" ]; then
+		ok 0 "$*"
+	else
+		ok 1 "$*"
+		diag "got:      '$got'" "expected: '$expected'"
+		return 1
+	fi
+}
+
+# like GOT REGEX DESCRIPTION
+like() {
+	local got=$1 re=$2; shift 2
+	if [[ $got =~ $re ]]; then
+		ok 0 "$*"
+	else
+		ok 1 "$*"
+		diag "got:      '$got'" "expected to match: '$re'"
+		return 1
+	fi
+}
+
+# done_testing: print the plan if none was given; exit non-zero on failure.
+done_testing() {
+	[ -n "$tap_planned" ] || echo "1..$tap_n"
+	[ "$tap_failed" -eq 0 ]
+}
+
+# api METHOD PATH [CURL ARGS...]: one request to the stack.
+# Sets STATUS (HTTP status), BODY (response body) and HEADERS (response headers, CRs removed).
+api() {
+	local method=$1 path=$2; shift 2
+	local hdr body
+	hdr=$(mktemp) body=$(mktemp)
+	STATUS=$(curl -sS -o "$body" -D "$hdr" -w '%{http_code}' -X "$method" --max-time 10 "$@" \
+		"$FIELDSYNC_URL$path")
+	BODY=$(cat "$body")
+	HEADERS=$(tr -d '\r' <"$hdr")
+	rm -f "$hdr" "$body"
+}
+
+# json METHOD PATH JSON [CURL ARGS...]: api with a JSON body.
+json() {
+	local method=$1 path=$2 data=$3; shift 3
+	api "$method" "$path" -H 'Content-Type: application/json' --data-binary "$data" "$@"
+}
+
+# header NAME: the value of response header NAME from the last api call (case-insensitive).
+header() {
+	printf '%s\n' "$HEADERS" | awk -v n="$1" 'BEGIN { n = tolower(n) ":" }
+		tolower(substr($0, 1, length(n))) == n { sub(/^[^:]*:[ \t]*/, ""); print; exit }'
+}
+
+# sql QUERY: run QUERY on the stack's database, unaligned, tuples only.
+sql() { psql "$DATABASE_URL" -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
+
+# require_stack: bail out unless the API answers.
+require_stack() {
+	curl -s -o /dev/null --max-time 5 "$FIELDSYNC_URL/api/clients?limit=1" ||
+		bail_out "no stack at $FIELDSYNC_URL (run ./stack up)"
+}
+
+# uuid: a fresh random uuid.
+uuid() { cat /proc/sys/kernel/random/uuid; }
