@@ -105,7 +105,7 @@ write_list(FILE *f, const struct fs_resource *res)
 	int n = LIST_FIRST_FILTER;
 
 	fprintf(f, "WITH page AS (SELECT t.* FROM %s t WHERE ($2::text IS NULL OR (t.%s, t.id) %c"
-	    " ($2::%s, $3::uuid))", res->table, k, res->sort_desc ? '<' : '>', type_of(res, k));
+	    " ($2::text::%s, $3::uuid))", res->table, k, res->sort_desc ? '<' : '>', type_of(res, k));
 	fputs(" AND ", f);
 	write_filter(f, res, &branch, n++);
 	for (const struct fs_filter *flt = res->filters; flt->name; flt++) {

@@ -1,0 +1,1 @@
+DELETE FROM examples t WHERE t.id = $1::uuid RETURNING t.id::text

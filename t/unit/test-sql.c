@@ -1,0 +1,97 @@
+/*
+ * test-sql.c - the SQL the engine generates, against golden files.
+ *
+ * Run with UPDATE_GOLDEN=1 to rewrite t/unit/golden/ after an intended change,
+ * then review the diff.
+ */
+#include <stdlib.h>
+
+#include "example.h"
+#include "fs_sql.h"
+#include "tap.h"
+
+/* The highest $n in TEXT. */
+static int
+max_param(const char *text)
+{
+	int max = 0;
+
+	for (const char *p = strchr(text, '$'); p; p = strchr(p + 1, '$')) {
+		int n = atoi(p + 1);
+		if (n > max)
+			max = n;
+	}
+	return max;
+}
+
+/* Reads the golden file for statement NAME; the caller frees it. */
+static char *
+read_golden(const char *name)
+{
+	char path[512], *text = NULL;
+	size_t cap = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/examples.%s.sql", GOLDEN_DIR, name);
+	if (getenv("UPDATE_GOLDEN"))
+		return NULL;
+	f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	if (getdelim(&text, &cap, '\0', f) < 0) {
+		free(text);
+		text = NULL;
+	}
+	fclose(f);
+	if (text && *text && text[strlen(text) - 1] == '\n')
+		text[strlen(text) - 1] = '\0';
+	return text;
+}
+
+/* Writes TEXT as the golden file for NAME. */
+static void
+write_golden(const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/examples.%s.sql", GOLDEN_DIR, name);
+	f = fopen(path, "w");
+	if (f) {
+		fprintf(f, "%s\n", text);
+		fclose(f);
+	}
+}
+
+int
+main(void)
+{
+	struct fs_sql sql;
+
+	ok(fs_sql_build(&example, &sql) == 0, "statements built");
+	for (int s = 0; s < STMT__MAX; s++) {
+		const char *name = fs_sql_name((enum fs_stmt)s);
+		char *golden = read_golden(name);
+
+		if (getenv("UPDATE_GOLDEN"))
+			write_golden(name, sql.text[s]);
+		else
+			is_str(sql.text[s], golden, "%s matches its golden file", name);
+		is_int(max_param(sql.text[s]), fs_sql_nparams(&example, (enum fs_stmt)s),
+		    "%s uses exactly its declared parameters", name);
+		ok(strchr(sql.text[s], '"') == NULL, "%s has no quoted identifiers from input", name);
+		free(golden);
+	}
+	ok(strstr(sql.text[STMT_LIST], "(t.seen_at, t.id) < ($2::text::timestamptz, $3::uuid)") != NULL,
+	    "descending keyset compares with <");
+	ok(strstr(sql.text[STMT_LIST], "t.name ILIKE $6::text OR t.status ILIKE $6::text") != NULL,
+	    "search covers each of its columns");
+	ok(strstr(sql.text[STMT_LIST], "t.starts_on <= $9::date AND (t.due_on IS NULL") != NULL,
+	    "span filter between two columns");
+	ok(strstr(sql.text[STMT_INSERT], "ON CONFLICT (id) DO NOTHING") != NULL,
+	    "insert tolerates a replayed id");
+	ok(strstr(sql.text[STMT_UPDATE], "count = CASE WHEN $1::jsonb ? 'count' THEN p.count") != NULL,
+	    "update only changes the fields sent");
+	fs_sql_release(&sql);
+	return done_testing();
+}

@@ -1,0 +1,97 @@
+/* test-validate.c - JSON bodies checked against the column table. */
+#include <stdlib.h>
+
+#include "example.h"
+#include "fs_validate.h"
+#include "tap.h"
+
+/* Parses TEXT and validates it for KIND; returns the code, leaving the row in *OUT. */
+static enum fs_code
+check(const char *text, enum fs_write_kind kind, cJSON **out, struct fs_error *err)
+{
+	cJSON *row;
+
+	fs_error_clear(err);
+	cJSON_Delete(*out);
+	*out = NULL;
+	row = fs_json_parse(text, strlen(text), err);
+	if (!row)
+		return err->code;
+	*out = row;
+	return fs_validate_row(&example, row, kind, err);
+}
+
+int
+main(void)
+{
+	struct fs_error err = FS_ERROR_INIT;
+	cJSON *row = NULL;
+	char *text;
+
+	is_int(check("", FS_CREATE, &row, &err), ERR_MALFORMED_JSON, "empty body");
+	is_int(check("{\"name\":", FS_CREATE, &row, &err), ERR_MALFORMED_JSON, "cut-off JSON");
+	is_int(check("{} {}", FS_CREATE, &row, &err), ERR_MALFORMED_JSON, "two values");
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\"}  \n", FS_CREATE, &row, &err), FS_OK,
+	    "trailing whitespace is fine");
+	is_int(check("\"text\"", FS_CREATE, &row, &err), ERR_INVALID_TYPE, "a string body");
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"colour\":1}", FS_CREATE, &row, &err),
+	    ERR_UNKNOWN_FIELD, "unknown field");
+	is_str(err.field, "colour", "names the unknown field");
+	is_int(check("{\"name\":\"a\"}", FS_CREATE, &row, &err), ERR_MISSING_FIELD, "no branch");
+	is_str(err.field, "branch", "names branch");
+	is_int(check("{\"branch\":\"n\"}", FS_CREATE, &row, &err), ERR_MISSING_FIELD, "no name");
+	is_int(check("{\"branch\":\"n\",\"name\":null}", FS_CREATE, &row, &err), ERR_MISSING_FIELD,
+	    "null required field");
+	is_int(check("{\"branch\":\"n\",\"name\":5}", FS_CREATE, &row, &err), ERR_INVALID_TYPE,
+	    "number for a string");
+	is_str(err.field, "name", "names the field");
+	is_int(check("{\"branch\":\"n\",\"name\":\"12345678901\"}", FS_CREATE, &row, &err),
+	    ERR_INVALID_VALUE, "string over max_len");
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"status\":\"shut\"}", FS_CREATE, &row, &err),
+	    ERR_INVALID_VALUE, "status outside its set");
+	is_str(err.message, "status must be one of: open, closed", "lists the allowed values");
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"owner_id\":\"x\"}", FS_CREATE, &row, &err),
+	    ERR_INVALID_FORMAT, "bad uuid");
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"due_on\":\"2025-02-30\"}", FS_CREATE, &row,
+	    &err), ERR_INVALID_FORMAT, "bad date");
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"seen_at\":\"soon\"}", FS_CREATE, &row, &err),
+	    ERR_INVALID_FORMAT, "bad timestamp");
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"count\":2.5}", FS_CREATE, &row, &err),
+	    ERR_INVALID_TYPE, "fraction for an integer");
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"count\":10}", FS_CREATE, &row, &err),
+	    ERR_INVALID_VALUE, "integer over its maximum");
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"amount\":0}", FS_CREATE, &row, &err),
+	    ERR_INVALID_VALUE, "zero where more than zero is needed");
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"amount\":-5}", FS_CREATE, &row, &err),
+	    ERR_INVALID_VALUE, "negative amount");
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"amount\":\"5\"}", FS_CREATE, &row, &err),
+	    ERR_INVALID_TYPE, "amount as a string");
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"lat\":90.5}", FS_CREATE, &row, &err),
+	    ERR_INVALID_VALUE, "latitude out of range");
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"extra\":[]}", FS_CREATE, &row, &err),
+	    ERR_INVALID_TYPE, "array for an object");
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"items\":{}}", FS_CREATE, &row, &err),
+	    ERR_INVALID_TYPE, "object for an array");
+
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"created_at\":\"2020-01-01T00:00Z\","
+	    "\"version\":7,\"status\":null}", FS_CREATE, &row, &err), FS_OK, "a row echoed back");
+	text = cJSON_PrintUnformatted(row);
+	is_str(text, "{\"branch\":\"n\",\"name\":\"a\",\"status\":\"open\",\"count\":3}",
+	    "create: server fields dropped, defaults filled in");
+	cJSON_free(text);
+
+	is_int(check("{\"id\":\"6f1c1f34-1c2f-4c44-8a0e-2f3b0a5b7c11\",\"version\":2,"
+	    "\"updated_at\":\"2020-01-01T00:00Z\"}", FS_UPDATE, &row, &err), FS_OK,
+	    "update needs no required field");
+	text = cJSON_PrintUnformatted(row);
+	is_str(text, "{\"id\":\"6f1c1f34-1c2f-4c44-8a0e-2f3b0a5b7c11\",\"version\":2}",
+	    "update: version kept, no defaults added");
+	cJSON_free(text);
+	is_int(check("{\"name\":null}", FS_UPDATE, &row, &err), ERR_MISSING_FIELD,
+	    "update cannot null a required field");
+	is_int(check("{\"version\":0}", FS_UPDATE, &row, &err), ERR_INVALID_VALUE, "version 0");
+
+	cJSON_Delete(row);
+	fs_error_clear(&err);
+	return done_testing();
+}
