@@ -55,11 +55,11 @@ fs_error_set(struct fs_error *err, enum fs_code code, const char *field, const c
 {
 	va_list ap;
 
-	err->code = code;
-	snprintf(err->field, sizeof(err->field), "%s", field ? field : "");
 	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
+	err->code = code;
+	snprintf(err->field, sizeof(err->field), "%s", field ? field : "");
 	return code;
 }
 
