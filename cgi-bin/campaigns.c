@@ -9,7 +9,7 @@ static const struct fs_column columns[] = {
 	{ .name = "starts_on", .type = COL_DATE, .flags = COL_REQUIRED },
 	{ .name = "ends_on", .type = COL_DATE, .rule = "must not be before starts_on" },
 	{ .name = "budget", .type = COL_NUMERIC, .flags = COL_HAS_MIN | COL_HAS_MAX,
-	  .min = 0, .max = 9999999999.99 },
+	  .min = 0, .max = 9999999999.99, .scale = 2 },
 	{ .name = "status", .type = COL_ENUM, .values = statuses, .dflt = "draft" },
 	{ .name = "details", .type = COL_OBJECT },
 	{ .name = NULL },

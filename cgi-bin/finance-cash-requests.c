@@ -7,7 +7,7 @@ static const struct fs_column columns[] = {
 	{ .name = "requested_by", .type = COL_TEXT, .flags = COL_REQUIRED },
 	{ .name = "amount", .type = COL_NUMERIC,
 	  .flags = COL_REQUIRED | COL_HAS_MIN | COL_MIN_EXCLUSIVE | COL_HAS_MAX,
-	  .min = 0, .max = 9999999999.99 },
+	  .min = 0, .max = 9999999999.99, .scale = 2 },
 	{ .name = "currency", .type = COL_TEXT, .dflt = "USD", .max_len = 3,
 	  .rule = "must be a three-letter ISO 4217 code such as USD" },
 	{ .name = "purpose", .type = COL_TEXT, .flags = COL_REQUIRED },

@@ -40,6 +40,7 @@ struct fs_column {
 	const char *dflt;	/* value used on create when absent or null */
 	double min, max;	/* numeric range, see flags */
 	int max_len;		/* COL_TEXT: longest accepted string in bytes; 0 = 1000 */
+	int scale;		/* COL_NUMERIC: most decimal places accepted; 0 = any */
 	const char *rule;	/* words for the database rule on this field, for errors */
 };
 

@@ -1,5 +1,6 @@
 /* fs_validate.c - JSON parsing and the column-table checks of a written row. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,21 @@ fs_resource_column(const struct fs_resource *res, const char *name)
 	return NULL;
 }
 
+/* Whether the JSON text holds a \u0000 escape, which no text column can store. */
+static int
+has_nul_escape(const char *body, size_t len)
+{
+	/* Backslashes only occur inside strings, so pairing them off is enough. */
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (body[i] != '\\')
+			continue;
+		if (body[i + 1] == 'u' && i + 5 < len && strncmp(body + i + 2, "0000", 4) == 0)
+			return 1;
+		i++;
+	}
+	return 0;
+}
+
 cJSON *
 fs_json_parse(const char *body, size_t len, struct fs_error *err)
 {
@@ -44,6 +60,10 @@ fs_json_parse(const char *body, size_t len, struct fs_error *err)
 
 	if (!body || len == 0) {
 		fs_error_set(err, ERR_MALFORMED_JSON, NULL, "the body is empty; send a JSON object");
+		return NULL;
+	}
+	if (memchr(body, '\0', len) || has_nul_escape(body, len)) {
+		fs_error_set(err, ERR_MALFORMED_JSON, NULL, "the body holds a NUL character");
 		return NULL;
 	}
 	tree = cJSON_ParseWithLengthOpts(body, len, &end, 0);
@@ -97,6 +117,20 @@ json_type_fits(enum fs_coltype t, const cJSON *v)
 	}
 }
 
+/* The number of decimal places D needs, as the shortest text that reads back as D. */
+static int
+decimals(double d)
+{
+	char text[64], *dot, *exp;
+	int n;
+
+	snprintf(text, sizeof(text), "%.15g", d);
+	dot = strchr(text, '.');
+	exp = strchr(text, 'e');
+	n = dot ? (int)((exp ? exp : text + strlen(text)) - dot - 1) : 0;
+	return exp ? n - atoi(exp + 1) : n;
+}
+
 /* Checks the number in V against C's range. */
 static enum fs_code
 check_range(const struct fs_column *c, const cJSON *v, struct fs_error *err)
@@ -112,6 +146,9 @@ check_range(const struct fs_column *c, const cJSON *v, struct fs_error *err)
 	if ((c->flags & COL_HAS_MAX) && d > c->max)
 		return fs_error_set(err, ERR_INVALID_VALUE, c->name, "%s must be at most %g",
 		    c->name, c->max);
+	if (c->scale && decimals(d) > c->scale)
+		return fs_error_set(err, ERR_INVALID_VALUE, c->name,
+		    "%s has more than %d decimal places", c->name, c->scale);
 	if (c->type == COL_INT && (d < -2147483648.0 || d > 2147483647.0))
 		return fs_error_set(err, ERR_INVALID_VALUE, c->name, "%s is out of range", c->name);
 	return FS_OK;

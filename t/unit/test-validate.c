@@ -64,6 +64,16 @@ main(void)
 	    ERR_INVALID_VALUE, "zero where more than zero is needed");
 	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"amount\":-5}", FS_CREATE, &row, &err),
 	    ERR_INVALID_VALUE, "negative amount");
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"amount\":12.345}", FS_CREATE, &row, &err),
+	    ERR_INVALID_VALUE, "three decimals where two are kept");
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"amount\":0.1}", FS_CREATE, &row, &err),
+	    FS_OK, "0.1 has one decimal, whatever binary floating point makes of it");
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"amount\":1e-3}", FS_CREATE, &row, &err),
+	    ERR_INVALID_VALUE, "1e-3 has three decimals");
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\\u0000b\"}", FS_CREATE, &row, &err),
+	    ERR_MALFORMED_JSON, "a NUL escape is refused, not cut short");
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\\\\u0000b\"}", FS_CREATE, &row, &err),
+	    FS_OK, "an escaped backslash before u0000 is plain text");
 	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"amount\":\"5\"}", FS_CREATE, &row, &err),
 	    ERR_INVALID_TYPE, "amount as a string");
 	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"lat\":90.5}", FS_CREATE, &row, &err),
