@@ -99,7 +99,7 @@ get_list(struct fs_engine *e, struct fs_request *req, const struct fs_query *q,
 	r = fs_db_exec(&e->db, STMT_LIST, params, 0, err);
 	if (!r) {
 		/* Filters are checked already; a value PostgreSQL refuses came in the cursor. */
-		if (err->code == ERR_INVALID_FORMAT)
+		if (err->code == ERR_INVALID_FORMAT && q->after_key)
 			fs_error_set(err, ERR_INVALID_PARAMETER, "after", "after is not a valid cursor");
 		fs_respond_error(req, err);
 		return;

@@ -1,5 +1,7 @@
 /* fs_formats.c - uuid, date and timestamp checks on top of strptime and timegm. */
 #include <ctype.h>
+#include <errno.h>
+#include <iconv.h>
 #include <string.h>
 #include <time.h>
 
@@ -100,4 +102,24 @@ fs_is_timestamp(const char *s)
 			return false;
 	}
 	return is_zone(p);
+}
+
+bool
+fs_is_utf8(const char *s, size_t n)
+{
+	iconv_t cd = iconv_open("UTF-8", "UTF-8");
+	char buf[256], *in = (char *)s, *out;
+	size_t left = n, room;
+	bool valid = cd != (iconv_t)-1;
+
+	/* Converting UTF-8 to itself fails with EILSEQ or EINVAL on the first bad byte. */
+	while (valid && left > 0) {
+		out = buf;
+		room = sizeof(buf);
+		if (iconv(cd, &in, &left, &out, &room) == (size_t)-1 && errno != E2BIG)
+			valid = false;
+	}
+	if (cd != (iconv_t)-1)
+		iconv_close(cd);
+	return valid;
 }

@@ -8,6 +8,7 @@
 #define FS_FORMATS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Whether S is a uuid in its 8-4-4-4-12 hexadecimal form. */
 bool fs_is_uuid(const char *s);
@@ -20,5 +21,8 @@ bool fs_is_date(const char *s);
  * then optionally 'Z' or an offset ±HH[:MM].
  */
 bool fs_is_timestamp(const char *s);
+
+/* Whether the N bytes at S are valid UTF-8 (checked by iconv). */
+bool fs_is_utf8(const char *s, size_t n);
 
 #endif

@@ -131,8 +131,15 @@ take_param(const struct fs_resource *res, unsigned use, int page_max, const char
 {
 	int n = fs_query_nfilters(res);
 
+	if (!fs_is_utf8(key, strlen(key)))
+		return fs_error_set(err, ERR_INVALID_PARAMETER, NULL, "a parameter name is not UTF-8");
 	if (!value || !*value)
 		return fs_error_set(err, ERR_INVALID_PARAMETER, key, "%.60s needs a value", key);
+	if (strlen(value) > FS_MAX_VALUE)
+		return fs_error_set(err, ERR_INVALID_PARAMETER, key,
+		    "%.60s is longer than %d bytes", key, FS_MAX_VALUE);
+	if (!fs_is_utf8(value, strlen(value)))
+		return fs_error_set(err, ERR_INVALID_FORMAT, key, "%.60s is not valid UTF-8", key);
 	if ((use & FS_QUERY_ID) && strcmp(key, "id") == 0) {
 		if (q->id)
 			return fs_error_set(err, ERR_INVALID_PARAMETER, "id", "id is given twice");

@@ -11,6 +11,9 @@
 
 #define FS_MAX_FILTERS 8
 
+/* The longest query parameter value accepted, in bytes (cursors included). */
+#define FS_MAX_VALUE 1000
+
 /* What a query string asks for, with every value already checked. */
 struct fs_query {
 	const char *id;			/* ?id=, or NULL */

@@ -83,13 +83,21 @@ insert_row(struct fs_engine *e, const cJSON *row, int i, FILE *f, struct fs_erro
 	if (!text)
 		return fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
 	r = fs_db_exec(&e->db, STMT_INSERT, params, 0, err);
+	/*
+	 * No row at all: a concurrent transaction inserted this id and committed while we
+	 * waited on it, after our statement's snapshot was taken. A new statement sees it.
+	 */
+	if (r && PQntuples(r) == 0) {
+		PQclear(r);
+		r = fs_db_exec(&e->db, STMT_INSERT, params, 0, err);
+	}
 	cJSON_free(text);
 	if (!r) {
 		err->index = i;
 		return err->code;
 	}
-	if (PQntuples(r) != 1)	/* the id was taken by a transaction we cannot see yet */
-		rc = fs_error_set(err, ERR_DUPLICATE_ID, "id", "this id is being written; try again");
+	if (PQntuples(r) != 1)	/* deleted again in between: let the client retry */
+		rc = fs_error_set(err, ERR_DATABASE_UNAVAILABLE, "id", "this id is being written; try again");
 	else if (PQgetvalue(r, 0, 0)[0] == 'd')
 		rc = fs_error_set(err, ERR_DUPLICATE_ID, "id",
 		    "a row with this id exists with different content");

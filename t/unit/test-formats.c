@@ -32,5 +32,11 @@ main(void)
 	ok(!fs_is_timestamp("2026-11-26T10:00:05.Z"), "empty fraction");
 	ok(!fs_is_timestamp("2026-11-26T10:00 tomorrow"), "trailing words");
 	ok(!fs_is_timestamp("2026-02-30T10:00"), "a day that does not exist");
+
+	ok(fs_is_utf8("plain", 5), "ASCII is UTF-8");
+	ok(fs_is_utf8("caf\xc3\xa9 \xe2\x82\xac", 9), "accents and the euro sign");
+	ok(!fs_is_utf8("\xff\xfe", 2), "bytes no UTF-8 text has");
+	ok(!fs_is_utf8("caf\xc3", 4), "a sequence cut short");
+	ok(!fs_is_utf8("\xed\xa0\x80", 3), "an encoded surrogate");
 	return done_testing();
 }

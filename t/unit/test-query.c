@@ -43,6 +43,14 @@ main(void)
 	is_int(parse("status=open&status=closed", &q, &err), ERR_INVALID_PARAMETER, "repeated filter");
 	is_int(parse("status=", &q, &err), ERR_INVALID_PARAMETER, "empty value");
 	is_int(parse("status", &q, &err), ERR_INVALID_PARAMETER, "no value at all");
+	{
+		char longq[1100] = "search=";
+		memset(longq + 7, 'a', 1001);
+		is_int(parse(longq, &q, &err), ERR_INVALID_PARAMETER, "a value over 1000 bytes");
+	}
+	is_int(parse("search=caf%C3%A9", &q, &err), FS_OK, "UTF-8 search");
+	is_int(parse("search=%FF%FE", &q, &err), ERR_INVALID_FORMAT, "search not UTF-8");
+	is_str(err.field, "search", "names the parameter that is not UTF-8");
 	is_int(parse("limit=0", &q, &err), ERR_INVALID_PARAMETER, "limit 0");
 	is_int(parse("limit=1001", &q, &err), ERR_INVALID_PARAMETER, "limit over the maximum");
 	is_int(parse("limit=1000", &q, &err), FS_OK, "limit at the maximum");
