@@ -22,6 +22,13 @@ fs_config_defaults(struct fs_config *cfg)
 	cfg->idempotency_ttl = 7L * 24 * 3600;
 	snprintf(cfg->timezone, sizeof(cfg->timezone), "UTC");
 	cfg->retry_after = 2;
+	cfg->retention_days = 30;
+	snprintf(cfg->relay_listen, sizeof(cfg->relay_listen), "127.0.0.1:8091");
+	cfg->ring_size = 10000;
+	cfg->heartbeat = 15;
+	cfg->client_buffer = 256 * 1024;
+	cfg->poll_interval = 1000;
+	cfg->max_clients = 10000;
 }
 
 /* Parses a whole decimal number in [lo, hi] into *out; returns 1 on success. */
@@ -84,6 +91,22 @@ fs_config_set(struct fs_config *cfg, const char *section, const char *key, const
 		return parse_long(value, 0, 3600, &v) ? (cfg->retry_after = (int)v, 1) : 0;
 	if (IS("events", "publish"))
 		return COPY(cfg->publish);
+	if (IS("events", "retention_days"))
+		return parse_long(value, 1, 36500, &v) ? (cfg->retention_days = (int)v, 1) : 0;
+	if (IS("relay", "listen"))
+		return COPY(cfg->relay_listen);
+	if (IS("relay", "sub"))
+		return COPY(cfg->relay_sub);
+	if (IS("relay", "ring_size"))
+		return parse_long(value, 16, 10000000, &v) ? (cfg->ring_size = (int)v, 1) : 0;
+	if (IS("relay", "heartbeat"))
+		return parse_long(value, 1, 3600, &v) ? (cfg->heartbeat = (int)v, 1) : 0;
+	if (IS("relay", "client_buffer"))
+		return parse_long(value, 4096, LONG_MAX, &v) ? (cfg->client_buffer = (size_t)v, 1) : 0;
+	if (IS("relay", "poll_interval"))
+		return parse_long(value, 10, 600000, &v) ? (cfg->poll_interval = (int)v, 1) : 0;
+	if (IS("relay", "max_clients"))
+		return parse_long(value, 1, 1000000, &v) ? (cfg->max_clients = (int)v, 1) : 0;
 #undef COPY
 #undef IS
 	return 0;

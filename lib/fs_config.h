@@ -20,6 +20,15 @@ struct fs_config {
 	char timezone[64];
 	int retry_after;		/* seconds, sent with 503 */
 	char publish[1024];		/* [events] publish: nanomsg addresses, space-separated */
+	int retention_days;		/* [events] retention_days: change_log kept this long */
+	/* [relay] */
+	char relay_listen[512];		/* HTTP: "unix:/path" or "host:port" */
+	char relay_sub[1024];		/* nanomsg addresses the relay binds, space-separated */
+	int ring_size;			/* events kept in memory for resuming clients */
+	int heartbeat;			/* seconds between heartbeat comments */
+	size_t client_buffer;		/* bytes of unsent output before a client is cut off */
+	int poll_interval;		/* milliseconds between change_log checks for missed events */
+	int max_clients;		/* concurrent SSE connections */
 };
 
 /* Fills CFG with the defaults. */

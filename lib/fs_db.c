@@ -59,9 +59,14 @@ static int
 prepare_all(struct fs_db *db)
 {
 	for (int s = 0; s < STMT__MAX; s++) {
-		PGresult *r = PQprepare(db->conn, fs_sql_name((enum fs_stmt)s), db->sql->text[s],
+		PGresult *r;
+		int ok;
+
+		if (!db->sql->text[s])
+			continue;
+		r = PQprepare(db->conn, fs_sql_name((enum fs_stmt)s), db->sql->text[s],
 		    fs_sql_nparams(db->res, (enum fs_stmt)s), NULL);
-		int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 
 		if (!ok)
 			fprintf(stderr, "fieldsync: prepare %s: %s", fs_sql_name((enum fs_stmt)s),
@@ -162,6 +167,11 @@ fs_db_command(struct fs_db *db, const char *command, struct fs_error *err)
 		r = PQexec(db->conn, command);
 	}
 	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	/* COMMIT of a transaction that failed earlier "succeeds" as ROLLBACK. */
+	if (ok && strcmp(command, "COMMIT") == 0 && strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+		PQclear(r);
+		return fs_error_set(err, ERR_INTERNAL, NULL, "the transaction was rolled back");
+	}
 	if (!ok) {
 		fs_db_map_error(r, db->res, 0, err);
 		if (PQstatus(db->conn) == CONNECTION_BAD)

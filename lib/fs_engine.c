@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "fs_changes.h"
 #include "fs_engine.h"
 #include "fs_idempotency.h"
 #include "fs_query.h"
@@ -19,12 +20,15 @@ fs_engine_init(struct fs_engine *e, const struct fs_resource *res, const struct 
 	if (fs_sql_build(res, &e->sql) < 0)
 		return -1;
 	fs_db_init(&e->db, cfg, res, &e->sql);
+	/* Without a publisher the change log still holds every change: carry on. */
+	fs_events_open(&e->events, res->feed ? NULL : cfg->publish);
 	return 0;
 }
 
 void
 fs_engine_release(struct fs_engine *e)
 {
+	fs_events_close(&e->events);
 	fs_db_close(&e->db);
 	fs_sql_release(&e->sql);
 }
@@ -193,13 +197,21 @@ fs_engine_handle(struct fs_engine *e, struct fs_request *req)
 {
 	struct fs_error err = FS_ERROR_INIT;
 
+	if (e->res->feed && req->method != M_GET && req->method != M_HEAD && req->method != M_OPTIONS) {
+		fs_error_set(&err, ERR_METHOD_NOT_ALLOWED, NULL, "the changes feed is read-only");
+		fs_respond_error(req, &err);
+		return;
+	}
 	switch (req->method) {
 	case M_OPTIONS:
 		preflight(req, &err);
 		break;
 	case M_GET:
 	case M_HEAD:
-		handle_read(e, req, &err);
+		if (e->res->feed)
+			fs_changes_handle(e, req, &err);
+		else
+			handle_read(e, req, &err);
 		break;
 	case M_POST:
 	case M_PUT:

@@ -9,6 +9,7 @@
 
 #include "fs_config.h"
 #include "fs_db.h"
+#include "fs_events.h"
 #include "fs_http.h"
 #include "fs_resource.h"
 #include "fs_sql.h"
@@ -18,6 +19,7 @@ struct fs_engine {
 	const struct fs_config *cfg;
 	struct fs_sql sql;
 	struct fs_db db;
+	struct fs_events events;	/* opened per worker process, after fork */
 	unsigned long writes;	/* committed writes, to prune expired idempotency keys now and then */
 };
 

@@ -34,6 +34,7 @@ static const struct {
 	[ERR_INVALID_VALUE] = { 422, "invalid_value" },
 	[ERR_UNKNOWN_REFERENCE] = { 422, "unknown_reference" },
 	[ERR_IDEMPOTENCY_KEY_REUSED] = { 422, "idempotency_key_reused" },
+	[ERR_HISTORY_GONE] = { 410, "history_gone" },
 	[ERR_INTERNAL] = { 500, "internal_error" },
 	[ERR_DATABASE_UNAVAILABLE] = { 503, "database_unavailable" },
 };
@@ -64,9 +65,17 @@ fs_error_set(struct fs_error *err, enum fs_code code, const char *field, const c
 }
 
 void
+fs_error_attach(struct fs_error *err, const char *name, char *json)
+{
+	free(err->extra);
+	err->extra_name = name;
+	err->extra = json;
+}
+
+void
 fs_error_clear(struct fs_error *err)
 {
-	free(err->current);
+	free(err->extra);
 	memset(err, 0, sizeof(*err));
 	err->index = -1;
 }
@@ -83,7 +92,7 @@ fs_error_json(const struct fs_error *err)
 	    && cJSON_AddStringToObject(body, "message", err->message)
 	    && (!err->field[0] || cJSON_AddStringToObject(body, "field", err->field))
 	    && (err->index < 0 || cJSON_AddNumberToObject(body, "index", err->index))
-	    && (!err->current || cJSON_AddRawToObject(body, "current", err->current));
+	    && (!err->extra || cJSON_AddRawToObject(body, err->extra_name, err->extra));
 
 	if (ok)
 		text = cJSON_PrintUnformatted(root);

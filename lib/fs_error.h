@@ -32,6 +32,7 @@ enum fs_code {
 	ERR_INVALID_VALUE,
 	ERR_UNKNOWN_REFERENCE,
 	ERR_IDEMPOTENCY_KEY_REUSED,
+	ERR_HISTORY_GONE,
 	ERR_INTERNAL,
 	ERR_DATABASE_UNAVAILABLE,
 	ERR__MAX
@@ -43,7 +44,8 @@ struct fs_error {
 	char message[256];
 	char field[64];		/* "" when no field is at fault */
 	int index;		/* position in a bulk array, or -1 */
-	char *current;		/* owned JSON text of the current row (version conflict), or NULL */
+	const char *extra_name;	/* name of an extra member of "error" ("current", "head"), or NULL */
+	char *extra;		/* owned JSON text of that member, or NULL */
 };
 
 /* An empty error, for declarations: struct fs_error err = FS_ERROR_INIT; */
@@ -58,6 +60,9 @@ const char *fs_error_name(enum fs_code code);
 /* Sets ERR to CODE with a printf-style message; FIELD may be NULL. Returns CODE. */
 enum fs_code fs_error_set(struct fs_error *err, enum fs_code code, const char *field,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Attaches JSON (owned from now on; may be NULL) to ERR as the member NAME of "error". */
+void fs_error_attach(struct fs_error *err, const char *name, char *json);
 
 /* Resets ERR to FS_OK, freeing what it owns. */
 void fs_error_clear(struct fs_error *err);

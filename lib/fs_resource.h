@@ -68,6 +68,7 @@ struct fs_resource {
 	const struct fs_filter *filters; /* besides branch, {NULL} terminated */
 	const char *sort;	/* keyset sort column (NOT NULL in the table) */
 	bool sort_desc;		/* newest first */
+	bool feed;		/* the changes feed (change_log), not a table of rows */
 };
 
 #endif

@@ -14,7 +14,8 @@ static const char *const names[STMT__MAX] = {
 	[STMT_LIST] = "list", [STMT_GET] = "get", [STMT_INSERT] = "insert",
 	[STMT_UPDATE] = "update", [STMT_DELETE] = "delete", [STMT_IDEM_EXPIRE] = "idem_expire",
 	[STMT_IDEM_CLAIM] = "idem_claim", [STMT_IDEM_LOOKUP] = "idem_lookup",
-	[STMT_IDEM_SAVE] = "idem_save", [STMT_IDEM_PRUNE] = "idem_prune",
+	[STMT_IDEM_SAVE] = "idem_save", [STMT_IDEM_PRUNE] = "idem_prune", [STMT_XID] = "xid",
+	[STMT_CHANGES_OF] = "changes_of",
 };
 
 static const char *const sql_types[COL__MAX] = {
@@ -23,8 +24,8 @@ static const char *const sql_types[COL__MAX] = {
 	[COL_DOUBLE] = "double precision", [COL_OBJECT] = "jsonb", [COL_ARRAY] = "jsonb",
 };
 
-/* The idempotency statements do not depend on the resource. */
-static const char *const idem_sql[STMT__MAX] = {
+/* Statements that do not depend on the resource. */
+static const char *const fixed_sql[STMT__MAX] = {
 	[STMT_IDEM_EXPIRE] = "DELETE FROM idempotency_keys WHERE resource = $1 AND key = $2"
 	    " AND created_at < now() - make_interval(secs => $3::double precision)",
 	[STMT_IDEM_CLAIM] = "INSERT INTO idempotency_keys (resource, key, request_hash)"
@@ -35,7 +36,23 @@ static const char *const idem_sql[STMT__MAX] = {
 	    " WHERE resource = $1 AND key = $2",
 	[STMT_IDEM_PRUNE] = "DELETE FROM idempotency_keys"
 	    " WHERE created_at < now() - make_interval(secs => $1::double precision)",
+	[STMT_XID] = "SELECT pg_current_xact_id()::text",
+	[STMT_CHANGES_OF] = "SELECT c.resource || ':' || c.action, fs_change_event(c)"
+	    " FROM change_log c WHERE c.xid = $1::xid8 ORDER BY c.seq",
 };
+
+/* The changes feed: entries after $1, of types LIKE $3 and branch $4, one more than $2. */
+static const char feed_sql[] =
+    "WITH page AS (SELECT c.seq, fs_change_event(c) AS ev FROM change_log c"
+    " WHERE c.seq > $1::bigint AND ($3::text[] IS NULL"
+    " OR (c.resource || ':' || c.action) LIKE ANY ($3::text[]))"
+    " AND ($4::text IS NULL OR c.branch = $4::text)"
+    " ORDER BY c.seq LIMIT $2::integer + 1),"
+    " numbered AS (SELECT seq, ev, row_number() OVER (ORDER BY seq) AS i FROM page)"
+    " SELECT '[' || coalesce(string_agg(ev, ',' ORDER BY seq) FILTER (WHERE i <= $2::integer), '')"
+    " || ']', count(*) > $2::integer, max(seq) FILTER (WHERE i <= $2::integer),"
+    " (SELECT pruned_through FROM change_log_horizon),"
+    " (SELECT coalesce(max(seq), 0) FROM change_log) FROM numbered";
 
 const char *
 fs_sql_name(enum fs_stmt s)
@@ -49,9 +66,11 @@ fs_sql_nparams(const struct fs_resource *res, enum fs_stmt s)
 	static const int fixed[STMT__MAX] = {
 		[STMT_GET] = 1, [STMT_INSERT] = 1, [STMT_UPDATE] = 3, [STMT_DELETE] = 1,
 		[STMT_IDEM_EXPIRE] = 3, [STMT_IDEM_CLAIM] = 3, [STMT_IDEM_LOOKUP] = 3,
-		[STMT_IDEM_SAVE] = 4, [STMT_IDEM_PRUNE] = 1,
+		[STMT_IDEM_SAVE] = 4, [STMT_IDEM_PRUNE] = 1, [STMT_XID] = 0, [STMT_CHANGES_OF] = 1,
 	};
-	return s == STMT_LIST ? LIST_FIRST_FILTER - 1 + fs_query_nfilters(res) : fixed[s];
+	if (s == STMT_LIST)
+		return res->feed ? 4 : LIST_FIRST_FILTER - 1 + fs_query_nfilters(res);
+	return fixed[s];
 }
 
 /* The SQL type of column NAME of RES. */
@@ -167,8 +186,10 @@ build_one(const struct fs_resource *res, enum fs_stmt s)
 	size_t len = 0;
 	FILE *f;
 
-	if (idem_sql[s])
-		return strdup(idem_sql[s]);
+	if (res->feed)	/* the feed has its list and nothing else */
+		return s == STMT_LIST ? strdup(feed_sql) : NULL;
+	if (fixed_sql[s])
+		return strdup(fixed_sql[s]);
 	f = open_memstream(&text, &len);
 	if (!f)
 		return NULL;
@@ -205,7 +226,7 @@ fs_sql_build(const struct fs_resource *res, struct fs_sql *sql)
 	memset(sql, 0, sizeof(*sql));
 	for (int s = 0; s < STMT__MAX; s++) {
 		sql->text[s] = build_one(res, (enum fs_stmt)s);
-		if (!sql->text[s]) {
+		if (!sql->text[s] && !(res->feed && s != STMT_LIST)) {
 			fs_sql_release(sql);
 			return -1;
 		}

@@ -10,8 +10,10 @@
 #include "fs_resource.h"
 
 enum fs_stmt {
-	STMT_LIST,	/* $1 limit, $2 after key, $3 after id, $4… filters -> (json array, next cursor) */
-	STMT_GET,	/* $1 id -> (row json) */
+	STMT_LIST,	/* $1 limit, $2 after key, $3 after id, $4… filters -> (json array, next cursor);
+			 * the changes feed: $1 since, $2 limit, $3 type patterns, $4 branch ->
+			 * (events, more, last, horizon, head) */
+	STMT_GET,	/* $1 id -> (row json, version) */
 	STMT_INSERT,	/* $1 row jsonb -> (outcome c|e|d, row json) */
 	STMT_UPDATE,	/* $1 fields jsonb, $2 id, $3 version or NULL -> (outcome u|v, row json) */
 	STMT_DELETE,	/* $1 id -> (id) */
@@ -20,10 +22,12 @@ enum fs_stmt {
 	STMT_IDEM_LOOKUP, /* $1 resource, $2 key, $3 request -> (same request?, status, body) */
 	STMT_IDEM_SAVE,	  /* $1 resource, $2 key, $3 status, $4 body */
 	STMT_IDEM_PRUNE,  /* $1 ttl seconds: forget every expired key */
+	STMT_XID,	/* -> (this transaction's id), taken just before COMMIT */
+	STMT_CHANGES_OF, /* $1 transaction id -> (type, event payload) of its change_log entries */
 	STMT__MAX
 };
 
-/* The statement texts of one resource; text[i] is owned. */
+/* The statement texts of one resource; text[i] is owned, NULL when the resource has none. */
 struct fs_sql {
 	char *text[STMT__MAX];
 };

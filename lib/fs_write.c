@@ -157,7 +157,7 @@ apply_put(struct fs_engine *e, struct fs_write *w, struct fs_error *err)
 	} else if (PQgetvalue(r, 0, 0)[0] == 'v') {
 		rc = fs_error_set(err, ERR_VERSION_CONFLICT, "version",
 		    "the row was changed by someone else; see error.current");
-		err->current = strdup(PQgetvalue(r, 0, 1));
+		fs_error_attach(err, "current", strdup(PQgetvalue(r, 0, 1)));
 	} else {
 		w->status = 200;
 		w->len = (size_t)PQgetlength(r, 0, 1);
@@ -232,12 +232,45 @@ claim_key(struct fs_engine *e, struct fs_request *req, int *replay, struct fs_er
 	return rc;
 }
 
+/* The id of the open transaction, to find its change_log entries after COMMIT; NULL with ERR set. */
+static char *
+transaction_id(struct fs_engine *e, struct fs_error *err)
+{
+	PGresult *r;
+	char *xid;
+
+	r = fs_db_exec(&e->db, STMT_XID, NULL, 0, err);
+	if (!r)
+		return NULL;
+	xid = strdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	if (!xid)
+		fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
+	return xid;
+}
+
+/* After COMMIT: one event per change_log entry of transaction XID, in seq order. */
+static void
+publish_changes(struct fs_engine *e, const char *xid)
+{
+	struct fs_error err = FS_ERROR_INIT;
+	const char *params[1] = { xid };
+	PGresult *r = fs_db_exec(&e->db, STMT_CHANGES_OF, params, 0, &err);
+
+	/* A failure here loses nothing: the relay finds the entries in change_log. */
+	for (int i = 0; r && i < PQntuples(r); i++)
+		fs_events_publish(&e->events, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+	PQclear(r);
+	fs_error_clear(&err);
+}
+
 void
 fs_write_run(struct fs_engine *e, struct fs_request *req, struct fs_write *w,
     struct fs_error *err)
 {
 	struct fs_error scratch = FS_ERROR_INIT;
 	int replay = 0;
+	char *xid = NULL;
 
 	if (fs_db_command(&e->db, "BEGIN", err) != FS_OK)
 		return;
@@ -247,10 +280,16 @@ fs_write_run(struct fs_engine *e, struct fs_request *req, struct fs_write *w,
 		goto rollback;
 	if (req->idem_key && fs_idem_save(&e->db, req->idem_key, w->status, w->body, err) != FS_OK)
 		goto rollback;
-	if (fs_db_command(&e->db, "COMMIT", err) != FS_OK)
+	if (fs_events_on(&e->events) && !(xid = transaction_id(e, err)))
+		goto rollback;
+	if (fs_db_command(&e->db, "COMMIT", err) != FS_OK) {
+		free(xid);
 		return;
+	}
 	fs_respond(req, w->status, NULL, w->body, w->len);
-	/* Committed: this is where the change's events go out (realtime). */
+	if (xid)
+		publish_changes(e, xid);
+	free(xid);
 	if (++e->writes % PRUNE_EVERY == 0)
 		fs_idem_prune(&e->db);
 	return;

@@ -36,12 +36,12 @@ main(void)
 
 	fs_error_clear(&err);
 	fs_error_set(&err, ERR_VERSION_CONFLICT, "version", "stale");
-	err.current = strdup("{\"version\":4}");
+	fs_error_attach(&err, "current", strdup("{\"version\":4}"));
 	json = fs_error_json(&err);
 	is_str(json, "{\"error\":{\"status\":409,\"code\":\"version_conflict\",\"message\":\"stale\","
 	    "\"field\":\"version\",\"current\":{\"version\":4}}}", "a conflict carries the current row");
 	free(json);
 	fs_error_clear(&err);
-	ok(err.current == NULL && err.code == FS_OK && err.index == -1, "clear resets and frees");
+	ok(err.extra == NULL && err.code == FS_OK && err.index == -1, "clear resets and frees");
 	return done_testing();
 }

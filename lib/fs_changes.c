@@ -1,0 +1,150 @@
+/* fs_changes.c - the changes feed over change_log. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs_changes.h"
+#include "fs_query.h"
+
+/* The feed's filter slots, after branch (slot 0), as cgi-bin/changes.c declares them. */
+enum { SLOT_BRANCH, SLOT_SINCE, SLOT_TYPES };
+
+/* The largest seq there can be: asked "since" it, the page is empty but head is known. */
+#define SEQ_MAX "9223372036854775807"
+
+/* Parses a seq (a whole number >= 0) into *OUT; returns 1 on success. */
+static int
+parse_seq(const char *text, long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoll(text, &end, 10);
+	return !errno && end != text && !*end && *out >= 0 && text[0] != '+';
+}
+
+/* Whether ITEM is "<table>:<action>" or "<table>:*" with a lower-case table name. */
+static int
+valid_type(const char *item)
+{
+	static const char *const actions[] = { "*", "create", "update", "delete", NULL };
+	size_t name = strspn(item, "abcdefghijklmnopqrstuvwxyz_");
+
+	if (name == 0 || item[name] != ':')
+		return 0;
+	for (const char *const *a = actions; *a; a++)
+		if (strcmp(item + name + 1, *a) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Turns "clients:*,appointments:create" into the PostgreSQL array literal of LIKE patterns
+ * "{clients:%,appointments:create}". Only valid_type() items pass, so the literal needs no
+ * quoting. Returns a malloc'd string, or NULL with ERR set.
+ */
+static char *
+type_patterns(const char *types, struct fs_error *err)
+{
+	size_t len = strlen(types);
+	char *copy = strdup(types), *out = malloc(len + 3), *save = NULL, *item, *o = out;
+	/* strtok_r would skip empty items: refuse them first. */
+	int valid = len > 0 && types[0] != ',' && types[len - 1] != ',' && !strstr(types, ",,");
+
+	if (!copy || !out) {
+		free(copy);
+		free(out);
+		fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
+		return NULL;
+	}
+	*o++ = '{';
+	for (item = strtok_r(copy, ",", &save); valid && item; item = strtok_r(NULL, ",", &save)) {
+		const char *action;
+
+		valid = valid_type(item);
+		if (!valid)
+			break;
+		action = strchr(item, ':') + 1;
+		o += sprintf(o, "%s%.*s%s", o - out > 1 ? "," : "", (int)(action - item), item,
+		    strcmp(action, "*") == 0 ? "%" : action);
+	}
+	strcpy(o, "}");
+	free(copy);
+	if (!valid) {
+		free(out);
+		fs_error_set(err, ERR_INVALID_PARAMETER, "types",
+		    "types must be a comma-separated list such as clients:*,appointments:create");
+		return NULL;
+	}
+	return out;
+}
+
+/* Answers the page in R for a request whose cursor was SINCE (-1: none given). */
+static void
+answer_page(struct fs_request *req, const PGresult *r, long long since, struct fs_error *err)
+{
+	long long horizon = atoll(PQgetvalue(r, 0, 3)), head = atoll(PQgetvalue(r, 0, 4));
+	int more = PQgetvalue(r, 0, 1)[0] == 't';
+	long long next = more ? atoll(PQgetvalue(r, 0, 2)) : head;
+	char *body = NULL, headtext[32];
+
+	if (since >= 0 && (since < horizon || since > head)) {
+		snprintf(headtext, sizeof(headtext), "%lld", head);
+		fs_error_set(err, ERR_HISTORY_GONE, "since", since > head
+		    ? "since %lld is ahead of the change log (at %lld): reload every resource, then continue from error.head"
+		    : "changes up to %lld were pruned: reload every resource, then continue from error.head",
+		    since > head ? since : horizon, since > head ? head : horizon);
+		fs_error_attach(err, "head", strdup(headtext));
+		fs_respond_error(req, err);
+		return;
+	}
+	if (asprintf(&body, "{\"changes\":%s,\"next\":%lld,\"more\":%s}", PQgetvalue(r, 0, 0),
+	    next, more ? "true" : "false") < 0) {
+		fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
+		fs_respond_error(req, err);
+		return;
+	}
+	fs_respond(req, 200, NULL, body, strlen(body));
+	free(body);
+}
+
+void
+fs_changes_handle(struct fs_engine *e, struct fs_request *req, struct fs_error *err)
+{
+	struct fs_query q;
+	char limit[16], *patterns = NULL;
+	const char *params[4];
+	long long since = -1;
+	PGresult *r = NULL;
+
+	if (fs_query_parse(e->res, req->query, FS_QUERY_LIST, e->cfg->page_default,
+	    e->cfg->page_max, &q, err) != FS_OK)
+		goto fail;
+	if (q.after_key) {
+		fs_error_set(err, ERR_UNKNOWN_PARAMETER, "after", "the feed pages with since=, not after=");
+		goto fail;
+	}
+	if (q.values[SLOT_SINCE] && !parse_seq(q.values[SLOT_SINCE], &since)) {
+		fs_error_set(err, ERR_INVALID_PARAMETER, "since", "since must be a seq, a whole number >= 0");
+		goto fail;
+	}
+	if (q.values[SLOT_TYPES] && !(patterns = type_patterns(q.values[SLOT_TYPES], err)))
+		goto fail;
+	snprintf(limit, sizeof(limit), "%d", q.limit);
+	params[0] = since >= 0 ? q.values[SLOT_SINCE] : SEQ_MAX;
+	params[1] = limit;
+	params[2] = patterns;
+	params[3] = q.values[SLOT_BRANCH];
+	r = fs_db_exec(&e->db, STMT_LIST, params, 0, err);
+	if (!r)
+		goto fail;
+	answer_page(req, r, since, err);
+	goto out;
+fail:
+	fs_respond_error(req, err);
+out:
+	PQclear(r);
+	free(patterns);
+	fs_query_release(&q);
+}

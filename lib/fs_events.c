@@ -1,0 +1,73 @@
+/* fs_events.c - the nanomsg PUB side of change events. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nanomsg/nn.h>
+#include <nanomsg/pubsub.h>
+
+#include "fs_events.h"
+
+int
+fs_events_open(struct fs_events *ev, const char *addresses)
+{
+	char buf[1024], *save = NULL, *addr;
+
+	ev->sock = -1;
+	if (!addresses || !*addresses)
+		return 0;
+	ev->sock = nn_socket(AF_SP, NN_PUB);
+	if (ev->sock < 0) {
+		fprintf(stderr, "fieldsync: events: nn_socket: %s\n", nn_strerror(nn_errno()));
+		return -1;
+	}
+	snprintf(buf, sizeof(buf), "%s", addresses);
+	/* nn_connect only records the address: the relay may start later, nanomsg reconnects. */
+	for (addr = strtok_r(buf, " \t,", &save); addr; addr = strtok_r(NULL, " \t,", &save)) {
+		if (nn_connect(ev->sock, addr) < 0) {
+			fprintf(stderr, "fieldsync: events: cannot use %s: %s\n", addr,
+			    nn_strerror(nn_errno()));
+			fs_events_close(ev);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+fs_events_on(const struct fs_events *ev)
+{
+	return ev->sock >= 0;
+}
+
+void
+fs_events_publish(struct fs_events *ev, const char *type, const char *payload)
+{
+	size_t tl = strlen(type), pl = strlen(payload);
+	char *msg;
+
+	if (ev->sock < 0)
+		return;
+	msg = malloc(tl + 1 + pl);
+	if (!msg) {
+		fprintf(stderr, "fieldsync: events: out of memory, %s not published\n", type);
+		return;
+	}
+	memcpy(msg, type, tl);
+	msg[tl] = ' ';
+	memcpy(msg + tl + 1, payload, pl);
+	/* PUB never blocks for a slow or absent subscriber; EAGAIN only means "dropped". */
+	if (nn_send(ev->sock, msg, tl + 1 + pl, NN_DONTWAIT) < 0 && nn_errno() != EAGAIN)
+		fprintf(stderr, "fieldsync: events: %s not published: %s\n", type,
+		    nn_strerror(nn_errno()));
+	free(msg);
+}
+
+void
+fs_events_close(struct fs_events *ev)
+{
+	if (ev->sock >= 0)
+		nn_close(ev->sock);
+	ev->sock = -1;
+}
