@@ -9,8 +9,8 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1"
 cflags="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I$top/lib -I$top/t/unit
-	$(pkg-config --cflags libpq libcjson liburiparser inih)"
-libs="$(pkg-config --libs libpq libcjson liburiparser inih) -lfcgi -lm"
+	$(pkg-config --cflags libpq libcjson liburiparser inih nanomsg)"
+libs="$(pkg-config --libs libpq libcjson liburiparser inih nanomsg) -lfcgi -lm"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=98
 
@@ -77,4 +77,26 @@ cgi PATCH "" ""
 like "$CGI_OUT" "Status: 405" "PATCH is a 405"
 cgi DELETE "id=$id" ""
 ok $CGI_RC "DELETE, clean exit" && like "$CGI_OUT" "Status: 204" "DELETE answers 204"
+
+# The changes feed, and a write that publishes its events, under the sanitizers.
+build changes "$top/cgi-bin/changes.c"
+ok $? "changes.fcgi builds with sanitizers" || sed 's/^/# /' "$out/changes.err"
+feed() {
+	CGI_OUT=$(env REQUEST_METHOD=GET QUERY_STRING="$1" "$out/changes" </dev/null 2>&1)
+	CGI_RC=$?
+}
+feed ""
+ok $CGI_RC "feed position, clean exit" && like "$CGI_OUT" '"next":[0-9]+' "the position has next"
+head=$(sed -n 's/.*"next":\([0-9]*\).*/\1/p' <<<"$CGI_OUT")
+feed "since=$((head > 3 ? head - 3 : 0))&limit=2&types=clients:*,visits:create&branch=$branch"
+ok $CGI_RC "feed page with types and branch, clean exit" && like "$CGI_OUT" '"more":(true|false)' "a page"
+for bad in "since=-1" "since=x" "types=clients" "types=,clients:*" "types=clients:*," "types=Clients:*" \
+	"types=clients:create,,visits:*" "since=99999999999"; do
+	feed "$bad"
+	ok $CGI_RC "feed $bad: clean exit" && like "$CGI_OUT" 'Status: 4[01][0-9]' "feed $bad: refused"
+done
+sock="ipc://$out/events.ipc"
+printf '[events]\npublish = %s\n' "$sock" >"$out/events.conf"
+cgi POST "" "{\"branch\":\"$branch\",\"name\":\"Published\"}" FIELDSYNC_CONF="$out/events.conf"
+ok $CGI_RC "a write that publishes (no subscriber), clean exit" && like "$CGI_OUT" "Status: 201" "it answers 201"
 done_testing
