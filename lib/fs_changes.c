@@ -69,7 +69,8 @@ type_patterns(const char *types, struct fs_error *err)
 		o += sprintf(o, "%s%.*s%s", o - out > 1 ? "," : "", (int)(action - item), item,
 		    strcmp(action, "*") == 0 ? "%" : action);
 	}
-	strcpy(o, "}");
+	o[0] = '}';
+	o[1] = '\0';
 	free(copy);
 	if (!valid) {
 		free(out);

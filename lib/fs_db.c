@@ -106,14 +106,6 @@ fs_db_ready(struct fs_db *db, struct fs_error *err)
 	return FS_OK;
 }
 
-/* Runs S once; NULL only when out of memory. */
-static PGresult *
-run(struct fs_db *db, enum fs_stmt s, const char *const *params)
-{
-	return PQexecPrepared(db->conn, fs_sql_name(s), fs_sql_nparams(db->res, s), params, NULL,
-	    NULL, 0);
-}
-
 /* Whether R is a success. */
 static int
 succeeded(const PGresult *r)
@@ -123,30 +115,57 @@ succeeded(const PGresult *r)
 	return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
 }
 
+/* Runs COMMAND (plain SQL) when given, else the prepared statement S with PARAMS. */
+static PGresult *
+run(struct fs_db *db, enum fs_stmt s, const char *command, const char *const *params)
+{
+	if (command)
+		return PQexec(db->conn, command);
+	return PQexecPrepared(db->conn, fs_sql_name(s), fs_sql_nparams(db->res, s), params, NULL,
+	    NULL, 0);
+}
+
+/*
+ * Runs like run() on a ready connection; when the connection turns out dead and no
+ * transaction was open (the server restarted since our last request), nothing was done,
+ * so it reconnects and runs once more. NULL with ERR set when it cannot reconnect.
+ */
+static PGresult *
+run_retrying(struct fs_db *db, enum fs_stmt s, const char *command, const char *const *params,
+    struct fs_error *err)
+{
+	int idle = PQtransactionStatus(db->conn) == PQTRANS_IDLE;
+	PGresult *r = run(db, s, command, params);
+
+	if (succeeded(r) || !idle || PQstatus(db->conn) != CONNECTION_BAD)
+		return r;
+	PQclear(r);
+	if (fs_db_ready(db, err) != FS_OK)
+		return NULL;
+	return run(db, s, command, params);
+}
+
+/* Maps the failure R to ERR, drops a dead connection, frees R. */
+static void
+fail(struct fs_db *db, PGresult *r, int deleting, struct fs_error *err)
+{
+	fs_db_map_error(r, db->res, deleting, err);
+	if (PQstatus(db->conn) == CONNECTION_BAD)
+		fs_db_close(db);
+	PQclear(r);
+}
+
 PGresult *
 fs_db_exec(struct fs_db *db, enum fs_stmt s, const char *const *params, int deleting,
     struct fs_error *err)
 {
 	PGresult *r;
-	int idle;
 
-	if (fs_db_ready(db, err) != FS_OK)
+	if (fs_db_ready(db, err) != FS_OK || !(r = run_retrying(db, s, NULL, params, err)))
 		return NULL;
-	idle = PQtransactionStatus(db->conn) == PQTRANS_IDLE;
-	r = run(db, s, params);
-	if (!succeeded(r) && idle && PQstatus(db->conn) == CONNECTION_BAD) {
-		/* The server restarted since our last request: nothing was done, try anew. */
-		PQclear(r);
-		if (fs_db_ready(db, err) != FS_OK)
-			return NULL;
-		r = run(db, s, params);
-	}
 	if (succeeded(r))
 		return r;
-	fs_db_map_error(r, db->res, deleting, err);
-	if (err->code == ERR_DATABASE_UNAVAILABLE && PQstatus(db->conn) == CONNECTION_BAD)
-		fs_db_close(db);
-	PQclear(r);
+	fail(db, r, deleting, err);
 	return NULL;
 }
 
@@ -154,31 +173,20 @@ enum fs_code
 fs_db_command(struct fs_db *db, const char *command, struct fs_error *err)
 {
 	PGresult *r;
-	int idle, ok;
 
-	if (fs_db_ready(db, err) != FS_OK)
+	if (fs_db_ready(db, err) != FS_OK || !(r = run_retrying(db, STMT__MAX, command, NULL, err)))
 		return err->code;
-	idle = PQtransactionStatus(db->conn) == PQTRANS_IDLE;
-	r = PQexec(db->conn, command);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK && idle && PQstatus(db->conn) == CONNECTION_BAD) {
-		PQclear(r);
-		if (fs_db_ready(db, err) != FS_OK)
-			return err->code;
-		r = PQexec(db->conn, command);
+	if (!succeeded(r)) {
+		fail(db, r, 0, err);
+		return err->code;
 	}
-	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	/* COMMIT of a transaction that failed earlier "succeeds" as ROLLBACK. */
-	if (ok && strcmp(command, "COMMIT") == 0 && strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+	if (strcmp(command, "COMMIT") == 0 && strcmp(PQcmdStatus(r), "COMMIT") != 0) {
 		PQclear(r);
 		return fs_error_set(err, ERR_INTERNAL, NULL, "the transaction was rolled back");
 	}
-	if (!ok) {
-		fs_db_map_error(r, db->res, 0, err);
-		if (PQstatus(db->conn) == CONNECTION_BAD)
-			fs_db_close(db);
-	}
 	PQclear(r);
-	return ok ? FS_OK : err->code;
+	return FS_OK;
 }
 
 /* The field a constraint named "<table>_<field>_<suffix>" is about, into FIELD. */
