@@ -13,6 +13,7 @@ int
 fs_events_open(struct fs_events *ev, const char *addresses)
 {
 	char buf[1024], *save = NULL, *addr;
+	int sndbuf = 4 * 1024 * 1024;
 
 	ev->sock = -1;
 	if (!addresses || !*addresses)
@@ -22,6 +23,9 @@ fs_events_open(struct fs_events *ev, const char *addresses)
 		fprintf(stderr, "fieldsync: events: nn_socket: %s\n", nn_strerror(nn_errno()));
 		return -1;
 	}
+	/* A bulk write publishes hundreds of events at once: room for them, not drops. */
+	if (nn_setsockopt(ev->sock, NN_SOL_SOCKET, NN_SNDBUF, &sndbuf, sizeof(sndbuf)) < 0)
+		fprintf(stderr, "fieldsync: events: NN_SNDBUF: %s\n", nn_strerror(nn_errno()));
 	snprintf(buf, sizeof(buf), "%s", addresses);
 	/* nn_connect only records the address: the relay may start later, nanomsg reconnects. */
 	for (addr = strtok_r(buf, " \t,", &save); addr; addr = strtok_r(NULL, " \t,", &save)) {

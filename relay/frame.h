@@ -1,0 +1,35 @@
+/*
+ * frame.h - one change event as the bytes of a Server-Sent Events frame:
+ *
+ *   id: <seq>\nevent: <type>\ndata: <payload on one line>\n\n
+ *
+ * Formatted once, when the event enters the relay, and copied to every stream that wants it.
+ */
+#ifndef RELAY_FRAME_H
+#define RELAY_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct frame {
+	int64_t seq;
+	uint32_t len;			/* bytes of text, without a terminator */
+	uint16_t type_off, type_len;	/* where the type sits in text */
+	char text[];			/* the frame, NUL-terminated */
+};
+
+/*
+ * Formats event SEQ of TYPE with PAYLOAD (JSON text; raw line breaks, which JSON only allows
+ * as whitespace, become spaces). Returns a frame the caller owns (free() it), or NULL when
+ * out of memory or TYPE is longer than 200 bytes or holds a line break.
+ */
+struct frame *frame_new(int64_t seq, const char *type, const char *payload);
+
+/* The frame's event type (not NUL-terminated: F->type_len bytes). */
+static inline const char *
+frame_type(const struct frame *f)
+{
+	return f->text + f->type_off;
+}
+
+#endif

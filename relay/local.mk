@@ -1,0 +1,17 @@
+# fieldsync-relay: nanomsg SUB in, Server-Sent Events out (included by the top Makefile.am;
+# paths are relative to the top).
+bin_PROGRAMS += relay/fieldsync-relay
+relay_fieldsync_relay_SOURCES = \
+	relay/main.c relay/relay.h \
+	relay/backlog.c relay/backlog.h \
+	relay/filter.c relay/filter.h \
+	relay/frame.c relay/frame.h \
+	relay/http.c relay/http.h \
+	relay/listen.c relay/listen.h \
+	relay/log.c relay/log.h \
+	relay/ring.c relay/ring.h \
+	relay/source.c relay/source.h \
+	relay/sse.c relay/sse.h
+relay_fieldsync_relay_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+relay_fieldsync_relay_LDADD = lib/libfieldsync.la $(LIBEVENT_LIBS) $(NANOMSG_LIBS) $(PQ_LIBS) \
+	$(CJSON_LIBS)

@@ -1,0 +1,257 @@
+/*
+ * fieldsync-relay - fans the change events of the workers out to browsers as
+ * Server-Sent Events.
+ *
+ *   fieldsync-relay [--config FILE] [--listen ADDR] [--sub ADDR]...
+ *
+ * This file: arguments, configuration, signals and timers, and wiring the modules
+ * together (source.c takes events in, sse.c sends them out, http.c routes requests).
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "listen.h"
+#include "log.h"
+#include "relay.h"
+#include "source.h"
+#include "sse.h"
+
+#define BATCH 500		/* events per change log query */
+#define PRUNE_EVERY 3600	/* seconds between change log retention runs */
+
+/* The relay's timers and signal events, freed together at exit. */
+enum timer { T_POLL, T_HEARTBEAT, T_SWEEP, T_PRUNE, T_SIGTERM, T_SIGINT, T__MAX };
+
+static void
+usage(FILE *out)
+{
+	fputs("usage: fieldsync-relay [--config FILE] [--listen ADDR] [--sub ADDR]...\n"
+	    "  --config FILE  settings (default: FIELDSYNC_CONF), [relay] and [events] sections\n"
+	    "  --listen ADDR  serve HTTP on unix:/path or host:port (overrides [relay] listen)\n"
+	    "  --sub ADDR     bind nanomsg SUB to ADDR, tcp:// or ipc://; repeatable\n"
+	    "                 (overrides [relay] sub)\n"
+	    "DATABASE_URL (or [database] url) says where the change log is.\n", out);
+}
+
+/* Appends ADDR to the space-separated list SUB (SIZE bytes), replacing it when FIRST. 0, or -1. */
+static int
+add_sub(char *sub, size_t size, const char *addr, int first)
+{
+	size_t used = first ? 0 : strlen(sub);
+	int n = snprintf(sub + used, size - used, "%s%s", used ? " " : "", addr);
+
+	return n < 0 || (size_t)n >= size - used ? -1 : 0;
+}
+
+/* Reads the arguments over the configuration into CFG. 0, 1 (usage asked) or -1. */
+static int
+parse_args(int argc, char **argv, struct fs_config *cfg)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "sub", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL, *listen = NULL;
+	char sub[sizeof(cfg->relay_sub)] = "";
+	int c, nsub = 0;
+
+	while ((c = getopt_long(argc, argv, "c:l:s:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 'l': listen = optarg; break;
+		case 's':
+			if (add_sub(sub, sizeof(sub), optarg, nsub++ == 0) < 0) {
+				fputs("fieldsync-relay: too many --sub addresses\n", stderr);
+				return -1;
+			}
+			break;
+		case 'h': usage(stdout); return 1;
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return -1;
+	}
+	fs_config_defaults(cfg);
+	if (fs_config_load(cfg, config) < 0)
+		return -1;
+	if (listen && (strlen(listen) >= sizeof(cfg->relay_listen) ||
+	    !fs_config_set(cfg, "relay", "listen", listen)))
+		return -1;
+	if (nsub)
+		snprintf(cfg->relay_sub, sizeof(cfg->relay_sub), "%s", sub);
+	return 0;
+}
+
+/* Raises the soft open-file limit to the hard one: every stream is a descriptor. */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			relay_log("cannot raise the open-file limit");
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		relay_log("open-file limit %llu", (unsigned long long)rl.rlim_cur);
+}
+
+/* Runs the change log retention: entries older than retention_days go. */
+static void
+prune(struct relay *r)
+{
+	long long gone = 0;
+
+	if (backlog_prune(&r->db, r->cfg->retention_days, &gone) < 0)
+		relay_log("change log retention skipped: the database is unavailable");
+	else if (gone > 0)
+		relay_log("change log retention: %lld entries older than %d days removed", gone,
+		    r->cfg->retention_days);
+}
+
+static void
+on_poll(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	source_poll(arg);
+}
+
+static void
+on_heartbeat(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	sse_heartbeat(arg);
+}
+
+static void
+on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	sse_sweep(arg);
+}
+
+static void
+on_prune(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	prune(arg);
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct relay *r = arg;
+
+	(void)what;
+	relay_log("signal %d: stopping", (int)sig);
+	event_base_loopbreak(r->base);
+}
+
+/* Adds the timers and signal handlers to T. 0, or -1. */
+static int
+add_events(struct relay *r, struct event **t)
+{
+	const struct timeval poll = { r->cfg->poll_interval / 1000, (r->cfg->poll_interval % 1000) * 1000 };
+	const struct timeval beat = { r->cfg->heartbeat, 0 }, second = { 1, 0 }, hour = { PRUNE_EVERY, 0 };
+
+	t[T_POLL] = event_new(r->base, -1, EV_PERSIST, on_poll, r);
+	t[T_HEARTBEAT] = event_new(r->base, -1, EV_PERSIST, on_heartbeat, r);
+	t[T_SWEEP] = event_new(r->base, -1, EV_PERSIST, on_sweep, r);
+	t[T_PRUNE] = event_new(r->base, -1, EV_PERSIST, on_prune, r);
+	t[T_SIGTERM] = evsignal_new(r->base, SIGTERM, on_signal, r);
+	t[T_SIGINT] = evsignal_new(r->base, SIGINT, on_signal, r);
+	for (int i = 0; i < T__MAX; i++)
+		if (!t[i])
+			return -1;
+	return event_add(t[T_POLL], &poll) < 0 || event_add(t[T_HEARTBEAT], &beat) < 0 ||
+	    event_add(t[T_SWEEP], &second) < 0 || event_add(t[T_PRUNE], &hour) < 0 ||
+	    event_add(t[T_SIGTERM], NULL) < 0 || event_add(t[T_SIGINT], NULL) < 0 ? -1 : 0;
+}
+
+/* Sets up R over CFG: loop, ring, database, scratch buffer. 0, or -1. */
+static int
+relay_init(struct relay *r, const struct fs_config *cfg)
+{
+	memset(r, 0, sizeof(*r));
+	r->cfg = cfg;
+	r->head = -1;
+	r->nn_sock = -1;
+	r->batch = cfg->ring_size < BATCH ? cfg->ring_size : BATCH;
+	backlog_init(&r->db, cfg);
+	r->base = event_base_new();
+	r->scratch = evbuffer_new();
+	r->delivered = calloc((size_t)r->batch, sizeof(*r->delivered));
+	if (!r->base || !r->scratch || !r->delivered || ring_init(&r->ring, (size_t)cfg->ring_size, 0) < 0) {
+		relay_log("out of memory at start");
+		return -1;
+	}
+	return 0;
+}
+
+/* Frees what relay_init and the run made. */
+static void
+relay_release(struct relay *r, struct event **t)
+{
+	http_close(r);		/* closes every stream */
+	source_close(r);
+	for (int i = 0; i < T__MAX; i++)
+		if (t[i])
+			event_free(t[i]);
+	backlog_close(&r->db);
+	ring_release(&r->ring);
+	free(r->delivered);
+	if (r->scratch)
+		evbuffer_free(r->scratch);
+	if (r->base)
+		event_base_free(r->base);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct fs_config cfg;
+	struct relay r;
+	struct event *timers[T__MAX] = { NULL };
+	char sock_path[512];
+	int rc, fd;
+
+	rc = parse_args(argc, argv, &cfg);
+	if (rc != 0)
+		return rc > 0 ? 0 : 2;
+	signal(SIGPIPE, SIG_IGN);	/* a client gone mid-write is an error return, not a death */
+	raise_nofile();
+	if (relay_init(&r, &cfg) < 0) {
+		relay_release(&r, timers);
+		return 1;
+	}
+	fd = listen_open(cfg.relay_listen, sock_path, sizeof(sock_path));
+	rc = fd < 0 || http_open(&r, fd) < 0 || source_open(&r) < 0 || add_events(&r, timers) < 0;
+	if (!rc) {
+		relay_log("listening on %s (ring %d, client buffer %zu bytes, at most %d streams)",
+		    cfg.relay_listen, cfg.ring_size, cfg.client_buffer, cfg.max_clients);
+		source_poll(&r);	/* the head, when the database is there already */
+		prune(&r);
+		rc = event_base_dispatch(r.base) < 0;
+	}
+	relay_release(&r, timers);
+	if (sock_path[0])
+		unlink(sock_path);
+	relay_log(rc ? "stopped on an error" : "stopped");
+	return rc ? 1 : 0;
+}

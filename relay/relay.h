@@ -1,0 +1,40 @@
+/*
+ * relay.h - the state of one relay process, made by main and handed to every module.
+ *
+ * Single-threaded: everything runs in the libevent loop of BASE. HEAD is the highest seq
+ * delivered to the streams; every event up to it is in the ring (the newest ring_size of
+ * them) or in the change log.
+ */
+#ifndef RELAY_RELAY_H
+#define RELAY_RELAY_H
+
+#include <stdint.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "backlog.h"
+#include "fs_config.h"
+#include "ring.h"
+
+struct stream;
+
+struct relay {
+	const struct fs_config *cfg;	/* borrowed */
+	struct event_base *base;
+	struct evhttp *http;
+	struct backlog db;
+	struct ring ring;
+	int64_t head;			/* highest seq delivered; -1 until the database told us */
+	struct stream *streams;		/* every open stream, newest first */
+	int nstreams;
+	struct evbuffer *scratch;	/* reused to build each chunk of output */
+	int batch;			/* events per change log query (at most the ring's size) */
+	struct frame **delivered;	/* room for one batch of newly delivered events */
+	long bad_messages;		/* nanomsg messages without a seq, ignored */
+	int nn_sock;			/* nanomsg SUB socket, -1 when none */
+	struct event *nn_ev;		/* its NN_RCVFD in the loop */
+};
+
+#endif

@@ -1,0 +1,202 @@
+/* source.c - nanomsg intake and delivery from the change log. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <nanomsg/nn.h>
+#include <nanomsg/pubsub.h>
+
+#include "log.h"
+#include "source.h"
+#include "sse.h"
+
+#define MAX_DRAIN 10000			/* messages taken per wake-up, so HTTP keeps its turn */
+#define MAX_MESSAGE (16 * 1024 * 1024)	/* larger messages are dropped by nanomsg: a gap */
+#define RECEIVE_BUFFER (4 * 1024 * 1024)
+
+void
+source_advance(struct relay *r, int64_t upto)
+{
+	PGresult *res;
+	struct frame *f;
+	int n, k;
+
+	while (r->head >= 0 && r->head < upto) {
+		res = backlog_fetch(&r->db, r->head, upto, r->batch);
+		if (!res)
+			return;
+		n = PQntuples(res);
+		for (k = 0; k < n; k++) {
+			f = frame_new(strtoll(PQgetvalue(res, k, 0), NULL, 10), PQgetvalue(res, k, 1),
+			    PQgetvalue(res, k, 2));
+			if (!f)
+				break;
+			ring_push(&r->ring, f);
+			r->delivered[k] = f;
+			r->head = f->seq;
+		}
+		PQclear(res);
+		sse_broadcast(r, r->delivered, (size_t)k);
+		if (k < n) {
+			relay_log("out of memory delivering seq %" PRId64 ": the next poll retries", r->head + 1);
+			return;
+		}
+		if (n < r->batch)
+			return;
+	}
+}
+
+void
+source_poll(struct relay *r)
+{
+	int64_t newest, before = r->head;
+
+	if (backlog_head(&r->db, &newest) < 0)
+		return;
+	if (r->head < 0) {
+		r->head = newest;
+		ring_reset(&r->ring, newest);
+		relay_log("head is %" PRId64, newest);
+	} else if (newest < r->head) {
+		relay_log("the change log went back from %" PRId64 " to %" PRId64 ": every stream restarts",
+		    r->head, newest);
+		sse_end_all(r);
+		r->head = newest;
+		ring_reset(&r->ring, newest);
+	} else if (newest > r->head) {
+		source_advance(r, newest);
+		if (r->head > before)
+			relay_log("change log poll delivered %" PRId64 " events nanomsg had not announced (head %" PRId64 ")",
+		    r->head - before, r->head);
+	}
+}
+
+/* Reads the seq out of MSG ("<type> <payload JSON>", LEN bytes) into *SEQ; 1 on success. */
+static int
+message_seq(const char *msg, size_t len, int64_t *seq)
+{
+	const char *space = memchr(msg, ' ', len);
+	const cJSON *item;
+	cJSON *root;
+	int ok;
+
+	if (!space)
+		return 0;
+	root = cJSON_ParseWithLength(space + 1, len - (size_t)(space + 1 - msg));
+	item = cJSON_GetObjectItemCaseSensitive(root, "seq");
+	ok = cJSON_IsNumber(item) && item->valuedouble >= 1 && item->valuedouble < 9007199254740992.0;
+	if (ok)
+		*seq = (int64_t)item->valuedouble;
+	cJSON_Delete(root);
+	return ok;
+}
+
+/*
+ * NN_RCVFD is readable: take the waiting messages; if one announces a seq above the head,
+ * deliver everything committed after the head. Not only up to that seq: the rest of its
+ * transaction (a bulk write) is committed too, and its messages may have been dropped by a
+ * full PUB queue. What is visible is always a gap-free prefix, as seqs follow commit order.
+ */
+static void
+on_message(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay *r = arg;
+	int64_t upto = -1, seq;
+	void *msg;
+	int n;
+
+	(void)fd;
+	(void)what;
+	for (int i = 0; i < MAX_DRAIN; i++) {
+		msg = NULL;
+		n = nn_recv(r->nn_sock, &msg, NN_MSG, NN_DONTWAIT);
+		if (n < 0) {
+			if (nn_errno() != EAGAIN && nn_errno() != EINTR)
+				relay_log("nanomsg receive: %s", nn_strerror(nn_errno()));
+			break;
+		}
+		if (message_seq(msg, (size_t)n, &seq)) {
+			if (seq > upto)
+				upto = seq;
+		} else if (r->bad_messages++ % 1000 == 0) {
+			relay_log("ignored a message without a seq (%ld so far): %.*s", r->bad_messages,
+			    n < 80 ? n : 80, (const char *)msg);
+		}
+		nn_freemsg(msg);
+	}
+	if (upto > r->head)
+		source_advance(r, INT64_MAX);
+}
+
+/* Binds S to each address in r->cfg->relay_sub; 0, or -1 (logged). */
+static int
+bind_all(const struct relay *r, int s)
+{
+	char copy[sizeof(r->cfg->relay_sub)], *save = NULL, *addr;
+
+	snprintf(copy, sizeof(copy), "%s", r->cfg->relay_sub);
+	for (addr = strtok_r(copy, " \t", &save); addr; addr = strtok_r(NULL, " \t", &save)) {
+		if (nn_bind(s, addr) < 0) {
+			relay_log("cannot bind nanomsg to %s: %s", addr, nn_strerror(nn_errno()));
+			return -1;
+		}
+		relay_log("receiving events on %s", addr);
+	}
+	return 0;
+}
+
+int
+source_open(struct relay *r)
+{
+	const char *addrs = r->cfg->relay_sub;
+	int s, max = MAX_MESSAGE, rcvbuf = RECEIVE_BUFFER, fd;
+	size_t fd_len = sizeof(fd);
+
+	r->nn_sock = -1;
+	if (strspn(addrs, " \t") == strlen(addrs)) {
+		relay_log("no [relay] sub address: only the change log poll feeds the streams");
+		return 0;
+	}
+	s = nn_socket(AF_SP, NN_SUB);
+	if (s < 0) {
+		relay_log("nanomsg socket: %s", nn_strerror(nn_errno()));
+		return -1;
+	}
+	if (nn_setsockopt(s, NN_SUB, NN_SUB_SUBSCRIBE, "", 0) < 0 ||
+	    nn_setsockopt(s, NN_SOL_SOCKET, NN_RCVMAXSIZE, &max, sizeof(max)) < 0 ||
+	    nn_setsockopt(s, NN_SOL_SOCKET, NN_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0 ||
+	    nn_getsockopt(s, NN_SOL_SOCKET, NN_RCVFD, &fd, &fd_len) < 0) {
+		relay_log("nanomsg socket options: %s", nn_strerror(nn_errno()));
+		nn_close(s);
+		return -1;
+	}
+	if (bind_all(r, s) < 0) {
+		nn_close(s);
+		return -1;
+	}
+	r->nn_ev = event_new(r->base, fd, EV_READ | EV_PERSIST, on_message, r);
+	if (!r->nn_ev || event_add(r->nn_ev, NULL) < 0) {
+		relay_log("cannot watch the nanomsg socket");
+		if (r->nn_ev)
+			event_free(r->nn_ev);
+		r->nn_ev = NULL;
+		nn_close(s);
+		return -1;
+	}
+	r->nn_sock = s;
+	return 0;
+}
+
+void
+source_close(struct relay *r)
+{
+	if (r->nn_ev)
+		event_free(r->nn_ev);
+	r->nn_ev = NULL;
+	if (r->nn_sock >= 0)
+		nn_close(r->nn_sock);
+	r->nn_sock = -1;
+}

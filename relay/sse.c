@@ -1,0 +1,416 @@
+/* sse.c - event streams: catch-up, live delivery, heartbeats, slow consumers, closing. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/bufferevent.h>
+
+#include "filter.h"
+#include "log.h"
+#include "sse.h"
+
+#define CLOSE_GRACE 5		/* seconds a closing stream has to drain before it is dropped */
+#define SLOW_AFTER 10		/* seconds a stream may lag behind live events before it is cut off */
+#define WRITE_TIMEOUT 60	/* seconds a stream may make no write progress at all */
+#define READ_LIMIT 4096		/* bytes a client may send after its request before reads stop */
+
+enum state { CATCHING_UP, LIVE, CLOSING };
+
+struct stream {
+	struct stream *prev, *next;
+	struct relay *relay;
+	struct evhttp_request *req;	/* NULL once handed back to libevent (closing) */
+	struct evhttp_connection *evcon;
+	char *filter;			/* NULL: every type */
+	struct event *deadline;		/* closing streams: when to drop the connection */
+	int64_t cursor;			/* every event up to here is queued or filtered out */
+	time_t behind_since;		/* when a live stream fell behind; 0 when it did not */
+	enum state state;
+};
+
+/* Seconds on a clock that only moves forward. */
+static time_t
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* Bytes queued for S and not yet written to its socket. */
+static size_t
+pending(const struct stream *s)
+{
+	return evbuffer_get_length(bufferevent_get_output(evhttp_connection_get_bufferevent(s->evcon)));
+}
+
+static void on_drain(struct evhttp_connection *evcon, void *arg);
+
+/* Sends what r->scratch holds to S as one chunk, leaving the scratch buffer empty. */
+static void
+flush(struct relay *r, struct stream *s)
+{
+	size_t n = evbuffer_get_length(r->scratch);
+
+	if (n == 0)
+		return;
+	evhttp_send_reply_chunk_with_cb(s->req, r->scratch, on_drain, s);
+	evbuffer_drain(r->scratch, evbuffer_get_length(r->scratch));
+}
+
+/* Unlinks S and frees it; libevent is freeing (or has freed) its connection. */
+static void
+forget(struct stream *s)
+{
+	struct relay *r = s->relay;
+
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		r->streams = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	r->nstreams--;
+	if (s->deadline)
+		event_free(s->deadline);
+	free(s->filter);
+	free(s);
+}
+
+/*
+ * The connection of S is going away (client gone, timeout, or closed by us). A request
+ * libevent detached from it (the client left mid-stream) is ours to free; one still
+ * attached is freed by libevent right after this.
+ */
+static void
+on_close(struct evhttp_connection *evcon, void *arg)
+{
+	struct stream *s = arg;
+
+	(void)evcon;
+	if (s->req && !evhttp_request_get_connection(s->req))
+		evhttp_request_free(s->req);
+	forget(s);
+}
+
+/* A closing stream did not drain within the grace period: drop its connection. */
+static void
+on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct stream *s = arg;
+
+	(void)fd;
+	(void)what;
+	relay_log("a closing stream did not drain in %d s: dropped", CLOSE_GRACE);
+	evhttp_connection_free(s->evcon);	/* calls on_close, which frees S */
+}
+
+/*
+ * Sends what the scratch buffer holds and LAST (may be NULL) as the final text of S, ends
+ * its response, and closes the connection once that is written, or after CLOSE_GRACE
+ * seconds. S may be freed on return.
+ */
+static void
+stream_end(struct relay *r, struct stream *s, const char *last)
+{
+	struct evhttp_request *req = s->req;
+	const struct timeval grace = { CLOSE_GRACE, 0 };
+
+	if (last && evbuffer_add(r->scratch, last, strlen(last)) < 0)
+		relay_log("out of memory: a stream ends without its last event");
+	flush(r, s);
+	s->state = CLOSING;
+	s->req = NULL;
+	s->deadline = evtimer_new(r->base, on_deadline, s);
+	if (!s->deadline || evtimer_add(s->deadline, &grace) < 0)
+		relay_log("no timer for a closing stream: it closes when it drains or times out");
+	evhttp_send_reply_end(req);	/* "Connection: close": the connection goes after this */
+}
+
+/* Whether S may take one more event: its output (and what is being built) is under BUDGET. */
+static int
+has_room(const struct relay *r, const struct stream *s, size_t budget)
+{
+	return pending(s) + evbuffer_get_length(r->scratch) < budget;
+}
+
+/* Queues the ring's events from position I on for S while its output stays under BUDGET. */
+static int
+from_ring(struct relay *r, struct stream *s, size_t i, size_t budget)
+{
+	const struct frame *f;
+
+	if (i >= r->ring.count) {	/* nothing held after the cursor: it is at the head */
+		s->cursor = r->head;
+		return 0;
+	}
+	for (; i < r->ring.count && has_room(r, s, budget); i++) {
+		f = ring_at(&r->ring, i);
+		if (filter_match(s->filter, frame_type(f), f->type_len) &&
+		    evbuffer_add(r->scratch, f->text, f->len) < 0)
+			return -1;
+		s->cursor = f->seq;
+	}
+	return 0;
+}
+
+/*
+ * Queues for S the next batch of events after its cursor from the change log, while its
+ * output stays under BUDGET (the rest is asked for again later). 0, or -1.
+ */
+static int
+from_log(struct relay *r, struct stream *s, size_t budget)
+{
+	PGresult *res = backlog_fetch(&r->db, s->cursor, r->head, r->batch);
+	struct frame *f;
+	const char *type;
+	int n, k;
+
+	if (!res)
+		return -1;
+	n = PQntuples(res);
+	for (k = 0; k < n && has_room(r, s, budget); k++) {
+		type = PQgetvalue(res, k, 1);
+		f = frame_new(strtoll(PQgetvalue(res, k, 0), NULL, 10), type, PQgetvalue(res, k, 2));
+		if (!f)
+			break;
+		if (filter_match(s->filter, type, strlen(type)) &&
+		    evbuffer_add(r->scratch, f->text, f->len) < 0) {
+			free(f);
+			break;
+		}
+		s->cursor = f->seq;
+		free(f);
+	}
+	PQclear(res);
+	if (k < n && has_room(r, s, budget))
+		return -1;		/* out of memory, not out of room */
+	if (k == n && n < r->batch)	/* the rest up to the head were burned numbers */
+		s->cursor = r->head;
+	return 0;
+}
+
+/*
+ * Catches S up while its output is under half of client_buffer: from the ring when it
+ * still holds every event after the cursor, else from the change log. Turns S live at the
+ * head; ends it when the change log is unavailable (the client retries and resumes). The
+ * first event always fits, however large.
+ */
+static void
+pump(struct relay *r, struct stream *s)
+{
+	size_t half = r->cfg->client_buffer / 2;
+	long i;
+	int rc;
+
+	while (s->state == CATCHING_UP && pending(s) < half) {
+		if (s->cursor >= r->head) {
+			s->state = LIVE;
+			s->behind_since = 0;
+			break;
+		}
+		i = ring_find(&r->ring, s->cursor);
+		rc = i >= 0 ? from_ring(r, s, (size_t)i, half) : from_log(r, s, half);
+		if (rc < 0) {
+			relay_log("cannot catch a stream up from %" PRId64 ": ended, it will retry", s->cursor);
+			stream_end(r, s, NULL);
+			return;
+		}
+		flush(r, s);
+	}
+}
+
+/* libevent wrote all S had queued: a catching-up stream takes its next batch. */
+static void
+on_drain(struct evhttp_connection *evcon, void *arg)
+{
+	struct stream *s = arg;
+
+	(void)evcon;
+	if (s->state == CATCHING_UP)
+		pump(s->relay, s);
+}
+
+/* Ends S with a "resume" event: it could not keep up with the live events. */
+static void
+cut_off(struct relay *r, struct stream *s)
+{
+	char text[200];
+
+	relay_log("slow consumer: behind for %d s with %zu bytes unsent, told to resume after %" PRId64,
+	    SLOW_AFTER, pending(s), s->cursor);
+	snprintf(text, sizeof(text), "id: %" PRId64 "\nevent: resume\ndata: {\"reason\":\"slow_consumer\","
+	    "\"last_event_id\":%" PRId64 "}\n\n", s->cursor, s->cursor);
+	stream_end(r, s, text);
+}
+
+void
+sse_broadcast(struct relay *r, struct frame *const *frames, size_t n)
+{
+	size_t half = r->cfg->client_buffer / 2, i;
+
+	for (struct stream *s = r->streams; s; s = s->next) {
+		if (s->state != LIVE)
+			continue;
+		for (i = 0; i < n && has_room(r, s, half); i++) {
+			if (filter_match(s->filter, frame_type(frames[i]), frames[i]->type_len) &&
+			    evbuffer_add(r->scratch, frames[i]->text, frames[i]->len) < 0)
+				break;
+			s->cursor = frames[i]->seq;
+		}
+		flush(r, s);
+		if (i < n) {
+			/* Half its buffer is unsent: the ring holds the rest until it drains. */
+			s->state = CATCHING_UP;
+			s->behind_since = now_s();
+		}
+	}
+}
+
+void
+sse_sweep(struct relay *r)
+{
+	struct stream *s, *next;
+	time_t now = now_s();
+
+	for (s = r->streams; s; s = next) {
+		next = s->next;
+		if (s->state == CATCHING_UP && s->behind_since && now - s->behind_since >= SLOW_AFTER)
+			cut_off(r, s);
+	}
+}
+
+void
+sse_heartbeat(struct relay *r)
+{
+	static const char beat[] = ": heartbeat\n\n";
+
+	for (struct stream *s = r->streams; s; s = s->next) {
+		if (s->state == CLOSING || evbuffer_add(r->scratch, beat, sizeof(beat) - 1) < 0)
+			continue;
+		flush(r, s);
+	}
+}
+
+void
+sse_end_all(struct relay *r)
+{
+	struct stream *s, *next;
+
+	for (s = r->streams; s; s = next) {
+		next = s->next;
+		if (s->state != CLOSING)
+			stream_end(r, s, NULL);
+	}
+}
+
+int
+sse_owns(const struct relay *r, const struct evhttp_request *req)
+{
+	for (const struct stream *s = r->streams; s; s = s->next)
+		if (s->req == req)
+			return 1;
+	return 0;
+}
+
+/* Starts the 200 answer of S: headers, connection settings. 0, or -1 with nothing sent. */
+static int
+start(struct relay *r, struct stream *s)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(s->req);
+	const struct timeval write_timeout = { WRITE_TIMEOUT, 0 };
+	struct bufferevent *bev;
+
+	if (evhttp_add_header(h, "Content-Type", "text/event-stream") < 0 ||
+	    evhttp_add_header(h, "Cache-Control", "no-store") < 0 ||
+	    evhttp_add_header(h, "X-Accel-Buffering", "no") < 0 ||
+	    evhttp_add_header(h, "Connection", "close") < 0)
+		return -1;
+	evhttp_send_reply_start(s->req, 200, "OK");
+	s->evcon = evhttp_request_get_connection(s->req);
+	bev = evhttp_connection_get_bufferevent(s->evcon);
+	/* Idle is normal for a stream (no read timeout); a client that takes nothing for a
+	 * minute is dropped; one that only sends is not read past READ_LIMIT bytes. */
+	bufferevent_set_timeouts(bev, NULL, &write_timeout);
+	bufferevent_setwatermark(bev, EV_READ, 0, READ_LIMIT);
+	evhttp_connection_set_closecb(s->evcon, on_close, s);
+	s->next = r->streams;
+	if (r->streams)
+		r->streams->prev = s;
+	r->streams = s;
+	r->nstreams++;
+	return 0;
+}
+
+/*
+ * Queues S's first events after the retry hint: "ready" without a cursor; nothing with a
+ * cursor the stream can catch up from. Returns 0 to go on, or 1 after ending S with an
+ * error (bad cursor), a reload (history pruned) or nothing (change log unavailable).
+ */
+static int
+first_events(struct relay *r, struct stream *s, const struct sse_request *q)
+{
+	char text[400];
+	int64_t pruned;
+
+	if (!q->has_cursor) {
+		snprintf(text, sizeof(text), "id: %" PRId64 "\nevent: ready\ndata: {\"seq\":%" PRId64 "}\n\n",
+		    r->head, r->head);
+		s->state = LIVE;
+		if (evbuffer_add(r->scratch, text, strlen(text)) < 0)
+			stream_end(r, s, NULL);
+		return s->state == CLOSING;
+	}
+	if (!q->cursor_ok || q->cursor > r->head) {
+		snprintf(text, sizeof(text), "event: error\ndata: {\"error\":{\"code\":\"invalid_last_event_id\","
+		    "\"message\":\"Last-Event-ID (or since) must be a whole number from 0 to %" PRId64
+		    ", the newest event\"}}\n\n", r->head);
+		stream_end(r, s, text);
+		return 1;
+	}
+	if (ring_find(&r->ring, s->cursor) >= 0)
+		return 0;
+	if (backlog_horizon(&r->db, &pruned) < 0) {
+		relay_log("cannot check the change log horizon: a stream from %" PRId64 " ended, it will retry",
+		    s->cursor);
+		stream_end(r, s, NULL);
+		return 1;
+	}
+	if (s->cursor >= pruned)
+		return 0;
+	snprintf(text, sizeof(text), "event: reload\ndata: {\"code\":\"history_gone\",\"head\":%" PRId64 ","
+	    "\"message\":\"reload every resource, then resume from %" PRId64 "\"}\n\n", r->head, r->head);
+	stream_end(r, s, text);
+	return 1;
+}
+
+int
+sse_open(struct relay *r, struct evhttp_request *req, struct sse_request *q)
+{
+	struct stream *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -1;
+	s->relay = r;
+	s->req = req;
+	s->cursor = q->has_cursor ? q->cursor : r->head;
+	s->state = CATCHING_UP;
+	if (start(r, s) < 0) {
+		free(s);
+		return -1;
+	}
+	s->filter = q->filter;		/* the stream owns it from here */
+	q->filter = NULL;
+	if (evbuffer_add(r->scratch, "retry: 2000\n\n", 13) < 0) {
+		stream_end(r, s, NULL);
+		return 0;
+	}
+	if (first_events(r, s, q))
+		return 0;
+	flush(r, s);
+	pump(r, s);
+	return 0;
+}

@@ -1,0 +1,58 @@
+/*
+ * sse.h - event streams: the answer to one GET /events, from the client's cursor to live.
+ *
+ * A stream catches up first (from the ring, else from the change log, a batch at a time and
+ * only while its unsent output is under half of client_buffer), then is live: each event
+ * the relay delivers is appended as it comes, while its unsent output stays under half of
+ * client_buffer. A live stream that reaches that falls behind: it is fed from the ring (the
+ * shared buffer) as it drains, so a burst never costs more than half a client_buffer per
+ * stream. One that stays behind for 10 s is a slow consumer: it gets a final "resume"
+ * event (its last_event_id is where to resume) and is closed once that is written, or 5 s
+ * later. Per stream the relay keeps its cursor (every event up to it is queued or filtered
+ * out), its filter and its state.
+ */
+#ifndef RELAY_SSE_H
+#define RELAY_SSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/http.h>
+
+#include "frame.h"
+#include "relay.h"
+
+/* What a GET /events asked for, as http.c checked it. */
+struct sse_request {
+	int has_cursor;			/* Last-Event-ID or since= was given */
+	int cursor_ok;			/* ... and is a whole number (not yet compared with head) */
+	int64_t cursor;
+	char *filter;			/* types=, or NULL for every type; owned */
+};
+
+/*
+ * Answers REQ with a stream per Q. Returns 0 once the stream owns REQ and Q->filter (set to
+ * NULL), or -1 out of memory before anything was sent: REQ and Q->filter stay the caller's.
+ */
+int sse_open(struct relay *r, struct evhttp_request *req, struct sse_request *q);
+
+/* Whether REQ is the request of an open stream. */
+int sse_owns(const struct relay *r, const struct evhttp_request *req);
+
+/*
+ * Appends the N events just delivered (FRAMES, seqs rising, the last one r->head) to every
+ * live stream whose filter passes them; a stream with half of client_buffer unsent falls
+ * behind and takes the rest from the ring as it drains.
+ */
+void sse_broadcast(struct relay *r, struct frame *const *frames, size_t n);
+
+/* Cuts off the streams that have been behind the live events for too long. */
+void sse_sweep(struct relay *r);
+
+/* Writes a heartbeat comment to every stream that is not closing. */
+void sse_heartbeat(struct relay *r);
+
+/* Ends every stream that is not closing (the clients reconnect and resume). */
+void sse_end_all(struct relay *r);
+
+#endif

@@ -1,0 +1,789 @@
+// Browser tests of www/fieldsync.js and the demo page, against the running stack, in Debian's chromium
+// driven by playwright-core. Prints TAP: one test point per checked behaviour.
+//
+//   node t/browser/run.mjs            (t4000-browser.sh runs it under make check)
+//
+// FIELDSYNC_URL and DATABASE_URL come from the environment, else from var/stack.env.
+// Every run uses branches of its own, so reruns and other suites on the same stack never collide.
+// Screenshots of the page go to t/output/.
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const TOP = path.resolve(HERE, '../..');
+const OUTPUT = path.join(TOP, 't/output');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const RUN = `bt${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
+
+// ------------------------------------------------------------------ settings
+
+function stackEnv() {
+	const file = path.join(TOP, 'var/stack.env');
+	if (!fs.existsSync(file)) return {};
+	const out = execFileSync('bash', ['-c', '. "$1" && printf "%s\\n%s\\n" "$FIELDSYNC_URL" "$DATABASE_URL"', 'env', file], { encoding: 'utf8' });
+	const [url, db] = out.split('\n');
+	return { FIELDSYNC_URL: url, DATABASE_URL: db };
+}
+
+const fromFile = process.env.FIELDSYNC_URL && process.env.DATABASE_URL ? {} : stackEnv();
+const BASE = (process.env.FIELDSYNC_URL || fromFile.FIELDSYNC_URL || 'http://127.0.0.1:8080').replace(/\/$/, '');
+const DATABASE_URL = process.env.DATABASE_URL || fromFile.DATABASE_URL;
+
+// ------------------------------------------------------------------ TAP
+
+const tests = [];
+let failed = 0;
+
+/** A test point; fn may throw (an assertion) to fail it. */
+function test(name, fn, timeout = 60000) {
+	tests.push({ name, fn, timeout });
+}
+
+function diag(text) {
+	for (const line of String(text).split('\n')) console.log(`# ${line}`);
+}
+
+function withTimeout(promise, ms, name) {
+	let timer;
+	const limit = new Promise((_, reject) => {
+		timer = setTimeout(() => reject(new Error(`${name}: no result within ${ms} ms`)), ms);
+	});
+	return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}
+
+// BROWSER_TESTS=regex runs only the matching test points (the plan counts the others as skipped).
+async function runTests() {
+	const only = process.env.BROWSER_TESTS ? new RegExp(process.env.BROWSER_TESTS) : null;
+	console.log(`1..${tests.length}`);
+	for (const [i, t] of tests.entries()) {
+		if (only && !only.test(t.name)) {
+			console.log(`ok ${i + 1} - ${t.name} # SKIP not selected by BROWSER_TESTS`);
+			continue;
+		}
+		try {
+			await withTimeout(Promise.resolve().then(t.fn), t.timeout, t.name);
+			console.log(`ok ${i + 1} - ${t.name}`);
+		} catch (err) {
+			failed++;
+			console.log(`not ok ${i + 1} - ${t.name}`);
+			diag(err && err.stack ? err.stack.split('\n').slice(0, 6).join('\n') : String(err));
+		}
+	}
+}
+
+// A step that needs an earlier one fails with the reason, instead of failing obscurely.
+function needs(value, what) {
+	if (!value) throw new Error(`not run: ${what} did not succeed`);
+	return value;
+}
+
+// ------------------------------------------------------------------ the database
+
+function sql(query) {
+	return execFileSync('psql', [DATABASE_URL, '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', query], { encoding: 'utf8' }).trim();
+}
+
+const lit = s => `'${String(s).replace(/'/g, "''")}'`;
+
+function clientsOf(branch) {
+	const out = sql(`select coalesce(json_agg(c order by name), '[]') from clients c where branch = ${lit(branch)}`);
+	return JSON.parse(out);
+}
+
+// ------------------------------------------------------------------ a proxy we can really switch off
+
+/**
+ * An HTTP proxy in front of the stack, on a port of its own. stop() closes it and cuts every
+ * connection (the API is then really unreachable: connection refused); start() opens it again.
+ */
+async function startProxy(target) {
+	const up = new URL(target);
+	const sockets = new Set();
+	const server = http.createServer((req, res) => {
+		const fwd = http.request({ host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers }, r => {
+			res.writeHead(r.statusCode, r.headers);
+			r.pipe(res);
+		});
+		fwd.on('error', () => res.destroy());
+		res.on('close', () => fwd.destroy());
+		req.pipe(fwd);
+	});
+	server.on('connection', s => {
+		sockets.add(s);
+		s.on('close', () => sockets.delete(s));
+	});
+	const listen = port => new Promise((resolve, reject) => {
+		server.once('error', reject);
+		server.listen(port, '127.0.0.1', () => resolve(server.address().port));
+	});
+	const port = await listen(0);
+	return {
+		url: `http://127.0.0.1:${port}`,
+		async stop() {
+			const closed = new Promise(resolve => server.close(resolve));
+			for (const s of sockets) s.destroy();
+			await closed;
+		},
+		start: () => listen(port),
+		close: () => new Promise(resolve => { server.close(resolve); for (const s of sockets) s.destroy(); }),
+	};
+}
+
+// ------------------------------------------------------------------ the page
+
+let browser;
+
+async function newContext(opts = {}) {
+	return browser.newContext({ viewport: { width: 1280, height: 800 }, ...opts });
+}
+
+/** Open the demo page on a branch and wait until its first load is done. */
+async function openPage(ctx, branch, base = BASE) {
+	const page = await ctx.newPage();
+	page.on('pageerror', err => diag(`page error: ${err.message}`));
+	await page.goto(`${base}/?branch=${encodeURIComponent(branch)}`);
+	await page.waitForSelector('body[data-ready="true"]');
+	return page;
+}
+
+// The service worker controls the page: from now on it opens without a connection.
+async function waitOfflineReady(page) {
+	await page.waitForFunction(() => navigator.serviceWorker && navigator.serviceWorker.controller, null, { timeout: 10000 });
+}
+
+async function reloadPage(page) {
+	await page.reload();
+	await page.waitForSelector('body[data-ready="true"]');
+}
+
+const pendingCount = page => page.textContent('#pending-count').then(Number);
+
+function waitPending(page, n, timeout = 15000) {
+	return page.waitForFunction(n => document.querySelector('#pending-count').textContent === String(n), n, { timeout });
+}
+
+function waitText(page, selector, text, timeout = 5000) {
+	return page.waitForFunction(([s, t]) => (document.querySelector(s)?.textContent || '').includes(t), [selector, text], { timeout });
+}
+
+const clientRow = name => `li[data-testid="clients-row"][data-name="${name}"]`;
+
+// Fill the client form and save; resolves when the page has the answer (the form is reset or an
+// error or conflict shows).
+async function saveClientForm(page, values) {
+	for (const [k, v] of Object.entries(values)) {
+		const sel = `#clients-${k}`;
+		if (k === 'status') await page.selectOption(sel, v);
+		else await page.fill(sel, v);
+	}
+	await page.click('#clients-save');
+	await page.waitForFunction(() => !document.querySelector('#clients-save').disabled &&
+		(document.querySelector('#clients-name').value === '' || !document.querySelector('#error').hidden ||
+		 !document.querySelector('#conflict').hidden));
+}
+
+async function addClient(page, name, extra = {}) {
+	await saveClientForm(page, { name, ...extra });
+	await page.waitForSelector(clientRow(name));
+}
+
+async function editClient(page, name, values) {
+	await page.click(`${clientRow(name)} button.edit`);
+	await page.waitForFunction(() => document.querySelector('#clients-id').value !== '');
+	await saveClientForm(page, values);
+}
+
+async function deleteClient(page, name) {
+	await page.click(`${clientRow(name)} button.edit`);
+	await page.waitForFunction(() => document.querySelector('#clients-id').value !== '');
+	await page.click('#clients-delete');
+	await page.waitForSelector(clientRow(name), { state: 'detached' });
+}
+
+async function shownNames(page) {
+	return page.$$eval('li[data-testid="clients-row"]', els => els.map(e => e.dataset.name));
+}
+
+// In the page: what a stuck page is stuck on (status, visibility, animation frames, IndexedDB).
+async function probe(branch) {
+	const within = (p, ms) => Promise.race([p, new Promise(r => setTimeout(() => r('no answer in ' + ms + ' ms'), ms))]);
+	const c = window.fieldsyncDemo.client;
+	return {
+		status: c.status(), visibility: document.visibilityState,
+		frame: await within(new Promise(r => requestAnimationFrame(() => r('ok'))), 1000),
+		cached: await within(c.cached('clients', { branch }).then(rows => rows.map(r => r.name).join(',')), 1000),
+	};
+}
+
+async function screenshot(page, name) {
+	fs.mkdirSync(OUTPUT, { recursive: true });
+	const file = path.join(OUTPUT, `browser-${name}.png`);
+	await page.screenshot({ path: file, fullPage: true });
+	assert.ok(fs.statSync(file).size > 1000, `${file} is written`);
+	return file;
+}
+
+// ------------------------------------------------------------------ a. live
+
+const live = {};
+
+test('a. the page follows the event stream (badge shows Live)', async () => {
+	live.branch = `${RUN}-live`;
+	live.ctxA = await newContext();
+	live.ctxB = await newContext();
+	live.a = await openPage(live.ctxA, live.branch);
+	live.b = await openPage(live.ctxB, live.branch);
+	try {
+		await waitText(live.b, '#live-badge', 'Live', 5000);
+	} catch {
+		throw new Error(`the page's event stream did not open: ${BASE}/events does not answer as text/event-stream`);
+	}
+});
+
+test('a. a client created on page A shows on page B within 1 s, without a reload', async () => {
+	needs(live.b, 'opening the pages');
+	await waitText(live.b, '#live-badge', 'Live', 1000);
+	const name = `Live ${RUN}`;
+	await addClient(live.a, name);
+	const t0 = Date.now();
+	await live.b.waitForSelector(clientRow(name), { timeout: 1000 });
+	diag(`shown on B ${Date.now() - t0} ms after A's save returned`);
+	await waitText(live.b, '#activity', name, 1000);
+});
+
+test('a. an update on A reaches B live too, and B shows the new value', async () => {
+	needs(live.b, 'opening the pages');
+	const name = `Live ${RUN}`;
+	await editClient(live.a, name, { phone: '+27 21 555 0199' });
+	await live.b.waitForFunction(sel => document.querySelector(sel)?.textContent.includes('+27 21 555 0199'), clientRow(name), { timeout: 1000 });
+	await live.ctxA.close();
+	await live.ctxB.close();
+});
+
+// ------------------------------------------------------------------ b. offline writes
+
+/**
+ * The offline story on one page, with `cut`/`restore` switching the connection off and on:
+ * 20 writes (14 creates, 5 updates, 1 delete), a reload, reconnect, everything lands once.
+ */
+function offlineScenario(label, setup) {
+	const s = { branch: `${RUN}-${label}` };
+	const created = Array.from({ length: 14 }, (_, i) => `Off ${String(i + 1).padStart(2, '0')}`);
+	const updated = ['Off 01', 'Off 02', 'Off 03', 'Pre 1', 'Pre 2'];
+
+	test(`b. ${label}: 20 writes without a connection are kept locally, with the warning and pending 20`, async () => {
+		Object.assign(s, await setup(s.branch));
+		for (const n of ['Pre 1', 'Pre 2', 'Pre 3']) await addClient(s.a, n, { status: 'prospect' });
+		assert.equal(await pendingCount(s.a), 0, 'nothing pending while online');
+		await waitOfflineReady(s.a);
+		await s.cut();
+		for (const n of created) await addClient(s.a, n, { status: 'prospect' });
+		await waitText(s.a, '#status-badge', 'Offline');
+		for (const n of updated) await editClient(s.a, n, { status: 'active', phone: `tel ${n}` });
+		await deleteClient(s.a, 'Pre 3');
+		assert.equal(await pendingCount(s.a), 20, 'pending count');
+		assert.ok(await s.a.isVisible('[data-testid="saved-locally-warning"]'), 'warning shown');
+		assert.match(await s.a.textContent('#warning'), /Saved locally only - not visible to other users/);
+		assert.equal(clientsOf(s.branch).length, 3, 'nothing reached the database');
+		s.queued = true;
+		if (s.shoot) {
+			await screenshot(s.a, 'offline-pending');
+			await s.a.setViewportSize({ width: 360, height: 740 });
+			await screenshot(s.a, 'offline-pending-phone');
+			await s.a.setViewportSize({ width: 1280, height: 800 });
+		}
+	}, 90000);
+
+	test(`b. ${label}: the outbox survives a reload of the page (still 20, rows still shown)`, async () => {
+		needs(s.queued, 'queueing the writes');
+		await reloadPage(s.a);
+		await waitPending(s.a, 20, 5000);
+		assert.ok(await s.a.isVisible('#warning'), 'warning shown after the reload');
+		const names = await shownNames(s.a);
+		for (const n of created) assert.ok(names.includes(n), `${n} shown from the local copy`);
+		assert.ok(!names.includes('Pre 3'), 'the deleted row stays deleted');
+		assert.equal(clientsOf(s.branch).length, 3, 'still nothing reached the database');
+		s.reloaded = true;
+	}, 30000);
+
+	test(`b. ${label}: back online, all 20 writes land in PostgreSQL exactly once`, async () => {
+		needs(s.reloaded, 'the reload');
+		await s.restore();
+		await waitPending(s.a, 0, 40000);
+		const rows = clientsOf(s.branch);
+		const names = rows.map(r => r.name).sort();
+		const expected = ['Pre 1', 'Pre 2', ...created].sort();
+		assert.deepEqual(names, expected, 'each row once, the deleted one gone');
+		for (const r of rows) {
+			const wasUpdated = updated.includes(r.name);
+			assert.equal(r.version, wasUpdated ? 2 : 1, `${r.name}: version`);
+			assert.equal(r.status, wasUpdated ? 'active' : 'prospect', `${r.name}: status`);
+			if (wasUpdated) assert.equal(r.phone, `tel ${r.name}`, `${r.name}: phone`);
+		}
+		s.landed = true;
+	}, 60000);
+
+	test(`b. ${label}: page B shows the result, page A shows pending 0 and no warning`, async () => {
+		needs(s.landed, 'the replay');
+		const want = ['Pre 1', 'Pre 2', ...created].sort();
+		try {
+			await s.b.waitForFunction(want => {
+				const names = [...document.querySelectorAll('li[data-testid="clients-row"]')].map(e => e.dataset.name).sort();
+				return JSON.stringify(names) === JSON.stringify(want);
+			}, want, { timeout: 10000 });
+		} catch (err) {
+			diag(`B shows: ${(await shownNames(s.b)).sort().join(', ')}`);
+			diag(`B: ${JSON.stringify(await s.b.evaluate(probe, s.branch))}`);
+			throw err;
+		}
+		assert.equal(await pendingCount(s.a), 0);
+		assert.ok(!(await s.a.isVisible('#warning')), 'warning gone');
+		await waitText(s.a, '#status-badge', 'Online');
+		await s.done();
+	}, 30000);
+}
+
+offlineScenario('setOffline', async branch => {
+	const ctxA = await newContext();
+	const ctxB = await newContext();
+	const a = await openPage(ctxA, branch);
+	const b = await openPage(ctxB, branch);
+	return {
+		a, b, shoot: true,
+		cut: () => ctxA.setOffline(true),
+		restore: () => ctxA.setOffline(false),
+		done: async () => { await ctxA.close(); await ctxB.close(); },
+	};
+});
+
+offlineScenario('server-unreachable', async branch => {
+	// Page A reaches the stack only through a proxy that really goes away (connection refused).
+	const proxy = await startProxy(BASE);
+	const ctxA = await newContext();
+	const ctxB = await newContext();
+	const a = await openPage(ctxA, branch, proxy.url);
+	const b = await openPage(ctxB, branch);
+	return {
+		a, b,
+		cut: () => proxy.stop(),
+		restore: () => proxy.start(),
+		done: async () => { await ctxA.close(); await ctxB.close(); await proxy.close(); },
+	};
+});
+
+// ------------------------------------------------------------------ c. lost answers
+
+const lost = {};
+
+test('c. a create whose answer is lost after the commit is replayed without a duplicate', async () => {
+	lost.branch = `${RUN}-lost`;
+	lost.ctx = await newContext();
+	lost.page = await openPage(lost.ctx, lost.branch);
+	const keys = [];
+	const replays = [];
+	let dropped = 0;
+	await lost.page.route('**/api/clients', async route => {
+		const req = route.request();
+		if (req.method() === 'GET') return route.continue();
+		keys.push(req.headers()['idempotency-key']);
+		if (dropped === 0) {
+			dropped++;
+			const res = await route.fetch();	// the server commits…
+			assert.equal(res.status(), 201);
+			return route.abort('connectionreset');	// …and the answer never arrives
+		}
+		return route.continue();
+	});
+	lost.page.on('response', r => { if (r.url().endsWith('/api/clients') && r.request().method() !== 'GET') replays.push(r.headers()['idempotent-replay']); });
+	await saveClientForm(lost.page, { name: 'Lost answer' });
+	await waitPending(lost.page, 0, 15000);
+	await lost.page.unroute('**/api/clients');
+	const rows = clientsOf(lost.branch).filter(r => r.name === 'Lost answer');
+	assert.equal(rows.length, 1, 'one row in PostgreSQL');
+	assert.equal(rows[0].version, 1);
+	assert.ok(keys.length >= 2, `the write was sent again (${keys.length} sends)`);
+	assert.ok(keys.every(k => k && k === keys[0]), 'with the same Idempotency-Key every time');
+	assert.ok(replays.includes('true'), 'and the server answered it as a replay');
+	await lost.page.waitForSelector(clientRow('Lost answer'));
+	lost.created = true;
+});
+
+test('c. an update whose answer is lost is replayed once: no conflict, version 2', async () => {
+	needs(lost.created, 'the lost create');
+	let dropped = 0;
+	await lost.page.route('**/api/clients', async route => {
+		if (route.request().method() !== 'PUT' || dropped++) return route.continue();
+		await route.fetch();
+		return route.abort('connectionreset');
+	});
+	await editClient(lost.page, 'Lost answer', { phone: '+27 11 000 0001' });
+	await waitPending(lost.page, 0, 15000);
+	await lost.page.unroute('**/api/clients');
+	assert.ok(await lost.page.isHidden('#conflict'), 'no conflict shown');
+	const [row] = clientsOf(lost.branch).filter(r => r.name === 'Lost answer');
+	assert.equal(row.version, 2, 'applied once');
+	assert.equal(row.phone, '+27 11 000 0001');
+});
+
+test('c. a 503 answer keeps the write locally (with the warning), and the retry lands it once', async () => {
+	needs(lost.page, 'the page');
+	let refused = 0;
+	await lost.page.route('**/api/clients', async route => {
+		if (route.request().method() !== 'POST' || refused++) return route.continue();
+		return route.fulfill({
+			status: 503, contentType: 'application/json', headers: { 'Retry-After': '1' },
+			body: JSON.stringify({ error: { status: 503, code: 'database_unavailable', message: 'the database is not available' } }),
+		});
+	});
+	await saveClientForm(lost.page, { name: 'After 503' });
+	await waitText(lost.page, '#notice', 'Saved on this device', 2000);
+	await waitPending(lost.page, 0, 15000);
+	await lost.page.unroute('**/api/clients');
+	assert.equal(clientsOf(lost.branch).filter(r => r.name === 'After 503').length, 1);
+	await lost.ctx.close();
+});
+
+test('c. a write without an answer within the timeout is kept locally, and sent again later', async () => {
+	const branch = `${RUN}-slow`;
+	const ctx = await newContext();
+	const page = await openPage(ctx, branch);
+	let held = 0;
+	const hang = route => (route.request().method() === 'POST' && held++ === 0 ? undefined : route.continue());
+	await page.route('**/api/clients', hang);	// the first POST never gets an answer
+	// A client of its own, with a short timeout (the page's waits the default 8 s).
+	const result = await page.evaluate(async b => {
+		const { createClient } = await import('/fieldsync.js');
+		window.slow = createClient({ dbName: 'timeout-test', timeout: 1000, eventSource: null });
+		const t0 = Date.now();
+		const r = await window.slow.save('clients', { branch: b, name: 'Slow line' });
+		return { ...r, ms: Date.now() - t0 };
+	}, branch);
+	assert.equal(result.savedLocally, true, JSON.stringify(result));
+	assert.ok(result.ms >= 900 && result.ms < 5000, `gave up after the timeout (${result.ms} ms)`);
+	assert.equal(await page.evaluate(() => window.slow.status().reason), 'timeout');
+	await page.unroute('**/api/clients', hang);
+	await page.waitForFunction(() => window.slow.status().pending === 0, null, { timeout: 15000 });
+	assert.deepEqual(clientsOf(branch).map(r => r.name), ['Slow line']);
+	await ctx.close();
+});
+
+// ------------------------------------------------------------------ d. conflicts
+
+const conflict = {};
+
+test('d. two pages edit the same client: the later save gets the choice; "keep mine" wins in SQL', async () => {
+	conflict.branch = `${RUN}-conflict`;
+	conflict.ctxA = await newContext();
+	conflict.ctxB = await newContext({ viewport: { width: 360, height: 740 } });
+	conflict.a = await openPage(conflict.ctxA, conflict.branch);
+	await addClient(conflict.a, 'Shared', { phone: 'original' });
+	conflict.b = await openPage(conflict.ctxB, conflict.branch);
+	await conflict.b.waitForSelector(clientRow('Shared'));
+	// B starts editing version 1; A saves first.
+	await conflict.b.click(`${clientRow('Shared')} button.edit`);
+	await editClient(conflict.a, 'Shared', { phone: 'from A' });
+	await saveClientForm(conflict.b, { phone: 'from B' });
+	await conflict.b.waitForSelector('#conflict', { state: 'visible' });
+	assert.match(await conflict.b.textContent('#conflict'), /from A/);
+	assert.match(await conflict.b.textContent('#conflict'), /from B/);
+	await screenshot(conflict.b, 'conflict-phone');
+	await conflict.b.click('#keep-mine');
+	await conflict.b.waitForSelector('#conflict', { state: 'hidden' });
+	await waitPending(conflict.b, 0, 10000);
+	const [row] = clientsOf(conflict.branch);
+	assert.equal(row.phone, 'from B', 'mine kept');
+	assert.equal(row.version, 3, 'written over the server version');
+	conflict.round1 = true;
+});
+
+test('d. the other way round: "take theirs" drops the local edit and keeps the server row', async () => {
+	needs(conflict.round1, 'the first conflict');
+	// Both start editing the current version; B saves first, then A.
+	await reloadPage(conflict.a);
+	await conflict.a.click(`${clientRow('Shared')} button.edit`);
+	await editClient(conflict.b, 'Shared', { phone: 'B again' });
+	await saveClientForm(conflict.a, { phone: 'A again', status: 'inactive' });
+	await conflict.a.waitForSelector('#conflict', { state: 'visible' });
+	await screenshot(conflict.a, 'conflict');
+	assert.equal(await pendingCount(conflict.a), 1, 'the undecided edit is kept, not dropped');
+	// While A decides, B changes the row once more: the event reaches A but must not overwrite A's
+	// pending edit.
+	await editClient(conflict.b, 'Shared', { phone: 'B third' });
+	const seqB = Number(sql(`select max(seq) from change_log where row_id = ${lit(clientsOf(conflict.branch)[0].id)}`));
+	await conflict.a.waitForFunction(seq => window.fieldsyncDemo.client.status().lastSeq >= seq, seqB, { timeout: 2000 });
+	assert.match(await conflict.a.textContent(clientRow('Shared')), /A again/, 'A still shows its own pending edit');
+	await conflict.a.click('#take-theirs');
+	await conflict.a.waitForSelector('#conflict', { state: 'hidden' });
+	await waitPending(conflict.a, 0, 5000);
+	const [row] = clientsOf(conflict.branch);
+	assert.equal(row.phone, 'B third', 'theirs kept');
+	assert.equal(row.status, 'prospect', 'nothing of the dropped edit');
+	assert.equal(row.version, 5);
+	await conflict.a.waitForFunction(sel => document.querySelector(sel)?.textContent.includes('B third'), clientRow('Shared'), { timeout: 2000 });
+	await conflict.ctxA.close();
+	await conflict.ctxB.close();
+});
+
+// ------------------------------------------------------------------ e. refused writes
+
+test('e. a refused write (422, bad status) shows the server\'s message and is not queued', async () => {
+	const branch = `${RUN}-refused`;
+	const ctx = await newContext();
+	const page = await openPage(ctx, branch);
+	await page.fill('#clients-name', 'Bogus status');
+	await page.$eval('#clients-status', s => { s.add(new Option('bogus', 'bogus')); s.value = 'bogus'; });
+	await page.click('#clients-save');
+	await page.waitForSelector('#error', { state: 'visible' });
+	const text = await page.textContent('#error-text');
+	assert.match(text, /status must be one of: prospect, active, inactive/);
+	assert.match(text, /field: status/);
+	assert.equal(await page.getAttribute('#clients-status', 'aria-invalid'), 'true', 'the field is marked');
+	assert.equal(await pendingCount(page), 0, 'not queued');
+	assert.ok(!(await page.isVisible('#warning')), 'no saved-locally warning');
+	assert.equal(clientsOf(branch).length, 0, 'nothing written');
+	const outbox = await page.evaluate(() => window.fieldsyncDemo.client.status().pending);
+	assert.equal(outbox, 0, 'the outbox is empty');
+	await ctx.close();
+});
+
+// ------------------------------------------------------------------ f. how the page looks
+
+test('f. screenshots: online on a phone (360 px) and a desktop, without sideways scrolling', async () => {
+	const branch = `${RUN}-look`;
+	const ctx = await newContext({ viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+	const page = await openPage(ctx, branch);
+	for (const [n, extra] of [['Acme Stores', { status: 'active', phone: '+27 21 555 0100' }], ['Bayside Spar', { status: 'prospect', email: 'buyer@bayside.example' }], ['Corner Café', { status: 'inactive' }]]) {
+		await addClient(page, n, extra);
+	}
+	await waitText(page, '#status-badge', 'Online');
+	await screenshot(page, 'online-phone');
+	const width = await page.evaluate(() => document.documentElement.scrollWidth);
+	assert.ok(width <= 360, `no horizontal scrolling at 360 px (content is ${width} px wide)`);
+	await page.setViewportSize({ width: 1280, height: 800 });
+	await screenshot(page, 'online-desktop');
+	await ctx.close();
+});
+
+// ------------------------------------------------------------------ the other two forms
+
+test('the appointment and stock request forms save valid rows, and another page shows them live', async () => {
+	const branch = `${RUN}-forms`;
+	const ctxA = await newContext({ viewport: { width: 360, height: 740 } });
+	const ctxB = await newContext();
+	const a = await openPage(ctxA, branch);
+	const b = await openPage(ctxB, branch);
+	await addClient(a, 'Form Client');
+	await a.click('#tab-appointments');
+	await a.waitForFunction(() => [...document.querySelectorAll('#appointments-client_id option')].some(o => o.textContent === 'Form Client'));
+	await a.selectOption('#appointments-client_id', { label: 'Form Client' });
+	await a.fill('#appointments-scheduled_at', '2026-12-01T10:30');
+	await a.fill('#appointments-assigned_to', 'Thandi');
+	await a.fill('#appointments-purpose', 'quarterly order');
+	await a.click('#appointments-save');
+	await a.waitForSelector('li[data-testid="appointments-row"]');
+	await a.click('#tab-stock-requests');
+	await a.fill('#stock-requests-requested_by', 'Thandi');
+	await a.fill('#stock-requests-sku', 'SKU-42');
+	await a.fill('#stock-requests-item_name', 'Rooibos 80s');
+	await a.fill('#stock-requests-quantity', '12');
+	await a.click('#stock-requests-save');
+	await a.waitForSelector('li[data-testid="stock-requests-row"]');
+	assert.ok(await a.isHidden('#error'), 'no error shown');
+	const appt = JSON.parse(sql(`select row_to_json(a) from appointments a join clients c on c.id = a.client_id where a.branch = ${lit(branch)} and c.name = 'Form Client'`));
+	assert.equal(appt.assigned_to, 'Thandi');
+	assert.equal(appt.purpose, 'quarterly order');
+	assert.equal(appt.status, 'scheduled');
+	const stock = JSON.parse(sql(`select row_to_json(s) from stock_requests s where branch = ${lit(branch)}`));
+	assert.deepEqual(stock.items, [{ sku: 'SKU-42', name: 'Rooibos 80s', quantity: 12 }]);
+	assert.equal(stock.requested_by, 'Thandi');
+	await b.click('#tab-stock-requests');
+	await b.waitForSelector('li[data-testid="stock-requests-row"]', { timeout: 2000 });
+	assert.match(await b.textContent('#list-stock-requests'), /12 × Rooibos 80s/);
+	await b.click('#tab-appointments');
+	assert.match(await b.textContent('#list-appointments'), /Form Client/);
+	await screenshot(a, 'stock-phone');
+	await ctxA.close();
+	await ctxB.close();
+});
+
+// ------------------------------------------------------------------ g. history gone
+
+async function apiPost(resource, row) {
+	const res = await fetch(`${BASE}/api/${resource}`, {
+		method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(row),
+	});
+	assert.equal(res.status, 201, `POST /api/${resource}`);
+	return res.json();
+}
+
+test('g. a stored position the server cannot serve (410) reloads the lists and goes on live from the head', async () => {
+	const branch = `${RUN}-gone`;
+	const ctx = await newContext();
+	const page = await openPage(ctx, branch);
+	await addClient(page, 'G1');
+	// Stop the client and move its stored position far beyond the log (as after a database restore).
+	await page.evaluate(async () => {
+		window.fieldsyncDemo.client.close();
+		const db = await new Promise((resolve, reject) => {
+			const r = indexedDB.open('fieldsync');
+			r.onsuccess = () => resolve(r.result);
+			r.onerror = () => reject(r.error);
+		});
+		await new Promise((resolve, reject) => {
+			const tx = db.transaction('meta', 'readwrite');
+			tx.objectStore('meta').put({ name: 'lastSeq', value: 1e12 });
+			tx.oncomplete = resolve;
+			tx.onabort = () => reject(tx.error);
+		});
+		db.close();
+	});
+	await apiPost('clients', { branch, name: 'G2' });	// someone else, meanwhile
+	const gone = page.waitForResponse(r => r.url().includes('/api/changes?since=1000000000000'));
+	const streams = [];
+	page.on('request', r => { if (new URL(r.url()).pathname === '/events') streams.push(r.url()); });
+	await reloadPage(page);
+	assert.equal((await gone).status(), 410, 'the feed says history_gone');
+	await page.waitForSelector(clientRow('G2'));
+	await page.waitForFunction(() => { const s = window.fieldsyncDemo.client.status(); return s.live && s.lastSeq < 1e12; }, null, { timeout: 10000 });
+	const head = Number(sql('select max(seq) from change_log'));
+	const seq = await page.evaluate(() => window.fieldsyncDemo.client.status().lastSeq);
+	assert.ok(seq <= head, `continues from the head (${seq} <= ${head})`);
+	assert.ok(streams.length > 0 && !streams.some(u => u.includes('since=1000000000000')), `the stream opened from the head, not the old position: ${streams.join(' ')}`);
+	await apiPost('clients', { branch, name: 'G3' });
+	await page.waitForSelector(clientRow('G3'), { timeout: 2000 });
+	await ctx.close();
+});
+
+// ------------------------------------------------------------------ h. manual sync
+
+test('h. "Sync now" reports what still waits, and sends it once the server answers', async () => {
+	const branch = `${RUN}-manual`;
+	const ctx = await newContext();
+	const page = await openPage(ctx, branch);
+	const refuse = route => (route.request().method() === 'POST' ? route.abort('connectionrefused') : route.continue());
+	await page.route('**/api/clients', refuse);
+	await saveClientForm(page, { name: 'Manual' });
+	await waitPending(page, 1, 5000);
+	await page.click('#sync-now');
+	await waitText(page, '#notice', '1 change still waiting', 5000);
+	await page.unroute('**/api/clients', refuse);
+	await page.click('#sync-now');
+	await waitText(page, '#notice', 'Everything is saved on the server', 5000);
+	assert.equal(await pendingCount(page), 0);
+	assert.deepEqual(clientsOf(branch).map(r => r.name), ['Manual']);
+	await ctx.close();
+});
+
+// ------------------------------------------------------------------ storage full
+
+test('storage full: cached rows are evicted to make room; an outbox write that cannot be stored says so', async () => {
+	const branch = `${RUN}-quota`;
+	const ctx = await newContext();
+	// Fault injection: while window.__quotaFull is set, every put into the rows store, and (when it is
+	// 'all') into the outbox, throws QuotaExceededError; __evicted counts cached rows deleted meanwhile.
+	await ctx.addInitScript(() => {
+		const put = IDBObjectStore.prototype.put, add = IDBObjectStore.prototype.add, del = IDBObjectStore.prototype.delete;
+		const cursorDelete = IDBCursor.prototype.delete;
+		window.__evicted = 0;
+		const full = name => window.__quotaFull === 'all' || (window.__quotaFull && name === 'rows' && window.__evicted < window.__quotaFull);
+		IDBObjectStore.prototype.put = function (...a) {
+			if (full(this.name)) throw new DOMException('injected: storage full', 'QuotaExceededError');
+			return put.apply(this, a);
+		};
+		IDBObjectStore.prototype.add = function (...a) {
+			if (full(this.name)) throw new DOMException('injected: storage full', 'QuotaExceededError');
+			return add.apply(this, a);
+		};
+		IDBCursor.prototype.delete = function (...a) {
+			if (this.source && this.source.objectStore && this.source.objectStore.name === 'rows') window.__evicted++;
+			return cursorDelete.apply(this, a);
+		};
+		IDBObjectStore.prototype.delete = del;
+	});
+	const page = await openPage(ctx, branch);
+	for (const n of ['Q1', 'Q2', 'Q3']) await addClient(page, n);
+	// Rows store "full" until 3 cached rows were evicted: the next offline write must still be kept.
+	await ctx.setOffline(true);
+	await page.evaluate(() => { window.__quotaFull = 3; });
+	const kept = await page.evaluate(b => window.fieldsyncDemo.client.save('clients', { branch: b, name: 'Q4' }), branch);
+	assert.equal(kept.ok, true, JSON.stringify(kept));
+	assert.equal(kept.savedLocally, true);
+	assert.ok(await page.evaluate(() => window.__evicted) >= 3, 'cached rows were evicted');
+	// Everything full: the write cannot be kept anywhere, and the result says so plainly.
+	await page.evaluate(() => { window.__quotaFull = 'all'; });
+	const lostWrite = await page.evaluate(b => window.fieldsyncDemo.client.save('clients', { branch: b, name: 'Q5' }), branch);
+	assert.equal(lostWrite.ok, false);
+	assert.equal(lostWrite.notSaved, true);
+	assert.match(lostWrite.message, /Not saved/);
+	await page.evaluate(() => { window.__quotaFull = 0; });
+	assert.equal(await pendingCount(page), 1, 'only Q4 waits');
+	const kept4 = await page.evaluate(b => window.fieldsyncDemo.client.cached('clients', { branch: b }), branch);
+	assert.deepEqual(kept4.map(r => r.name), ['Q4'], 'eviction spared the row whose write is pending');
+	await ctx.setOffline(false);
+	await waitPending(page, 0, 15000);
+	assert.deepEqual(clientsOf(branch).map(r => r.name), ['Q1', 'Q2', 'Q3', 'Q4']);
+	await ctx.close();
+});
+
+// ------------------------------------------------------------------ drain speed
+
+test('a 100-write outbox drains after reconnecting, each write once', async () => {
+	const branch = `${RUN}-drain`;
+	const ctx = await newContext();
+	const page = await openPage(ctx, branch);
+	await ctx.setOffline(true);
+	await page.evaluate(async b => {
+		const c = window.fieldsyncDemo.client;
+		for (let i = 0; i < 100; i++) await c.save('clients', { branch: b, name: `Drain ${String(i).padStart(3, '0')}` });
+		c.on('status', s => { if (s.pending === 0 && !window.__drainedAt) window.__drainedAt = Date.now(); });
+	}, branch);
+	assert.equal(await pendingCount(page), 100);
+	const t0 = await page.evaluate(() => Date.now());
+	await ctx.setOffline(false);
+	await page.waitForFunction(() => window.__drainedAt, null, { timeout: 60000 });
+	const ms = (await page.evaluate(() => window.__drainedAt)) - t0;
+	console.log(`# drain 100 writes: ${ms} ms`);
+	const rows = clientsOf(branch);
+	assert.equal(rows.length, 100, 'each write once');
+	assert.equal(new Set(rows.map(r => r.name)).size, 100);
+	await ctx.close();
+}, 90000);
+
+// ------------------------------------------------------------------ main
+
+async function main() {
+	if (!DATABASE_URL) {
+		console.log('Bail out! DATABASE_URL is not set and var/stack.env is missing (run ./stack up)');
+		process.exit(1);
+	}
+	try {
+		const res = await fetch(`${BASE}/api/clients?limit=1`);
+		if (res.status !== 200) throw new Error(`answers ${res.status}`);
+	} catch (err) {
+		console.log(`Bail out! no stack at ${BASE} (${err.message}; run ./stack up)`);
+		process.exit(1);
+	}
+	browser = await chromium.launch({
+		executablePath: CHROMIUM, headless: true,
+		args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+			'--disable-sync', '--no-first-run', '--disable-quic'],
+	});
+	diag(`chromium ${browser.version()}, stack ${BASE}, branches ${RUN}-*`);
+	try {
+		await runTests();
+	} finally {
+		await browser.close();
+	}
+	process.exit(failed ? 1 : 0);
+}
+
+main().catch(err => {
+	console.log(`Bail out! ${err.message}`);
+	process.exit(1);
+});

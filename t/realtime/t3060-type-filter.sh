@@ -1,0 +1,57 @@
+#!/bin/bash
+# types= filters a stream: types=clients:* gets every clients event and no appointments
+# event; types=appointments:create gets appointment creates only. The filter applies to
+# live events and to a catch-up from a cursor alike.
+
+# shellcheck source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
+# shellcheck source=../api/lib-api.sh
+. "$(dirname "$0")/../api/lib-api.sh"
+# shellcheck source=lib-realtime.sh
+. "$(dirname "$0")/lib-realtime.sh"
+
+require_relay
+branch=$(rt_branch)
+
+subscribe all "$FIELDSYNC_URL/events"
+subscribe clients "$FIELDSYNC_URL/events?types=clients:*"
+subscribe creates "$FIELDSYNC_URL/events?types=appointments:create"
+for s in all clients creates; do wait_ready "$s" || bail_out "no ready event for $s"; done
+start=$READY_SEQ
+
+create clients "{\"branch\":\"$branch\",\"name\":\"Filtered client\"}" || bail_out "setup"
+c1=$ID
+json PUT /api/clients "{\"id\":\"$c1\",\"phone\":\"1\"}"
+create appointments "{\"branch\":\"$branch\",\"client_id\":\"$c1\",\"scheduled_at\":\"2026-12-01T09:00:00Z\"}" ||
+	bail_out "setup"
+a1=$ID
+json PUT /api/appointments "{\"id\":\"$a1\",\"status\":\"completed\"}"
+api DELETE "/api/appointments?id=$a1"
+create appointments "{\"branch\":\"$branch\",\"client_id\":\"$c1\",\"scheduled_at\":\"2026-12-02T09:00:00Z\"}" ||
+	bail_out "setup"
+a2=$ID
+create clients "{\"branch\":\"$branch\",\"name\":\"Last client\"}" || bail_out "setup"
+c2=$ID
+
+ok "$(wait_until 3 has_event all clients:create "$c2"; echo $?)" "the unfiltered stream got all seven events"
+ok "$(wait_until 3 has_event clients clients:create "$c2"; echo $?)" "types=clients:* got the last clients event"
+ok "$(wait_until 3 has_event creates appointments:create "$a2"; echo $?)" \
+	"types=appointments:create got the last appointment create"
+
+mine() { events "$1" | awk -F '\t' -v b="\"branch\" : \"$branch\"" 'index($3, b) { print $2 }' | tr '\n' ' '; }
+is "$(mine all)" "clients:create clients:update appointments:create appointments:update appointments:delete appointments:create clients:create " \
+	"unfiltered: every event, in order"
+is "$(mine clients)" "clients:create clients:update clients:create " "types=clients:*: the clients events only"
+is "$(events clients | awk -F '\t' '$2 != "ready" && $2 !~ /^clients:/' | wc -l)" 0 \
+	"types=clients:*: nothing of any other table"
+is "$(mine creates)" "appointments:create appointments:create " "types=appointments:create: the two creates only"
+is "$(events creates | awk -F '\t' '$2 != "ready" && $2 != "appointments:create"' | wc -l)" 0 \
+	"types=appointments:create: nothing else at all"
+
+# The same filters over a catch-up from the cursor before the writes.
+subscribe caught "$FIELDSYNC_URL/events?types=appointments:create,clients:update" -H "Last-Event-ID: $start"
+ok "$(wait_until 5 has_event caught appointments:create "$a2"; echo $?)" "a filtered catch-up arrives"
+is "$(mine caught)" "clients:update appointments:create appointments:create " \
+	"types=appointments:create,clients:update from a cursor: exactly those"
+
+done_testing

@@ -1,0 +1,43 @@
+#!/bin/bash
+# PostgreSQL goes away and comes back under a running relay: the relay stays up, keeps its
+# streams open and still opens new ones at the head; once the database is back it
+# reconnects by itself and events flow again on the same stream.
+
+# shellcheck source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
+# shellcheck source=lib-realtime.sh
+. "$(dirname "$0")/lib-realtime.sh"
+
+[ "${FIELDSYNC_LOCAL_PG:-0}" = 1 ] || skip_all "the stack does not run its own PostgreSQL"
+require_relay
+STACK=$FIELDSYNC_TOP/stack
+branch=$(rt_branch)
+
+# Whatever happens, leave the database running for the rest of the suite.
+trap '"$STACK" pg-start >/dev/null 2>&1 || diag "could not restart PostgreSQL"; rt_cleanup' EXIT
+
+relay_pid=$(cat "$FIELDSYNC_VAR/run/relay.pid" 2>/dev/null)
+subscribe s "$FIELDSYNC_URL/events?types=clients:*"
+wait_ready s || bail_out "no ready event on GET /events"
+
+"$STACK" pg-stop >/dev/null 2>&1 || bail_out "cannot stop PostgreSQL"
+is "$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$FIELDSYNC_URL/events/health")" 200 \
+	"with the database down, /events/health still answers 200"
+subscribe during "$FIELDSYNC_URL/events"
+ok "$(wait_ready during; echo $?)" "... a new stream at the head still opens"
+# Let the relay meet the outage (its poll runs every second) before checking on it.
+down_seen() { grep -q 'database unavailable' "$FIELDSYNC_VAR/log/relay.log"; }
+wait_until 5 down_seen || true
+ok "$(sub_running s; echo $?)" "... the open stream stays open"
+
+"$STACK" pg-start >/dev/null 2>&1 || bail_out "cannot start PostgreSQL"
+posted() {
+	json POST /api/clients "{\"branch\":\"$branch\",\"name\":\"After the restart\"}"
+	[ "$STATUS" = 201 ]
+}
+ok "$(wait_until 20 posted; echo $?)" "the API writes again once PostgreSQL is back"
+id=$(printf '%s' "$BODY" | jq -r .id)
+ok "$(wait_until 5 has_event s clients:create "$id"; echo $?)" "the stream opened before the outage gets the new event"
+is "$(cat "$FIELDSYNC_VAR/run/relay.pid" 2>/dev/null)" "$relay_pid" "the same relay process did it (no restart)"
+
+done_testing
