@@ -377,6 +377,21 @@ offlineScenario('server-unreachable', async branch => {
 	};
 });
 
+offlineScenario('api-stopped', async branch => {
+	// The API really stopped: the stack's FastCGI workers are shut down, nginx answers 503.
+	const stack = cmd => execFileSync(path.join(TOP, 'stack'), [cmd], { stdio: ['ignore', 'ignore', 'inherit'] });
+	const ctxA = await newContext();
+	const ctxB = await newContext();
+	const a = await openPage(ctxA, branch);
+	const b = await openPage(ctxB, branch);
+	return {
+		a, b,
+		cut: () => stack('workers-stop'),
+		restore: () => stack('workers-start'),
+		done: async () => { await ctxA.close(); await ctxB.close(); },
+	};
+});
+
 // ------------------------------------------------------------------ c. lost answers
 
 const lost = {};
