@@ -92,10 +92,12 @@ answer_page(struct fs_request *req, const PGresult *r, long long since, struct f
 
 	if (since >= 0 && (since < horizon || since > head)) {
 		snprintf(headtext, sizeof(headtext), "%lld", head);
-		fs_error_set(err, ERR_HISTORY_GONE, "since", since > head
-		    ? "since %lld is ahead of the change log (at %lld): reload every resource, then continue from error.head"
-		    : "changes up to %lld were pruned: reload every resource, then continue from error.head",
-		    since > head ? since : horizon, since > head ? head : horizon);
+		if (since > head)	/* a database restored from an older backup */
+			fs_error_set(err, ERR_HISTORY_GONE, "since", "since %lld is ahead of the change log"
+			    " (at %lld): reload every resource, then continue from error.head", since, head);
+		else
+			fs_error_set(err, ERR_HISTORY_GONE, "since", "changes up to %lld were pruned:"
+			    " reload every resource, then continue from error.head", horizon);
 		fs_error_attach(err, "head", strdup(headtext));
 		fs_respond_error(req, err);
 		return;
