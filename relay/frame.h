@@ -15,15 +15,22 @@ struct frame {
 	int64_t seq;
 	uint32_t len;			/* bytes of text, without a terminator */
 	uint16_t type_off, type_len;	/* where the type sits in text */
-	char text[];			/* the frame, NUL-terminated */
+	char text[];			/* the frame, NUL-terminated, then the branch, NUL-terminated */
 };
 
 /*
  * Formats event SEQ of TYPE with PAYLOAD (JSON text; raw line breaks, which JSON only allows
- * as whitespace, become spaces). Returns a frame the caller owns (free() it), or NULL when
+ * as whitespace, become spaces), keeping the payload's "branch" beside it. Returns a frame the caller owns (free() it), or NULL when
  * out of memory or TYPE is longer than 200 bytes or holds a line break.
  */
 struct frame *frame_new(int64_t seq, const char *type, const char *payload);
+
+/* The branch of the frame's row ("" when the payload names none), for branch= streams. */
+static inline const char *
+frame_branch(const struct frame *f)
+{
+	return f->text + f->len + 1;
+}
 
 /* The frame's event type (not NUL-terminated: F->type_len bytes). */
 static inline const char *

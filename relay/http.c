@@ -62,13 +62,14 @@ parse_cursor(const char *s, int64_t *out)
 
 /*
  * Reads the query QUERY and the Last-Event-ID header of REQ into Q. Returns NULL, or the
- * error code for a 400 with *WHY its message. Q->filter is set only on success.
+ * error code for a 400 with *WHY its message. Q->filter and Q->branch are the caller's to
+ * free either way.
  */
 static const char *
 parse_events(struct evhttp_request *req, const char *query, struct sse_request *q, const char **why)
 {
 	struct evkeyvalq kv;
-	const char *since = NULL, *types = NULL, *code = NULL, *last;
+	const char *since = NULL, *types = NULL, *branch = NULL, *code = NULL, *last;
 	int malformed = 0;
 
 	memset(q, 0, sizeof(*q));
@@ -79,11 +80,12 @@ parse_events(struct evhttp_request *req, const char *query, struct sse_request *
 	}
 	for (const struct evkeyval *e = kv.tqh_first; e && !code; e = e->next.tqe_next) {
 		const char **slot = strcmp(e->key, "since") == 0 ? &since :
-		    strcmp(e->key, "types") == 0 ? &types : NULL;
+		    strcmp(e->key, "types") == 0 ? &types :
+		    strcmp(e->key, "branch") == 0 ? &branch : NULL;
 
 		if (!slot) {
 			code = "unknown_parameter";
-			*why = "GET /events takes only since and types";
+			*why = "GET /events takes only since, types and branch";
 		} else if (*slot) {
 			code = "invalid_parameter";
 			*why = "a parameter is repeated";
@@ -94,6 +96,13 @@ parse_events(struct evhttp_request *req, const char *query, struct sse_request *
 	if (!code && types && !(q->filter = filter_parse(types, &malformed))) {
 		code = malformed ? "invalid_parameter" : "out_of_memory";
 		*why = "types must be a comma-separated list of table:action or table:*";
+	}
+	if (!code && branch && (!*branch || strlen(branch) > 200)) {
+		code = "invalid_parameter";
+		*why = "branch must be 1 to 200 bytes";
+	} else if (!code && branch && !(q->branch = strdup(branch))) {
+		code = "out_of_memory";
+		*why = "out of memory";
 	}
 	last = evhttp_find_header(evhttp_request_get_input_headers(req), "Last-Event-ID");
 	if (!last || !*last)
@@ -113,9 +122,7 @@ serve_events(struct relay *r, struct evhttp_request *req, const char *query)
 
 	if (code) {
 		reply_error(req, 400, code, why);
-		return;
-	}
-	if (r->head < 0) {
+	} else if (r->head < 0) {
 		reply_error(req, 503, "database_unavailable", "the relay has not reached the database yet");
 	} else if (r->nstreams >= r->cfg->max_clients) {
 		reply_error(req, 503, "too_many_streams", "too many event streams; try again shortly");
@@ -123,6 +130,7 @@ serve_events(struct relay *r, struct evhttp_request *req, const char *query)
 		reply_error(req, 503, "out_of_memory", "the relay is out of memory; try again shortly");
 	}
 	free(q.filter);
+	free(q.branch);
 }
 
 /* GET /events/health: {"head":N,"clients":M,"ring":K}, or 503 until the head is known. */

@@ -24,6 +24,7 @@ struct stream {
 	struct evhttp_request *req;	/* NULL once handed back to libevent (closing) */
 	struct evhttp_connection *evcon;
 	char *filter;			/* NULL: every type */
+	char *branch;			/* NULL: every branch */
 	struct event *deadline;		/* closing streams: when to drop the connection */
 	int64_t cursor;			/* every event up to here is queued or filtered out */
 	time_t behind_since;		/* when a live stream fell behind; 0 when it did not */
@@ -77,6 +78,7 @@ forget(struct stream *s)
 	if (s->deadline)
 		event_free(s->deadline);
 	free(s->filter);
+	free(s->branch);
 	free(s);
 }
 
@@ -137,6 +139,14 @@ has_room(const struct relay *r, const struct stream *s, size_t budget)
 	return pending(s) + evbuffer_get_length(r->scratch) < budget;
 }
 
+/* Whether stream S wants frame F: its type passes types= and its row is of branch=. */
+static int
+wants(const struct stream *s, const struct frame *f)
+{
+	return filter_match(s->filter, frame_type(f), f->type_len)
+	    && (!s->branch || strcmp(frame_branch(f), s->branch) == 0);
+}
+
 /* Queues the ring's events from position I on for S while its output stays under BUDGET. */
 static int
 from_ring(struct relay *r, struct stream *s, size_t i, size_t budget)
@@ -149,8 +159,7 @@ from_ring(struct relay *r, struct stream *s, size_t i, size_t budget)
 	}
 	for (; i < r->ring.count && has_room(r, s, budget); i++) {
 		f = ring_at(&r->ring, i);
-		if (filter_match(s->filter, frame_type(f), f->type_len) &&
-		    evbuffer_add(r->scratch, f->text, f->len) < 0)
+		if (wants(s, f) && evbuffer_add(r->scratch, f->text, f->len) < 0)
 			return -1;
 		s->cursor = f->seq;
 	}
@@ -177,8 +186,7 @@ from_log(struct relay *r, struct stream *s, size_t budget)
 		f = frame_new(strtoll(PQgetvalue(res, k, 0), NULL, 10), type, PQgetvalue(res, k, 2));
 		if (!f)
 			break;
-		if (filter_match(s->filter, type, strlen(type)) &&
-		    evbuffer_add(r->scratch, f->text, f->len) < 0) {
+		if (wants(s, f) && evbuffer_add(r->scratch, f->text, f->len) < 0) {
 			free(f);
 			break;
 		}
@@ -256,7 +264,7 @@ sse_broadcast(struct relay *r, struct frame *const *frames, size_t n)
 		if (s->state != LIVE)
 			continue;
 		for (i = 0; i < n && has_room(r, s, half); i++) {
-			if (filter_match(s->filter, frame_type(frames[i]), frames[i]->type_len) &&
+			if (wants(s, frames[i]) &&
 			    evbuffer_add(r->scratch, frames[i]->text, frames[i]->len) < 0)
 				break;
 			s->cursor = frames[i]->seq;
@@ -402,8 +410,10 @@ sse_open(struct relay *r, struct evhttp_request *req, struct sse_request *q)
 		free(s);
 		return -1;
 	}
-	s->filter = q->filter;		/* the stream owns it from here */
+	s->filter = q->filter;		/* the stream owns them from here */
+	s->branch = q->branch;
 	q->filter = NULL;
+	q->branch = NULL;
 	if (evbuffer_add(r->scratch, "retry: 2000\n\n", 13) < 0) {
 		stream_end(r, s, NULL);
 		return 0;

@@ -1,7 +1,7 @@
 #!/bin/bash
 # types= filters a stream: types=clients:* gets every clients event and no appointments
-# event; types=appointments:create gets appointment creates only. The filter applies to
-# live events and to a catch-up from a cursor alike.
+# event; types=appointments:create gets appointment creates only. branch= keeps one branch's
+# rows. The filters apply to live events and to a catch-up from a cursor alike.
 
 # shellcheck source=../lib/tap.sh
 . "$(dirname "$0")/../lib/tap.sh"
@@ -53,5 +53,26 @@ subscribe caught "$FIELDSYNC_URL/events?types=appointments:create,clients:update
 ok "$(wait_until 5 has_event caught appointments:create "$a2"; echo $?)" "a filtered catch-up arrives"
 is "$(mine caught)" "clients:update appointments:create appointments:create " \
 	"types=appointments:create,clients:update from a cursor: exactly those"
+
+# branch=: a phone following one branch gets its rows and nobody else's.
+other="$branch-other"
+subscribe here "$FIELDSYNC_URL/events?branch=$branch"
+subscribe both "$FIELDSYNC_URL/events?branch=$other&types=clients:create"
+for s in here both; do wait_ready "$s" || bail_out "no ready event for $s"; done
+create clients "{\"branch\":\"$other\",\"name\":\"Elsewhere\"}" || bail_out "setup"
+o1=$ID
+create clients "{\"branch\":\"$branch\",\"name\":\"Here\"}" || bail_out "setup"
+h1=$ID
+ok "$(wait_until 3 has_event here clients:create "$h1"; echo $?)" "branch=: its own branch's create arrives"
+ok "$(wait_until 3 has_event both clients:create "$o1"; echo $?)" "branch= with types=: the other branch's create"
+is "$(events here | awk -F '\t' -v b="\"branch\" : \"$branch\"" '$2 != "ready" && !index($3, b)' | wc -l)" 0 \
+	"branch=: nothing of another branch"
+ok "$(has_event here clients:create "$o1"; echo $((!$?)))" "branch=: the other branch's create did not come"
+is "$(events both | awk -F '\t' '$2 != "ready"' | wc -l)" 1 "branch= with types=: exactly one event"
+subscribe back "$FIELDSYNC_URL/events?branch=$other" -H "Last-Event-ID: $start"
+ok "$(wait_until 5 has_event back clients:create "$o1"; echo $?)" "branch= over a catch-up from a cursor"
+is "$(events back | awk -F '\t' '$2 != "ready"' | wc -l)" 1 "the catch-up holds the one event of that branch"
+api GET "/events?branch="
+is "$STATUS" 400 "an empty branch= is a 400"
 
 done_testing
