@@ -13,6 +13,12 @@ static const char *const method_names[M__MAX] = {
 };
 
 const char *
+fs_method_name(enum fs_method m)
+{
+	return m < M__MAX ? method_names[m] : "";
+}
+
+const char *
 fs_request_param(const struct fs_request *req, const char *name)
 {
 	if (req->fcgx)

@@ -43,6 +43,9 @@ void fs_request_init(struct fs_request *req, FCGX_Request *fcgx, const struct fs
 /* Frees what REQ owns (the body). */
 void fs_request_release(struct fs_request *req);
 
+/* The name of method M ("GET", …; "" for M_OTHER). */
+const char *fs_method_name(enum fs_method m);
+
 /* A CGI parameter (HTTP_ORIGIN, …) of REQ, or NULL. */
 const char *fs_request_param(const struct fs_request *req, const char *name);
 

@@ -20,9 +20,8 @@ fs_query_nfilters(const struct fs_resource *res)
 	return n;
 }
 
-/* Filter slot I of RES: 0 is branch. */
-static const struct fs_filter *
-filter_at(const struct fs_resource *res, int i)
+const struct fs_filter *
+fs_query_filter(const struct fs_resource *res, int i)
 {
 	return i == 0 ? &branch_filter : &res->filters[i - 1];
 }
@@ -63,7 +62,7 @@ static enum fs_code
 set_filter(const struct fs_resource *res, int i, const char *value, struct fs_query *q,
     struct fs_error *err)
 {
-	const struct fs_filter *f = filter_at(res, i);
+	const struct fs_filter *f = fs_query_filter(res, i);
 	const struct fs_column *c = fs_resource_column(res, f->columns[0]);
 
 	if (q->values[i])
@@ -155,7 +154,7 @@ take_param(const struct fs_resource *res, unsigned use, int page_max, const char
 		if (strcmp(key, "after") == 0)
 			return set_after(value, q, err);
 		for (int i = 0; i < n; i++)
-			if (strcmp(key, filter_at(res, i)->name) == 0)
+			if (strcmp(key, fs_query_filter(res, i)->name) == 0)
 				return set_filter(res, i, value, q, err);
 	}
 	return fs_error_set(err, ERR_UNKNOWN_PARAMETER, key, "unknown query parameter \"%.60s\"", key);

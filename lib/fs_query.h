@@ -35,6 +35,9 @@ enum fs_query_use {
 /* The number of filter slots of RES (branch plus its declared filters). */
 int fs_query_nfilters(const struct fs_resource *res);
 
+/* The filter in slot I of RES: 0 is the implied branch filter, then the declared ones. */
+const struct fs_filter *fs_query_filter(const struct fs_resource *res, int i);
+
 /*
  * Parses QUERY for RES, accepting what USE (FS_QUERY_* flags) allows, into Q.
  * PAGE_DEFAULT and PAGE_MAX bound `limit`. Returns FS_OK or the code set in ERR;

@@ -119,17 +119,14 @@ write_filter(FILE *f, const struct fs_resource *res, const struct fs_filter *flt
 static void
 write_list(FILE *f, const struct fs_resource *res)
 {
-	static const struct fs_filter branch = { "branch", FILTER_EQ, { "branch" } };
 	const char *k = res->sort, *dir = res->sort_desc ? " DESC" : "";
-	int n = LIST_FIRST_FILTER;
+	int nfilters = fs_query_nfilters(res);
 
 	fprintf(f, "WITH page AS (SELECT t.* FROM %s t WHERE ($2::text IS NULL OR (t.%s, t.id) %c"
 	    " ($2::text::%s, $3::uuid))", res->table, k, res->sort_desc ? '<' : '>', type_of(res, k));
-	fputs(" AND ", f);
-	write_filter(f, res, &branch, n++);
-	for (const struct fs_filter *flt = res->filters; flt->name; flt++) {
+	for (int i = 0; i < nfilters; i++) {
 		fputs(" AND ", f);
-		write_filter(f, res, flt, n++);
+		write_filter(f, res, fs_query_filter(res, i), LIST_FIRST_FILTER + i);
 	}
 	fprintf(f, " ORDER BY t.%s%s, t.id%s LIMIT $1::integer + 1),"
 	    " numbered AS (SELECT page AS p, row_number() OVER (ORDER BY page.%s%s, page.id%s) AS i"

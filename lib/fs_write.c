@@ -202,12 +202,9 @@ apply(struct fs_engine *e, struct fs_write *w, struct fs_error *err)
 static char *
 request_text(const struct fs_request *req)
 {
-	static const char *const names[M__MAX] = {
-		[M_POST] = "POST", [M_PUT] = "PUT", [M_DELETE] = "DELETE",
-	};
 	char *text = NULL;
 
-	if (asprintf(&text, "%s %s\n%s", names[req->method] ? names[req->method] : "", req->query,
+	if (asprintf(&text, "%s %s\n%s", fs_method_name(req->method), req->query,
 	    req->body ? req->body : "") < 0)
 		return NULL;
 	return text;
