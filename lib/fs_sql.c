@@ -37,7 +37,7 @@ static const char *const fixed_sql[STMT__MAX] = {
 	[STMT_IDEM_PRUNE] = "DELETE FROM idempotency_keys"
 	    " WHERE created_at < now() - make_interval(secs => $1::double precision)",
 	[STMT_XID] = "SELECT pg_current_xact_id()::text",
-	[STMT_CHANGES_OF] = "SELECT c.resource || ':' || c.action, fs_change_event(c)"
+	[STMT_CHANGES_OF] = "SELECT c.resource || ':' || c.action, c.seq::text"
 	    " FROM change_log c WHERE c.xid = $1::xid8 ORDER BY c.seq",
 };
 
@@ -52,7 +52,7 @@ static const char feed_sql[] =
     " SELECT '[' || coalesce(string_agg(ev, ',' ORDER BY seq) FILTER (WHERE i <= $2::integer), '')"
     " || ']', count(*) > $2::integer, max(seq) FILTER (WHERE i <= $2::integer),"
     " (SELECT pruned_through FROM change_log_horizon),"
-    " (SELECT coalesce(max(seq), 0) FROM change_log) FROM numbered";
+    " greatest((SELECT coalesce(max(seq), 0) FROM change_log), (SELECT pruned_through FROM change_log_horizon)) FROM numbered";
 
 const char *
 fs_sql_name(enum fs_stmt s)
