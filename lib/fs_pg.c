@@ -224,6 +224,15 @@ fs_pg_map_error(struct fs_pg *pg, const PGresult *r, struct fs_error *err)
 	}
 	if (strncmp(state, "22", 2) == 0)
 		return fs_error_set(err, ERR_INVALID_FORMAT, NULL, "%s", msg ? msg : "invalid value");
+	/* Integrity violations are the client's: mapped here without a field, not logged. */
+	if (strcmp(state, "23502") == 0)
+		return fs_error_set(err, ERR_MISSING_FIELD, NULL, "%s", msg ? msg : "a field is required");
+	if (strcmp(state, "23503") == 0)
+		return fs_error_set(err, ERR_UNKNOWN_REFERENCE, NULL, "%s", msg ? msg : "unknown reference");
+	if (strcmp(state, "23505") == 0)
+		return fs_error_set(err, ERR_DUPLICATE_VALUE, NULL, "%s", msg ? msg : "a value is taken");
+	if (strncmp(state, "23", 2) == 0)
+		return fs_error_set(err, ERR_INVALID_VALUE, NULL, "%s", msg ? msg : "a rule is broken");
 	say(pg, "SQLSTATE %s: %s", state, msg ? msg : "");
 	return fs_error_set(err, ERR_INTERNAL, NULL, "internal error (SQLSTATE %s)", state);
 }

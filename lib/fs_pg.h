@@ -82,7 +82,10 @@ enum fs_code fs_pg_command(struct fs_pg *pg, const char *command, struct fs_erro
 /*
  * Maps the failed result R (NULL: no answer) to ERR without knowing any table: no SQLSTATE,
  * a lost or overloaded server, a timeout or a serialisation failure are
- * ERR_DATABASE_UNAVAILABLE, class 22 is ERR_INVALID_FORMAT, the rest ERR_INTERNAL. Returns the code.
+ * ERR_DATABASE_UNAVAILABLE (a broken connection is closed); class 22 is ERR_INVALID_FORMAT;
+ * class 23 is ERR_MISSING_FIELD (23502), ERR_UNKNOWN_REFERENCE (23503), ERR_DUPLICATE_VALUE
+ * (23505) or ERR_INVALID_VALUE, with no field (a caller that knows the table refines it);
+ * the rest ERR_INTERNAL, logged. Returns the code.
  */
 enum fs_code fs_pg_map_error(struct fs_pg *pg, const PGresult *r, struct fs_error *err);
 
