@@ -38,6 +38,7 @@ static const struct {
 	[ERR_HISTORY_GONE] = { 410, "history_gone" },
 	[ERR_INTERNAL] = { 500, "internal_error" },
 	[ERR_DATABASE_UNAVAILABLE] = { 503, "database_unavailable" },
+	[ERR_TOO_MANY_STREAMS] = { 503, "too_many_streams" },
 };
 
 int

@@ -36,7 +36,7 @@ static const char *const fixed_sql[STMT__MAX] = {
 	[STMT_IDEM_PRUNE] = "DELETE FROM idempotency_keys"
 	    " WHERE created_at < now() - make_interval(secs => $1::double precision)",
 	[STMT_XID] = "SELECT pg_current_xact_id()::text",
-	[STMT_CHANGES_OF] = "SELECT c.resource || ':' || c.action, fs_change_event(c)"
+	[STMT_CHANGES_OF] = "SELECT c.resource || ':' || c.action, c.seq::text"
 	    " FROM change_log c WHERE c.xid = $1::xid8 ORDER BY c.seq",
 };
 
