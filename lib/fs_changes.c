@@ -1,11 +1,13 @@
-/* fs_changes.c - the changes feed over change_log. */
+/* fs_changes.c - the changes feed, on the change log layer (fs_changelog.h). */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fs_changes.h"
 #include "fs_query.h"
+#include "fs_types.h"
 
 /*
  * The feed's query parameters, as a parameter table for fs_query_parse(): the implied
@@ -24,9 +26,6 @@ static const struct fs_resource feed = {
 };
 enum { SLOT_BRANCH, SLOT_SINCE, SLOT_TYPES };
 
-/* The largest seq there can be: asked "since" it, the page is empty but head is known. */
-#define SEQ_MAX "9223372036854775807"
-
 /* Parses a seq (a whole number >= 0) into *OUT; returns 1 on success. */
 static int
 parse_seq(const char *text, long long *out)
@@ -38,90 +37,50 @@ parse_seq(const char *text, long long *out)
 	return !errno && end != text && !*end && *out >= 0 && text[0] != '+';
 }
 
-/* Whether ITEM is "<table>:<action>" or "<table>:*" with a lower-case table name. */
-static int
-valid_type(const char *item)
-{
-	static const char *const actions[] = { "*", "create", "update", "delete", NULL };
-	size_t name = strspn(item, "abcdefghijklmnopqrstuvwxyz_");
-
-	if (name == 0 || item[name] != ':')
-		return 0;
-	for (const char *const *a = actions; *a; a++)
-		if (strcmp(item + name + 1, *a) == 0)
-			return 1;
-	return 0;
-}
-
-/*
- * Turns "clients:*,appointments:create" into the PostgreSQL array literal of LIKE patterns
- * "{clients:%,appointments:create}". Only valid_type() items pass, so the literal needs no
- * quoting. Returns a malloc'd string, or NULL with ERR set.
- */
-static char *
-type_patterns(const char *types, struct fs_error *err)
-{
-	size_t len = strlen(types);
-	char *copy = strdup(types), *out = malloc(len + 3), *save = NULL, *item, *o = out;
-	/* strtok_r would skip empty items: refuse them first. */
-	int valid = len > 0 && types[0] != ',' && types[len - 1] != ',' && !strstr(types, ",,");
-
-	if (!copy || !out) {
-		free(copy);
-		free(out);
-		fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
-		return NULL;
-	}
-	*o++ = '{';
-	for (item = strtok_r(copy, ",", &save); valid && item; item = strtok_r(NULL, ",", &save)) {
-		const char *action;
-
-		valid = valid_type(item);
-		if (!valid)
-			break;
-		action = strchr(item, ':') + 1;
-		o += sprintf(o, "%s%.*s%s", o - out > 1 ? "," : "", (int)(action - item), item,
-		    strcmp(action, "*") == 0 ? "%" : action);
-	}
-	o[0] = '}';
-	o[1] = '\0';
-	free(copy);
-	if (!valid) {
-		free(out);
-		fs_error_set(err, ERR_INVALID_PARAMETER, "types",
-		    "types must be a comma-separated list such as clients:*,appointments:create");
-		return NULL;
-	}
-	return out;
-}
-
-/* Answers the page in R for a request whose cursor was SINCE (-1: none given). */
+/* Answers PAGE for a request whose cursor was SINCE (-1: none given), or history_gone. */
 static void
-answer_page(struct fs_request *req, const PGresult *r, long long since)
+answer_page(struct fs_request *req, const struct fs_changelog_page *page, long long since)
 {
 	struct fs_error *err = &req->err;
-	long long horizon = atoll(PQgetvalue(r, 0, 3)), head = atoll(PQgetvalue(r, 0, 4));
-	int more = PQgetvalue(r, 0, 1)[0] == 't';
-	long long next = more ? atoll(PQgetvalue(r, 0, 2)) : head;
-	char *body = NULL, headtext[32];
+	char *body = NULL, head[32];
 
-	if (since >= 0 && (since < horizon || since > head)) {
-		snprintf(headtext, sizeof(headtext), "%lld", head);
-		if (since > head)	/* a database restored from an older backup */
+	if (since >= 0 && (since < page->horizon || since > page->head)) {
+		snprintf(head, sizeof(head), "%lld", (long long)page->head);
+		if (since > page->head)	/* a database restored from an older backup */
 			fs_error_set(err, ERR_HISTORY_GONE, "since", "since %lld is ahead of the change log"
-			    " (at %lld): reload every resource, then continue from error.head", since, head);
+			    " (at %lld): reload every resource, then continue from error.head", since,
+			    (long long)page->head);
 		else
 			fs_error_set(err, ERR_HISTORY_GONE, "since", "changes up to %lld were pruned:"
-			    " reload every resource, then continue from error.head", horizon);
-		fs_error_attach(err, "head", strdup(headtext));
+			    " reload every resource, then continue from error.head",
+			    (long long)page->horizon);
+		fs_error_attach(err, "head", strdup(head));
 		return;
 	}
-	if (asprintf(&body, "{\"changes\":%s,\"next\":%lld,\"more\":%s}", PQgetvalue(r, 0, 0),
-	    next, more ? "true" : "false") < 0) {
+	if (asprintf(&body, "{\"changes\":%s,\"next\":%lld,\"more\":%s}", page->changes,
+	    (long long)page->next, page->more ? "true" : "false") < 0) {
 		fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
 		return;
 	}
 	fs_response_take(req, 200, body, strlen(body));
+}
+
+/* The LIKE patterns of the types= value TEXT (NULL: none given), into *PATTERNS. */
+static enum fs_code
+type_patterns(struct fs_worker *w, const char *text, char **patterns, struct fs_error *err)
+{
+	const struct fs_tables *known;
+	struct fs_types types = { 0 };
+	enum fs_code rc;
+
+	*patterns = NULL;
+	if (!text)
+		return FS_OK;
+	if ((rc = fs_changelog_tables(&w->log, &known, err)) == FS_OK
+	    && (rc = fs_types_parse(&types, text, known, err)) == FS_OK)
+		rc = fs_types_patterns(&types, patterns, err);
+	fs_types_release(&types);
+	return rc;
 }
 
 /* GET and HEAD: one page of the feed. */
@@ -129,11 +88,10 @@ static void
 read_feed(struct fs_worker *w, struct fs_request *req)
 {
 	struct fs_error *err = &req->err;
+	struct fs_changelog_page page = { 0 };
 	struct fs_query q;
-	char limit[16], *patterns = NULL;
-	const char *params[4];
+	char *patterns = NULL;
 	long long since = -1;
-	PGresult *r = NULL;
 
 	if (fs_query_parse(&feed, req->query, FS_QUERY_LIST, w->cfg->page_default,
 	    w->cfg->page_max, &q, err) != FS_OK)
@@ -146,18 +104,17 @@ read_feed(struct fs_worker *w, struct fs_request *req)
 		fs_error_set(err, ERR_INVALID_PARAMETER, "since", "since must be a seq, a whole number >= 0");
 		goto out;
 	}
-	if (q.values[SLOT_TYPES] && !(patterns = type_patterns(q.values[SLOT_TYPES], err)))
+	if (type_patterns(w, q.values[SLOT_TYPES], &patterns, err) != FS_OK)
 		goto out;
-	snprintf(limit, sizeof(limit), "%d", q.limit);
-	params[0] = since >= 0 ? q.values[SLOT_SINCE] : SEQ_MAX;
-	params[1] = limit;
-	params[2] = patterns;
-	params[3] = q.values[SLOT_BRANCH];
-	r = fs_db_exec(&w->db, STMT_LIST, params, 0, err);
-	if (r)
-		answer_page(req, r, since);
+	/* Without since the page is empty, but the head is known: where the log is now. */
+	const struct fs_changelog_range range = {
+		.after = since >= 0 ? since : INT64_MAX, .upto = -1, .limit = q.limit,
+		.patterns = patterns, .branch = q.values[SLOT_BRANCH],
+	};
+	if (fs_changelog_page(&w->log, &range, &page, err) == FS_OK)
+		answer_page(req, &page, since);
 out:
-	PQclear(r);
+	free(page.changes);
 	free(patterns);
 	fs_query_release(&q);
 }

@@ -1,9 +1,10 @@
 /*
- * fs_db.h - the worker's one PostgreSQL connection: connect, prepare, run, map errors.
+ * fs_db.h - a worker's database: the shared connection layer (fs_pg.h) with the
+ * binary's generated statements (fs_sql.h) prepared, and errors mapped to the fields of
+ * its resource.
  *
- * The connection is opened on first use and again after PostgreSQL went away; each
- * new connection gets the session settings and every statement of the resource
- * prepared. A lost database is answered 503, never by exiting the worker.
+ * The connection is opened on first use and again after PostgreSQL went away; a lost
+ * database is answered 503, never by exiting the worker.
  */
 #ifndef FS_DB_H
 #define FS_DB_H
@@ -12,36 +13,31 @@
 
 #include "fs_config.h"
 #include "fs_error.h"
+#include "fs_pg.h"
 #include "fs_resource.h"
 #include "fs_sql.h"
 
 struct fs_db {
-	PGconn *conn;			/* NULL until connected */
-	const struct fs_config *cfg;
-	const char *name;		/* what the connection serves, for application_name */
-	const struct fs_resource *res;	/* for naming fields in errors; NULL for the feed */
-	const struct fs_sql *sql;
+	struct fs_pg pg;
+	struct fs_pg_stmt stmts[STMT__MAX];	/* the generated SQL under its names */
+	const struct fs_resource *res;		/* for naming fields in errors; NULL for the feed */
 };
 
 /*
- * Sets up DB for NAME over CFG, RES (may be NULL) and SQL, all borrowed and outliving DB;
- * connects lazily.
+ * Sets up DB for the binary NAME over CFG, RES (may be NULL) and SQL, all borrowed and
+ * outliving DB; connects lazily. FS_OK, or ERR_INTERNAL.
  */
-void fs_db_init(struct fs_db *db, const struct fs_config *cfg, const char *name,
+enum fs_code fs_db_init(struct fs_db *db, const struct fs_config *cfg, const char *name,
     const struct fs_resource *res, const struct fs_sql *sql);
 
 /* Closes the connection, if any. */
 void fs_db_close(struct fs_db *db);
 
-/* Connects and prepares unless a good connection exists. FS_OK or ERR_DATABASE_UNAVAILABLE. */
-enum fs_code fs_db_ready(struct fs_db *db, struct fs_error *err);
-
 /*
  * Runs prepared statement S with PARAMS (text values, NULL for SQL NULL). Returns the
- * result (the caller PQclear()s it) when it is PGRES_TUPLES_OK or PGRES_COMMAND_OK;
- * otherwise NULL with ERR set from the SQLSTATE. Outside a transaction a connection
- * found dead is re-opened and the statement tried once more. DELETING tells the error
- * mapping that a foreign-key violation means "still referenced".
+ * result (the caller PQclear()s it) on success; otherwise NULL with ERR set, naming the
+ * field of a broken rule. DELETING tells the mapping that a foreign-key violation means
+ * "still referenced".
  */
 PGresult *fs_db_exec(struct fs_db *db, enum fs_stmt s, const char *const *params, int deleting,
     struct fs_error *err);
@@ -49,8 +45,12 @@ PGresult *fs_db_exec(struct fs_db *db, enum fs_stmt s, const char *const *params
 /* Runs BEGIN, COMMIT or ROLLBACK. FS_OK or the code set in ERR. */
 enum fs_code fs_db_command(struct fs_db *db, const char *command, struct fs_error *err);
 
-/* Maps the failed result R of a statement on RES (may be NULL) to ERR; returns the code. */
-enum fs_code fs_db_map_error(const PGresult *r, const struct fs_resource *res, int deleting,
+/*
+ * Names the field of the integrity violation (SQLSTATE class 23) in R, a failed result of
+ * a statement on RES, in ERR: the constraint naming contract <table>_<field>_check|_fkey|_key.
+ * Returns the code.
+ */
+enum fs_code fs_db_map_integrity(const PGresult *r, const struct fs_resource *res, int deleting,
     struct fs_error *err);
 
 #endif

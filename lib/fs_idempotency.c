@@ -46,7 +46,7 @@ fs_idem_claim(struct fs_db *db, const char *key, const char *request, int *repla
 	if (strlen(key) == 0 || strlen(key) > FS_IDEM_KEY_MAX)
 		return fs_error_set(err, ERR_INVALID_PARAMETER, "Idempotency-Key",
 		    "Idempotency-Key must be 1 to %d characters", FS_IDEM_KEY_MAX);
-	snprintf(ttl, sizeof(ttl), "%ld", db->cfg->idempotency_ttl);
+	snprintf(ttl, sizeof(ttl), "%ld", db->pg.cfg->idempotency_ttl);
 	r = fs_db_exec(db, STMT_IDEM_EXPIRE, expire, 0, err);
 	if (!r)
 		return err->code;
@@ -84,7 +84,7 @@ fs_idem_prune(struct fs_db *db)
 	struct fs_error err = FS_ERROR_INIT;
 	PGresult *r;
 
-	snprintf(ttl, sizeof(ttl), "%ld", db->cfg->idempotency_ttl);
+	snprintf(ttl, sizeof(ttl), "%ld", db->pg.cfg->idempotency_ttl);
 	r = fs_db_exec(db, STMT_IDEM_PRUNE, params, 0, &err);
 	PQclear(r);
 	fs_error_clear(&err);

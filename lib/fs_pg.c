@@ -222,19 +222,27 @@ fs_pg_map_error(struct fs_pg *pg, const PGresult *r, struct fs_error *err)
 		return fs_error_set(err, ERR_DATABASE_UNAVAILABLE, NULL,
 		    "the database is unavailable; try again shortly");
 	}
-	if (strncmp(state, "22", 2) == 0)
-		return fs_error_set(err, ERR_INVALID_FORMAT, NULL, "%s", msg ? msg : "invalid value");
+	/*
+	 * PostgreSQL's words name neither the field nor the rule the way a client knows them:
+	 * answer in ours, and keep theirs for the log. Callers that know the table name the
+	 * field (fs_db).
+	 */
+	if (strncmp(state, "22", 2) == 0) {
+		say(pg, "SQLSTATE %s: %s", state, msg ? msg : "");
+		return fs_error_set(err, ERR_INVALID_FORMAT, NULL,
+		    "a value has the wrong format or is out of range for its field");
+	}
 	/* Integrity violations are the client's: mapped here without a field, not logged. */
 	if (strcmp(state, "23502") == 0)
-		return fs_error_set(err, ERR_MISSING_FIELD, NULL, "%s", msg ? msg : "a field is required");
+		return fs_error_set(err, ERR_MISSING_FIELD, NULL, "a required field is missing");
 	if (strcmp(state, "23503") == 0)
-		return fs_error_set(err, ERR_UNKNOWN_REFERENCE, NULL, "%s", msg ? msg : "unknown reference");
+		return fs_error_set(err, ERR_UNKNOWN_REFERENCE, NULL, "a reference points to no row");
 	if (strcmp(state, "23505") == 0)
-		return fs_error_set(err, ERR_DUPLICATE_VALUE, NULL, "%s", msg ? msg : "a value is taken");
+		return fs_error_set(err, ERR_DUPLICATE_VALUE, NULL, "a unique value is already taken");
 	if (strncmp(state, "23", 2) == 0)
-		return fs_error_set(err, ERR_INVALID_VALUE, NULL, "%s", msg ? msg : "a rule is broken");
+		return fs_error_set(err, ERR_INVALID_VALUE, NULL, "a value is not allowed");
 	say(pg, "SQLSTATE %s: %s", state, msg ? msg : "");
-	return fs_error_set(err, ERR_INTERNAL, NULL, "internal error (SQLSTATE %s)", state);
+	return fs_error_set(err, ERR_INTERNAL, NULL, "internal error; the server log says more");
 }
 
 enum fs_code

@@ -14,7 +14,6 @@ static const char *const names[STMT__MAX] = {
 	[STMT_UPDATE] = "update", [STMT_DELETE] = "delete", [STMT_IDEM_EXPIRE] = "idem_expire",
 	[STMT_IDEM_CLAIM] = "idem_claim", [STMT_IDEM_LOOKUP] = "idem_lookup",
 	[STMT_IDEM_SAVE] = "idem_save", [STMT_IDEM_PRUNE] = "idem_prune", [STMT_XID] = "xid",
-	[STMT_CHANGES_OF] = "changes_of",
 };
 
 static const char *const sql_types[COL__MAX] = {
@@ -36,24 +35,7 @@ static const char *const fixed_sql[STMT__MAX] = {
 	[STMT_IDEM_PRUNE] = "DELETE FROM idempotency_keys"
 	    " WHERE created_at < now() - make_interval(secs => $1::double precision)",
 	[STMT_XID] = "SELECT pg_current_xact_id()::text",
-	[STMT_CHANGES_OF] = "SELECT c.resource || ':' || c.action, c.seq::text"
-	    " FROM change_log c WHERE c.xid = $1::xid8 ORDER BY c.seq",
 };
-
-/* The changes feed: entries after $1, of types LIKE $3 and branch $4, one more than $2. */
-static const char feed_sql[] =
-    "WITH page AS (SELECT c.seq, fs_change_event(c) AS ev FROM change_log c"
-    " WHERE c.seq > $1::bigint AND ($3::text[] IS NULL"
-    " OR (c.resource || ':' || c.action) LIKE ANY ($3::text[]))"
-    " AND ($4::text IS NULL OR c.branch = $4::text)"
-    " ORDER BY c.seq LIMIT $2::integer + 1),"
-    " numbered AS (SELECT seq, ev, row_number() OVER (ORDER BY seq) AS i FROM page)"
-    " SELECT '[' || coalesce(string_agg(ev, ',' ORDER BY seq) FILTER (WHERE i <= $2::integer), '')"
-    " || ']', count(*) > $2::integer, max(seq) FILTER (WHERE i <= $2::integer),"
-    " (SELECT pruned_through FROM change_log_horizon),"
-    /* After pruning every entry the head is the horizon, not 0 (the relay agrees). */
-    " greatest((SELECT coalesce(max(seq), 0) FROM change_log),"
-    " (SELECT pruned_through FROM change_log_horizon)) FROM numbered";
 
 const char *
 fs_sql_name(enum fs_stmt s)
@@ -68,7 +50,7 @@ nparams(const struct fs_resource *res, enum fs_stmt s)
 	static const int fixed[STMT__MAX] = {
 		[STMT_GET] = 1, [STMT_INSERT] = 1, [STMT_UPDATE] = 3, [STMT_DELETE] = 1,
 		[STMT_IDEM_EXPIRE] = 3, [STMT_IDEM_CLAIM] = 3, [STMT_IDEM_LOOKUP] = 3,
-		[STMT_IDEM_SAVE] = 4, [STMT_IDEM_PRUNE] = 1, [STMT_XID] = 0, [STMT_CHANGES_OF] = 1,
+		[STMT_IDEM_SAVE] = 4, [STMT_IDEM_PRUNE] = 1, [STMT_XID] = 0,
 	};
 	if (s == STMT_LIST)
 		return LIST_FIRST_FILTER - 1 + fs_model_nfilters(res);
@@ -230,15 +212,6 @@ fs_sql_build(const struct fs_resource *res, struct fs_sql *sql)
 		}
 	}
 	return FS_OK;
-}
-
-enum fs_code
-fs_sql_build_feed(struct fs_sql *sql)
-{
-	memset(sql, 0, sizeof(*sql));
-	sql->text[STMT_LIST] = strdup(feed_sql);
-	sql->nparams[STMT_LIST] = 4;
-	return sql->text[STMT_LIST] ? FS_OK : ERR_INTERNAL;
 }
 
 void

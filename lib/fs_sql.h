@@ -11,9 +11,7 @@
 #include "fs_resource.h"
 
 enum fs_stmt {
-	STMT_LIST,	/* $1 limit, $2 after key, $3 after id, $4… filters -> (json array, next cursor);
-			 * the changes feed: $1 since, $2 limit, $3 type patterns, $4 branch ->
-			 * (events, more, last, horizon, head) */
+	STMT_LIST,	/* $1 limit, $2 after key, $3 after id, $4… filters -> (json array, next cursor) */
 	STMT_GET,	/* $1 id -> (row json, version) */
 	STMT_INSERT,	/* $1 row jsonb -> (outcome c|e|d, row json) */
 	STMT_UPDATE,	/* $1 fields jsonb, $2 id, $3 version or NULL -> (outcome u|v, row json) */
@@ -23,12 +21,11 @@ enum fs_stmt {
 	STMT_IDEM_LOOKUP, /* $1 resource, $2 key, $3 request -> (same request?, status, body) */
 	STMT_IDEM_SAVE,	  /* $1 resource, $2 key, $3 status, $4 body */
 	STMT_IDEM_PRUNE,  /* $1 ttl seconds: forget every expired key */
-	STMT_XID,	/* -> (this transaction's id), taken just before COMMIT */
-	STMT_CHANGES_OF, /* $1 transaction id -> (type, event payload) of its change_log entries */
+	STMT_XID,	/* -> (this transaction's id), taken just before COMMIT (fs_changelog_of_xid) */
 	STMT__MAX
 };
 
-/* The statements of one binary; text[i] is owned, NULL when it has none (the feed has only a list). */
+/* The statements of one resource; text[i] is owned. */
 struct fs_sql {
 	char *text[STMT__MAX];
 	int nparams[STMT__MAX];
@@ -40,8 +37,6 @@ const char *fs_sql_name(enum fs_stmt s);
 /* Generates the statements of RES into SQL. FS_OK, or ERR_INTERNAL when out of memory. */
 enum fs_code fs_sql_build(const struct fs_resource *res, struct fs_sql *sql);
 
-/* The changes feed's one statement (STMT_LIST) into SQL. FS_OK, or ERR_INTERNAL. */
-enum fs_code fs_sql_build_feed(struct fs_sql *sql);
 
 /* Frees the texts. */
 void fs_sql_release(struct fs_sql *sql);

@@ -10,9 +10,14 @@ fs_worker_init(struct fs_worker *w, const struct fs_service *svc, const struct f
 	memset(w, 0, sizeof(*w));
 	w->res = svc->res;
 	w->cfg = cfg;
-	if ((svc->res ? fs_sql_build(svc->res, &w->sql) : fs_sql_build_feed(&w->sql)) != FS_OK)
+	/* The feed has no generated SQL: all it asks is in the change log layer. */
+	if (svc->res && fs_sql_build(svc->res, &w->sql) != FS_OK)
 		return ERR_INTERNAL;
-	fs_db_init(&w->db, cfg, svc->path, svc->res, &w->sql);
+	if (fs_db_init(&w->db, cfg, svc->path, svc->res, &w->sql) != FS_OK
+	    || fs_changelog_init(&w->log, &w->db.pg) != FS_OK) {
+		fs_sql_release(&w->sql);
+		return ERR_INTERNAL;
+	}
 	/* Only writers publish. Without a publisher the change log still holds every change. */
 	fs_events_open(&w->events, svc->res ? cfg->publish : NULL);
 	return FS_OK;
@@ -23,6 +28,7 @@ fs_worker_release(struct fs_worker *w)
 {
 	free(w->committed_xid);
 	fs_events_close(&w->events);
+	fs_changelog_release(&w->log);
 	fs_db_close(&w->db);
 	fs_sql_release(&w->sql);
 }

@@ -263,12 +263,11 @@ static void
 after_commit(struct fs_worker *e)
 {
 	struct fs_error err = FS_ERROR_INIT;
-	const char *params[1] = { e->committed_xid };
 	PGresult *r = NULL;
 
 	/* A failure here loses nothing: the relay finds the entries in change_log. */
 	if (e->committed_xid)
-		r = fs_db_exec(&e->db, STMT_CHANGES_OF, params, 0, &err);
+		fs_changelog_of_xid(&e->log, e->committed_xid, &r, &err);
 	for (int i = 0; r && i < PQntuples(r); i++)
 		fs_events_publish(&e->events, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
 	PQclear(r);
