@@ -108,7 +108,7 @@ class Client {
 		this.retryTimer = null;
 		this.lastStatus = '';
 		this.channel = null;
-		this.store = null;
+		this.store = null;	// opened in start(); handed to the outbox and the changes there
 
 		const emit = (type, payload) => this.events.emit(type, payload);
 		const reached = () => this.markOnline();
@@ -251,6 +251,7 @@ class Client {
 
 	async start() {
 		const outbox = this.outbox;
+		// Eviction spares the rows whose writes wait in the outbox.
 		this.store = await Store.open({ indexedDB: this.opts.indexedDB, dbName: this.opts.dbName, pinned: key => outbox.has(key) });
 		outbox.store = this.store;
 		this.changes.store = this.store;
