@@ -4,35 +4,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "frame.h"
 
 #define MAX_TYPE 200
 
-/* The "branch" of the JSON object PAYLOAD, copied into BUF (SIZE bytes); "" when none. */
-static void
-payload_branch(const char *payload, char *buf, size_t size)
-{
-	cJSON *root = cJSON_Parse(payload);
-	const cJSON *b = cJSON_GetObjectItemCaseSensitive(root, "branch");
-
-	snprintf(buf, size, "%s", cJSON_IsString(b) ? b->valuestring : "");
-	cJSON_Delete(root);
-}
-
 struct frame *
-frame_new(int64_t seq, const char *type, const char *payload)
+frame_new(int64_t seq, const char *type, const char *branch, const char *payload)
 {
-	char id[64], branch[256];
-	size_t type_len = strlen(type), payload_len = strlen(payload), id_len, len, branch_len;
+	char id[64];
+	size_t type_len = strlen(type), payload_len = strlen(payload), id_len, len;
+	size_t branch_len = strlen(branch);
 	struct frame *f;
 	char *p;
 
 	if (type_len == 0 || type_len > MAX_TYPE || strpbrk(type, "\r\n"))
 		return NULL;
-	payload_branch(payload, branch, sizeof(branch));
-	branch_len = strlen(branch);
 	id_len = (size_t)snprintf(id, sizeof(id), "id: %" PRId64 "\nevent: ", seq);
 	len = id_len + type_len + strlen("\ndata: ") + payload_len + strlen("\n\n");
 	if (len > UINT32_MAX || !(f = malloc(sizeof(*f) + len + 1 + branch_len + 1)))

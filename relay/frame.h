@@ -20,12 +20,13 @@ struct frame {
 
 /*
  * Formats event SEQ of TYPE with PAYLOAD (JSON text; raw line breaks, which JSON only allows
- * as whitespace, become spaces), keeping the payload's "branch" beside it. Returns a frame the caller owns (free() it), or NULL when
- * out of memory or TYPE is longer than 200 bytes or holds a line break.
+ * as whitespace, become spaces), keeping BRANCH (the row's, as change_log has it) beside it.
+ * Returns a frame the caller owns (free() it), or NULL when out of memory or TYPE is empty,
+ * longer than 200 bytes or holds a line break.
  */
-struct frame *frame_new(int64_t seq, const char *type, const char *payload);
+struct frame *frame_new(int64_t seq, const char *type, const char *branch, const char *payload);
 
-/* The branch of the frame's row ("" when the payload names none), for branch= streams. */
+/* The branch of the frame's row, for branch= streams. */
 static inline const char *
 frame_branch(const struct frame *f)
 {

@@ -8,7 +8,7 @@
 
 #include <event2/keyvalq_struct.h>
 
-#include "filter.h"
+#include "fs_error.h"
 #include "http.h"
 #include "log.h"
 #include "sse.h"
@@ -35,17 +35,36 @@ reply_json(struct evhttp_request *req, int status, const char *body)
 		evbuffer_free(buf);
 }
 
-/* Answers REQ with an error in the API's shape: {"error":{"status","code","message"}}. */
+/*
+ * Answers REQ with ERR in the API's shape, {"error":{"status","code","message",...}}, and
+ * its status; a 503 says when to come back (retry_after of the config). Clears ERR.
+ */
 static void
-reply_error(struct evhttp_request *req, int status, const char *code, const char *message)
+reply_error(struct relay *r, struct evhttp_request *req, struct fs_error *err)
 {
-	char body[512];
+	char *body = fs_error_json(err), after[16];
+	int status = fs_error_status(err->code);
 
-	snprintf(body, sizeof(body), "{\"error\":{\"status\":%d,\"code\":\"%s\",\"message\":\"%s\"}}\n",
-	    status, code, message);
-	if (status == 503)
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "2");
-	reply_json(req, status, body);
+	if (status == 503) {
+		snprintf(after, sizeof(after), "%d", r->cfg->retry_after);
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", after);
+	}
+	if (body)
+		reply_json(req, status, body);
+	else
+		evhttp_send_error(req, 500, NULL);
+	free(body);
+	fs_error_clear(err);
+}
+
+/* Sets ERR to CODE with MESSAGE and answers REQ with it. */
+static void
+reply_code(struct relay *r, struct evhttp_request *req, enum fs_code code, const char *message)
+{
+	struct fs_error err = FS_ERROR_INIT;
+
+	fs_error_set(&err, code, NULL, "%s", message);
+	reply_error(r, req, &err);
 }
 
 /* Whether S is a resume point: 1 to 18 decimal digits (so it fits an int64_t). */
@@ -61,76 +80,65 @@ parse_cursor(const char *s, int64_t *out)
 }
 
 /*
- * Reads the query QUERY and the Last-Event-ID header of REQ into Q. Returns NULL, or the
- * error code for a 400 with *WHY its message. Q->filter and Q->branch are the caller's to
- * free either way.
+ * Reads the query QUERY and the Last-Event-ID header of REQ into Q, checking types=
+ * against the tables the change log tracks. FS_OK, or the code set in ERR (a 400, or 503
+ * when the tables cannot be known). Q->filter is the caller's to release either way.
  */
-static const char *
-parse_events(struct evhttp_request *req, const char *query, struct sse_request *q, const char **why)
+static enum fs_code
+parse_events(struct relay *r, struct evhttp_request *req, const char *query, struct sse_request *q,
+    struct fs_error *err)
 {
 	struct evkeyvalq kv;
-	const char *since = NULL, *types = NULL, *branch = NULL, *code = NULL, *last;
-	int malformed = 0;
+	const char *since = NULL, *types = NULL, *branch = NULL, *last;
+	const struct fs_tables *known = NULL;
 
 	memset(q, 0, sizeof(*q));
+	q->filter.types.all = 1;
 	TAILQ_INIT(&kv);
-	if (query && evhttp_parse_query_str(query, &kv) < 0) {
-		*why = "the query string is malformed";
-		return "invalid_parameter";
-	}
-	for (const struct evkeyval *e = kv.tqh_first; e && !code; e = e->next.tqe_next) {
+	if (query && evhttp_parse_query_str(query, &kv) < 0)
+		return fs_error_set(err, ERR_INVALID_PARAMETER, NULL, "the query string is malformed");
+	for (const struct evkeyval *e = kv.tqh_first; e && !err->code; e = e->next.tqe_next) {
 		const char **slot = strcmp(e->key, "since") == 0 ? &since :
 		    strcmp(e->key, "types") == 0 ? &types :
 		    strcmp(e->key, "branch") == 0 ? &branch : NULL;
 
-		if (!slot) {
-			code = "unknown_parameter";
-			*why = "GET /events takes only since, types and branch";
-		} else if (*slot) {
-			code = "invalid_parameter";
-			*why = "a parameter is repeated";
-		} else {
+		if (!slot)
+			fs_error_set(err, ERR_UNKNOWN_PARAMETER, e->key,
+			    "GET /events takes only since, types and branch");
+		else if (*slot)
+			fs_error_set(err, ERR_INVALID_PARAMETER, e->key, "%s is repeated", e->key);
+		else
 			*slot = e->value;
-		}
 	}
-	if (!code && types && !(q->filter = filter_parse(types, &malformed))) {
-		code = malformed ? "invalid_parameter" : "out_of_memory";
-		*why = "types must be a comma-separated list of table:action or table:*";
-	}
-	if (!code && branch && (!*branch || strlen(branch) > 200)) {
-		code = "invalid_parameter";
-		*why = "branch must be 1 to 200 bytes";
-	} else if (!code && branch && !(q->branch = strdup(branch))) {
-		code = "out_of_memory";
-		*why = "out of memory";
-	}
+	if (!err->code && types)
+		fs_changelog_tables(&r->db.log, &known, err);
+	if (!err->code)
+		filter_init(&q->filter, types, branch, known, err);
 	last = evhttp_find_header(evhttp_request_get_input_headers(req), "Last-Event-ID");
 	if (!last || !*last)
 		last = since;
 	q->has_cursor = last != NULL;
 	q->cursor_ok = last && parse_cursor(last, &q->cursor);
 	evhttp_clear_headers(&kv);
-	return code;
+	return err->code;
 }
 
 /* GET /events: a stream, or a JSON error before it starts. */
 static void
 serve_events(struct relay *r, struct evhttp_request *req, const char *query)
 {
+	struct fs_error err = FS_ERROR_INIT;
 	struct sse_request q;
-	const char *why = NULL, *code = parse_events(req, query, &q, &why);
 
-	if (code) {
-		reply_error(req, 400, code, why);
-	} else if (r->head < 0) {
-		reply_error(req, 503, "database_unavailable", "the relay has not reached the database yet");
-	} else if (r->nstreams >= r->cfg->max_clients) {
-		reply_error(req, 503, "too_many_streams", "too many event streams; try again shortly");
-	} else if (sse_open(r, req, &q) < 0) {
-		reply_error(req, 503, "out_of_memory", "the relay is out of memory; try again shortly");
-	}
-	free(q.filter);
-	free(q.branch);
+	if (parse_events(r, req, query, &q, &err) != FS_OK)
+		reply_error(r, req, &err);
+	else if (r->head < 0)
+		reply_code(r, req, ERR_DATABASE_UNAVAILABLE, "the relay has not reached the database yet");
+	else if (r->nstreams >= r->cfg->max_clients)
+		reply_code(r, req, ERR_TOO_MANY_STREAMS, "too many event streams; try again shortly");
+	else if (sse_open(r, req, &q) < 0)
+		reply_code(r, req, ERR_INTERNAL, "the relay is out of memory");
+	filter_release(&q.filter);
 }
 
 /* GET /events/health: {"head":N,"clients":M,"ring":K}, or 503 until the head is known. */
@@ -140,7 +148,7 @@ serve_health(struct relay *r, struct evhttp_request *req)
 	char body[160];
 
 	if (r->head < 0) {
-		reply_error(req, 503, "database_unavailable", "the relay has not reached the database yet");
+		reply_code(r, req, ERR_DATABASE_UNAVAILABLE, "the relay has not reached the database yet");
 		return;
 	}
 	snprintf(body, sizeof(body), "{\"head\":%" PRId64 ",\"clients\":%d,\"ring\":%zu}\n", r->head,
@@ -158,7 +166,7 @@ on_broken(struct relay *r, struct evhttp_request *req)
 	if (sse_owns(r, req))
 		evhttp_connection_free(evhttp_request_get_connection(req));
 	else
-		reply_error(req, 400, "bad_request", "the request is malformed or too large");
+		reply_code(r, req, ERR_INVALID_PARAMETER, "the request is malformed or too large");
 }
 
 /* Every request: route by path, allow GET only. */
@@ -182,10 +190,10 @@ on_request(struct evhttp_request *req, void *arg)
 	}
 	known = path && (strcmp(path, "/events") == 0 || strcmp(path, "/events/health") == 0);
 	if (!known) {
-		reply_error(req, 404, "not_found", "no such resource");
+		reply_code(r, req, ERR_NOT_FOUND, "no such resource");
 	} else if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
 		evhttp_add_header(out, "Allow", "GET");
-		reply_error(req, 405, "method_not_allowed", "only GET is allowed here");
+		reply_code(r, req, ERR_METHOD_NOT_ALLOWED, "only GET is allowed here");
 	} else if (strcmp(path, "/events") == 0) {
 		serve_events(r, req, evhttp_uri_get_query(uri));
 	} else {

@@ -193,11 +193,11 @@ relay_init(struct relay *r, const struct fs_config *cfg)
 	r->head = -1;
 	r->nn_sock = -1;
 	r->batch = cfg->ring_size < BATCH ? cfg->ring_size : BATCH;
-	backlog_init(&r->db, cfg);
 	r->base = event_base_new();
 	r->scratch = evbuffer_new();
 	r->delivered = calloc((size_t)r->batch, sizeof(*r->delivered));
-	if (!r->base || !r->scratch || !r->delivered || ring_init(&r->ring, (size_t)cfg->ring_size, 0) < 0) {
+	if (backlog_init(&r->db, cfg) < 0 || !r->base || !r->scratch || !r->delivered ||
+	    ring_init(&r->ring, (size_t)cfg->ring_size, 0) < 0) {
 		relay_log("out of memory at start");
 		return -1;
 	}

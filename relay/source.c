@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
 #include <nanomsg/nn.h>
 #include <nanomsg/pubsub.h>
 
@@ -30,8 +29,9 @@ source_advance(struct relay *r, int64_t upto)
 			return;
 		n = PQntuples(res);
 		for (k = 0; k < n; k++) {
-			f = frame_new(strtoll(PQgetvalue(res, k, 0), NULL, 10), PQgetvalue(res, k, 1),
-			    PQgetvalue(res, k, 2));
+			f = frame_new(strtoll(PQgetvalue(res, k, FS_CHANGELOG_SEQ), NULL, 10),
+			    PQgetvalue(res, k, FS_CHANGELOG_TYPE), PQgetvalue(res, k, FS_CHANGELOG_BRANCH),
+			    PQgetvalue(res, k, FS_CHANGELOG_EVENT));
 			if (!f)
 				break;
 			ring_push(&r->ring, f);
@@ -74,24 +74,29 @@ source_poll(struct relay *r)
 	}
 }
 
-/* Reads the seq out of MSG ("<type> <payload JSON>", LEN bytes) into *SEQ; 1 on success. */
+/*
+ * Reads the seq out of MSG, LEN bytes of "<type> <seq>" (the doorbell a worker rings after
+ * COMMIT: the event itself is read from the change log), into *SEQ; 1 on success.
+ */
 static int
 message_seq(const char *msg, size_t len, int64_t *seq)
 {
 	const char *space = memchr(msg, ' ', len);
-	const cJSON *item;
-	cJSON *root;
-	int ok;
+	char digits[20];
+	size_t n;
 
-	if (!space)
+	if (!space || space == msg)
 		return 0;
-	root = cJSON_ParseWithLength(space + 1, len - (size_t)(space + 1 - msg));
-	item = cJSON_GetObjectItemCaseSensitive(root, "seq");
-	ok = cJSON_IsNumber(item) && item->valuedouble >= 1 && item->valuedouble < 9007199254740992.0;
-	if (ok)
-		*seq = (int64_t)item->valuedouble;
-	cJSON_Delete(root);
-	return ok;
+	n = len - (size_t)(space + 1 - msg);
+	if (n == 0 || n >= sizeof(digits))	/* at most 19 digits: an int64_t */
+		return 0;
+	memcpy(digits, space + 1, n);
+	digits[n] = '\0';
+	if (strspn(digits, "0123456789") != n)
+		return 0;
+	errno = 0;
+	*seq = strtoll(digits, NULL, 10);
+	return errno == 0 && *seq >= 1;
 }
 
 /*

@@ -2,7 +2,8 @@
  * source.h - where events come from: nanomsg messages from the workers (the fast path)
  * and the change log (the truth).
  *
- * A message only says "seq N is committed": N at or below the head is a duplicate and
+ * A message, "<type> <seq>", only says "seq N is committed" (the event itself, with its
+ * branch, is read from the change log): N at or below the head is a duplicate and
  * dropped; above it, the relay delivers every change log entry after its head, in seq
  * order, which fills gaps (a lost message, two workers publishing out of order). Seqs are
  * taken in commit order, so once N is visible every lower committed seq is too.

@@ -7,7 +7,6 @@
 
 #include <event2/bufferevent.h>
 
-#include "filter.h"
 #include "log.h"
 #include "sse.h"
 
@@ -23,8 +22,7 @@ struct stream {
 	struct relay *relay;
 	struct evhttp_request *req;	/* NULL once handed back to libevent (closing) */
 	struct evhttp_connection *evcon;
-	char *filter;			/* NULL: every type */
-	char *branch;			/* NULL: every branch */
+	struct filter filter;		/* types= and branch= */
 	struct event *deadline;		/* closing streams: when to drop the connection */
 	int64_t cursor;			/* every event up to here is queued or filtered out */
 	time_t behind_since;		/* when a live stream fell behind; 0 when it did not */
@@ -77,8 +75,7 @@ forget(struct stream *s)
 	r->nstreams--;
 	if (s->deadline)
 		event_free(s->deadline);
-	free(s->filter);
-	free(s->branch);
+	filter_release(&s->filter);
 	free(s);
 }
 
@@ -139,14 +136,6 @@ has_room(const struct relay *r, const struct stream *s, size_t budget)
 	return pending(s) + evbuffer_get_length(r->scratch) < budget;
 }
 
-/* Whether stream S wants frame F: its type passes types= and its row is of branch=. */
-static int
-wants(const struct stream *s, const struct frame *f)
-{
-	return filter_match(s->filter, frame_type(f), f->type_len)
-	    && (!s->branch || strcmp(frame_branch(f), s->branch) == 0);
-}
-
 /* Queues the ring's events from position I on for S while its output stays under BUDGET. */
 static int
 from_ring(struct relay *r, struct stream *s, size_t i, size_t budget)
@@ -159,7 +148,7 @@ from_ring(struct relay *r, struct stream *s, size_t i, size_t budget)
 	}
 	for (; i < r->ring.count && has_room(r, s, budget); i++) {
 		f = ring_at(&r->ring, i);
-		if (wants(s, f) && evbuffer_add(r->scratch, f->text, f->len) < 0)
+		if (filter_wants(&s->filter, f) && evbuffer_add(r->scratch, f->text, f->len) < 0)
 			return -1;
 		s->cursor = f->seq;
 	}
@@ -175,18 +164,18 @@ from_log(struct relay *r, struct stream *s, size_t budget)
 {
 	PGresult *res = backlog_fetch(&r->db, s->cursor, r->head, r->batch);
 	struct frame *f;
-	const char *type;
 	int n, k;
 
 	if (!res)
 		return -1;
 	n = PQntuples(res);
 	for (k = 0; k < n && has_room(r, s, budget); k++) {
-		type = PQgetvalue(res, k, 1);
-		f = frame_new(strtoll(PQgetvalue(res, k, 0), NULL, 10), type, PQgetvalue(res, k, 2));
+		f = frame_new(strtoll(PQgetvalue(res, k, FS_CHANGELOG_SEQ), NULL, 10),
+		    PQgetvalue(res, k, FS_CHANGELOG_TYPE), PQgetvalue(res, k, FS_CHANGELOG_BRANCH),
+		    PQgetvalue(res, k, FS_CHANGELOG_EVENT));
 		if (!f)
 			break;
-		if (wants(s, f) && evbuffer_add(r->scratch, f->text, f->len) < 0) {
+		if (filter_wants(&s->filter, f) && evbuffer_add(r->scratch, f->text, f->len) < 0) {
 			free(f);
 			break;
 		}
@@ -264,7 +253,7 @@ sse_broadcast(struct relay *r, struct frame *const *frames, size_t n)
 		if (s->state != LIVE)
 			continue;
 		for (i = 0; i < n && has_room(r, s, half); i++) {
-			if (wants(s, frames[i]) &&
+			if (filter_wants(&s->filter, frames[i]) &&
 			    evbuffer_add(r->scratch, frames[i]->text, frames[i]->len) < 0)
 				break;
 			s->cursor = frames[i]->seq;
@@ -410,10 +399,9 @@ sse_open(struct relay *r, struct evhttp_request *req, struct sse_request *q)
 		free(s);
 		return -1;
 	}
-	s->filter = q->filter;		/* the stream owns them from here */
-	s->branch = q->branch;
-	q->filter = NULL;
-	q->branch = NULL;
+	s->filter = q->filter;		/* the stream owns it from here */
+	memset(&q->filter, 0, sizeof(q->filter));
+	q->filter.types.all = 1;
 	if (evbuffer_add(r->scratch, "retry: 2000\n\n", 13) < 0) {
 		stream_end(r, s, NULL);
 		return 0;

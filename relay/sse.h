@@ -19,6 +19,7 @@
 
 #include <event2/http.h>
 
+#include "filter.h"
 #include "frame.h"
 #include "relay.h"
 
@@ -27,14 +28,13 @@ struct sse_request {
 	int has_cursor;			/* Last-Event-ID or since= was given */
 	int cursor_ok;			/* ... and is a whole number (not yet compared with head) */
 	int64_t cursor;
-	char *filter;			/* types=, or NULL for every type; owned */
-	char *branch;			/* branch=, or NULL for every branch; owned */
+	struct filter filter;		/* types= and branch=; owned */
 };
 
 /*
- * Answers REQ with a stream per Q. Returns 0 once the stream owns REQ, Q->filter and
- * Q->branch (set to NULL), or -1 out of memory before anything was sent: REQ, Q->filter and
- * Q->branch stay the caller's.
+ * Answers REQ with a stream per Q. Returns 0 once the stream owns REQ and Q->filter (Q's
+ * left empty), or -1 out of memory before anything was sent: REQ and Q->filter stay the
+ * caller's.
  */
 int sse_open(struct relay *r, struct evhttp_request *req, struct sse_request *q);
 

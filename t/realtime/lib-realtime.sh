@@ -132,13 +132,14 @@ changes_seqs() {
 	done
 }
 
-# publish SEQ [TYPE] [ADDR]: a nanomsg message announcing SEQ, as a worker sends it. PUB
+# publish SEQ [TYPE] [ADDR]: a nanomsg message announcing SEQ, "<type> <seq>", as a worker
+# sends it (the relay reads the event itself from the change log). PUB
 # drops what it sends before its connection is up, so it is sent every 0.2 s for a second
 # (the relay drops the repeats: a seq at or below its head).
 publish() {
 	local type=${2:-clients:create} addr=${3:-$FIELDSYNC_EVENTS_ADDR}
 	timeout 1.1 nanocat --pub --connect "$addr" --delay 0.1 --interval 0.2 \
-		--data "$type {\"seq\" : $1}" >/dev/null 2>&1 || true
+		--data "$type $1" >/dev/null 2>&1 || true
 }
 
 # private_relay NAME [INI LINES...]: start a relay of this test's own (the stack's config,

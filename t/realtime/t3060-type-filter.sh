@@ -75,4 +75,15 @@ is "$(events back | awk -F '\t' '$2 != "ready"' | wc -l)" 1 "the catch-up holds 
 api GET "/events?branch="
 is "$STATUS" 400 "an empty branch= is a 400"
 
+# One grammar, checked against the tables the change log tracks (change_log_tables).
+api GET "/events?types=nosuch:*"
+is "$STATUS,$(jqb .error.code),$(jqb .error.field)" "400,invalid_parameter,types" \
+	"types= with a table that has no change log: 400 invalid_parameter, field types"
+api GET "/events?types=clients:archive"
+is "$STATUS,$(jqb .error.code)" "400,invalid_parameter" "types= with an unknown action: 400"
+api GET "/events?types=clients:*,,visits:*"
+is "$STATUS,$(jqb .error.status)" "400,400" "an empty entry: 400, in the API's error shape"
+subscribe star "$FIELDSYNC_URL/events?types=*,visits:update"
+ok "$(wait_ready star; echo $?)" "types=* (with others) is a stream of everything"
+
 done_testing

@@ -44,14 +44,16 @@ if wait_until 5 exited "$PR_PID"; then wait "$PR_PID" || rc=$?; else rc=timeout;
 is "$rc" 0 "... and stops cleanly"
 
 # ---- max_clients
-private_relay cap 'max_clients = 2' || bail_out "the private relay did not start"
+private_relay cap 'max_clients = 2' '[http]' 'retry_after = 7' || bail_out "the private relay did not start"
 pr_subscribe c1
 pr_subscribe c2
 { wait_ready c1 && wait_ready c2; } || diag "no ready event from the private relay"
 code=$(curl -s -D "$RT_TMP/cap.h" -o "$RT_TMP/cap.json" -w '%{http_code}' --max-time 3 --unix-socket "$PR_SOCK" http://relay/events)
 is "$code" 503 "a third stream over max_clients = 2 answers 503"
 is "$(jq -r .error.code "$RT_TMP/cap.json" 2>/dev/null)" too_many_streams "... too_many_streams, as JSON"
-like "$(tr -d '\r' <"$RT_TMP/cap.h")" $'\n[Rr]etry-[Aa]fter: ' "... with Retry-After"
+like "$(tr -d '\r' <"$RT_TMP/cap.h")" $'\n[Rr]etry-[Aa]fter: 7\n' "... with Retry-After from the config ([http] retry_after = 7)"
+is "$(jq -c '.error | [.status, (.message | type)]' "$RT_TMP/cap.json" 2>/dev/null)" '[503,"string"]' \
+	"... in the API's error shape {error: {status, code, message}}"
 unsubscribe c1
 closed() { [ "$(pr_health | jq -r .clients)" = 1 ]; }
 ok "$(wait_until 3 closed; echo $?)" "a stream that ends frees its place"

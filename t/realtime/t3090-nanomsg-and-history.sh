@@ -1,9 +1,10 @@
 #!/bin/bash
 # What feeds a relay and what it remembers, on a private instance that never polls the
-# change log (poll_interval 10 min) and keeps 16 events in memory: a nanomsg message makes
-# it deliver (and nothing else does); a repeated seq is delivered once; a message past a
-# gap delivers the missed events first, in order; a seq nobody wrote and a malformed
-# message change nothing; heartbeats flow; a cursor older than the ring is served from the
+# change log (poll_interval 10 min) and keeps 16 events in memory: a nanomsg message,
+# "<type> <seq>", makes it deliver (and nothing else does); the message is only a doorbell,
+# the event is read from the change log; a repeated seq is delivered once; a message past a
+# gap delivers the missed events first, in order; a seq nobody wrote, a malformed message
+# and the old JSON form change nothing; heartbeats flow; a cursor older than the ring is served from the
 # change log, in full and in order; one below the pruning horizon gets "reload".
 
 # shellcheck source=../lib/tap.sh
@@ -50,10 +51,23 @@ order=$(events s | awk -F '\t' -v a="$id2" -v b="$id3" -v c="$id4" \
 	'index($3, a) { printf "2" } index($3, b) { printf "3" } index($3, c) { printf "4" }')
 is "$order" 234 "the missed event comes first, and what committed after it follows, in order"
 
+# ---- the message is only a doorbell: the event (type, branch, row) is read from the change log
+idd=$(insert_client "$branch" doorbell)
+publish "$(seq_of "$idd")" visits:delete "$PR_SUB"
+ok "$(wait_until 3 has_event s clients:create "$idd"; echo $?)" \
+	"a message's type is not trusted: the event is the change log's (clients:create)"
+ok "$(event_data s clients:create "$idd" | jq -e --arg b "$branch" '.branch == $b and .data.name == "doorbell"' >/dev/null; echo $?)" \
+	"... with the row and branch of the change log"
+
 # ---- nonsense changes nothing
 head=$(pr_health | jq -r .head)
 publish $((head + 1000000)) clients:create "$PR_SUB"
 timeout 1.1 nanocat --pub --connect "$PR_SUB" --delay 0.1 --interval 0.2 --data 'not an event' >/dev/null 2>&1 || true
+idj=$(insert_client "$branch" json)
+timeout 1.1 nanocat --pub --connect "$PR_SUB" --delay 0.1 --interval 0.2 \
+	--data "clients:create {\"seq\": $(seq_of "$idj")}" >/dev/null 2>&1 || true
+ok "$(! wait_until 1 has_event s clients:create "$idj"; echo $?)" \
+	"the old JSON message is not a doorbell (<type> <seq> only): nothing delivered"
 id5=$(insert_client "$branch" five)
 publish "$(seq_of "$id5")" clients:create "$PR_SUB"
 ok "$(wait_until 3 has_event s clients:create "$id5"; echo $?)" "after a seq nobody wrote and a malformed message, events flow"

@@ -1,0 +1,218 @@
+/* fs_changelog.c - the change log's statements, prepared on the shared connection. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs_changelog.h"
+
+#define TABLES_TTL 60		/* seconds a loaded table list is trusted on one connection */
+
+enum stmt { ST_HEAD, ST_HORIZON, ST_SINCE, ST_PAGE, ST_PRUNE, ST_OF_XID, ST_TABLES, ST__MAX };
+
+/* The head: the newest seq, or the horizon when retention pruned every entry. */
+#define HEAD "greatest((SELECT coalesce(max(seq), 0) FROM change_log)," \
+	" (SELECT coalesce(max(pruned_through), 0) FROM change_log_horizon))"
+
+/* The range of fs_changelog_since and fs_changelog_page: $1 after, $2 upto, $4 patterns, $5 branch. */
+#define RANGE "c.seq > $1::bigint AND ($2::bigint IS NULL OR c.seq <= $2::bigint)" \
+	" AND ($4::text[] IS NULL OR (c.resource || ':' || c.action) LIKE ANY ($4::text[]))" \
+	" AND ($5::text IS NULL OR c.branch = $5::text)"
+
+static const struct fs_pg_stmt stmts[ST__MAX] = {
+	[ST_HEAD] = { "changelog_head", "SELECT " HEAD, 0 },
+	[ST_HORIZON] = { "changelog_horizon",
+	    "SELECT coalesce(max(pruned_through), 0) FROM change_log_horizon", 0 },
+	[ST_SINCE] = { "changelog_since",
+	    "SELECT c.seq, c.resource || ':' || c.action, c.branch, fs_change_event(c)"
+	    " FROM change_log c WHERE " RANGE " ORDER BY c.seq LIMIT $3::integer", 5 },
+	/* One more than the limit says whether more follow. */
+	[ST_PAGE] = { "changelog_page",
+	    "WITH page AS (SELECT c.seq, fs_change_event(c) AS ev FROM change_log c WHERE " RANGE
+	    " ORDER BY c.seq LIMIT $3::integer + 1),"
+	    " numbered AS (SELECT seq, ev, row_number() OVER (ORDER BY seq) AS i FROM page)"
+	    " SELECT '[' || coalesce(string_agg(ev, ',' ORDER BY seq) FILTER (WHERE i <= $3::integer), '')"
+	    " || ']', count(*) > $3::integer, max(seq) FILTER (WHERE i <= $3::integer),"
+	    " (SELECT coalesce(max(pruned_through), 0) FROM change_log_horizon), " HEAD " FROM numbered", 5 },
+	[ST_PRUNE] = { "changelog_prune", "SELECT fs_prune_change_log(make_interval(days => $1::integer))", 1 },
+	[ST_OF_XID] = { "changelog_of_xid", "SELECT c.resource || ':' || c.action, c.seq::text"
+	    " FROM change_log c WHERE c.xid = $1::xid8 ORDER BY c.seq", 1 },
+	[ST_TABLES] = { "changelog_tables", "SELECT name FROM change_log_tables ORDER BY name COLLATE \"C\"", 0 },
+};
+
+enum fs_code
+fs_changelog_init(struct fs_changelog *cl, struct fs_pg *pg)
+{
+	memset(cl, 0, sizeof(*cl));
+	cl->pg = pg;
+	return fs_pg_add(pg, stmts, ST__MAX);
+}
+
+/* Frees the table list. */
+static void
+free_tables(struct fs_tables *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->names[i]);
+	free(t->names);
+	t->names = NULL;
+	t->n = 0;
+}
+
+void
+fs_changelog_release(struct fs_changelog *cl)
+{
+	free_tables(&cl->tables);
+	cl->tables_gen = 0;
+}
+
+/* Runs S and reads its one bigint cell into *OUT. FS_OK or ERR. */
+static enum fs_code
+run_int(struct fs_changelog *cl, enum stmt s, const char *const *params, int64_t *out,
+    struct fs_error *err)
+{
+	PGresult *r = NULL;
+	enum fs_code rc = fs_pg_exec(cl->pg, &stmts[s], params, &r, err);
+
+	if (rc == FS_OK && (PQntuples(r) != 1 || PQgetisnull(r, 0, 0)))
+		rc = fs_error_set(err, ERR_INTERNAL, NULL, "%s answered no number", stmts[s].name);
+	if (rc == FS_OK)
+		*out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return rc;
+}
+
+enum fs_code
+fs_changelog_head(struct fs_changelog *cl, int64_t *head, struct fs_error *err)
+{
+	return run_int(cl, ST_HEAD, NULL, head, err);
+}
+
+enum fs_code
+fs_changelog_horizon(struct fs_changelog *cl, int64_t *pruned, struct fs_error *err)
+{
+	return run_int(cl, ST_HORIZON, NULL, pruned, err);
+}
+
+/* Runs range statement S over Q into *OUT. */
+static enum fs_code
+run_range(struct fs_changelog *cl, enum stmt s, const struct fs_changelog_range *q, int64_t upto,
+    PGresult **out, struct fs_error *err)
+{
+	char a[24], u[24], l[16];
+	const char *params[5] = { a, upto >= 0 ? u : NULL, l, q->patterns, q->branch };
+	enum fs_code rc;
+
+	snprintf(a, sizeof(a), "%" PRId64, q->after);
+	snprintf(u, sizeof(u), "%" PRId64, upto);
+	snprintf(l, sizeof(l), "%d", q->limit);
+	rc = fs_pg_exec(cl->pg, &stmts[s], params, out, err);
+	if (rc != FS_OK) {
+		PQclear(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+enum fs_code
+fs_changelog_since(struct fs_changelog *cl, const struct fs_changelog_range *q, PGresult **out,
+    struct fs_error *err)
+{
+	return run_range(cl, ST_SINCE, q, q->upto, out, err);
+}
+
+enum fs_code
+fs_changelog_page(struct fs_changelog *cl, const struct fs_changelog_range *q,
+    struct fs_changelog_page *page, struct fs_error *err)
+{
+	PGresult *r = NULL;
+	enum fs_code rc = run_range(cl, ST_PAGE, q, -1, &r, err);
+
+	memset(page, 0, sizeof(*page));
+	if (rc != FS_OK)
+		return rc;
+	page->more = PQgetvalue(r, 0, 1)[0] == 't';
+	page->horizon = strtoll(PQgetvalue(r, 0, 3), NULL, 10);
+	page->head = strtoll(PQgetvalue(r, 0, 4), NULL, 10);
+	page->next = page->more ? strtoll(PQgetvalue(r, 0, 2), NULL, 10) : page->head;
+	if (!(page->changes = strdup(PQgetvalue(r, 0, 0))))
+		rc = fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
+	PQclear(r);
+	return rc;
+}
+
+enum fs_code
+fs_changelog_prune(struct fs_changelog *cl, int days, int64_t *gone, struct fs_error *err)
+{
+	char d[16];
+	const char *params[1] = { d };
+
+	snprintf(d, sizeof(d), "%d", days);
+	return run_int(cl, ST_PRUNE, params, gone, err);
+}
+
+enum fs_code
+fs_changelog_of_xid(struct fs_changelog *cl, const char *xid, PGresult **out, struct fs_error *err)
+{
+	const char *params[1] = { xid };
+	enum fs_code rc = fs_pg_exec(cl->pg, &stmts[ST_OF_XID], params, out, err);
+
+	if (rc != FS_OK) {
+		PQclear(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* Seconds on a clock that only moves forward. */
+static time_t
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* Reads change_log_tables into cl->tables. FS_OK or ERR (the old list is kept). */
+static enum fs_code
+load_tables(struct fs_changelog *cl, struct fs_error *err)
+{
+	PGresult *r = NULL;
+	struct fs_tables t = { NULL, 0 };
+	enum fs_code rc = fs_pg_exec(cl->pg, &stmts[ST_TABLES], NULL, &r, err);
+	int n = rc == FS_OK ? PQntuples(r) : 0;
+
+	if (rc == FS_OK && n > 0 && !(t.names = calloc((size_t)n, sizeof(*t.names))))
+		rc = fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
+	for (int i = 0; rc == FS_OK && i < n; i++, t.n++)
+		if (!(t.names[i] = strdup(PQgetvalue(r, i, 0))))
+			rc = fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
+	PQclear(r);
+	if (rc != FS_OK) {
+		free_tables(&t);
+		return rc;
+	}
+	free_tables(&cl->tables);
+	cl->tables = t;
+	cl->tables_gen = fs_pg_generation(cl->pg);
+	cl->tables_at = now_s();
+	return FS_OK;
+}
+
+enum fs_code
+fs_changelog_tables(struct fs_changelog *cl, const struct fs_tables **out, struct fs_error *err)
+{
+	enum fs_code rc = fs_pg_ready(cl->pg, err);
+
+	*out = &cl->tables;
+	if (rc == FS_OK && (cl->tables_gen != fs_pg_generation(cl->pg) ||
+	    now_s() - cl->tables_at >= TABLES_TTL))
+		rc = load_tables(cl, err);
+	if (rc != FS_OK && cl->tables_gen) {
+		/* Tables are only ever added: the list we have stays true while the database is away. */
+		fs_error_clear(err);
+		return FS_OK;
+	}
+	return rc;
+}

@@ -1,0 +1,93 @@
+/*
+ * fs_changelog.h - every statement over the change log, for the relay (relay/backlog.c)
+ * and the changes feed (lib/fs_changes.c): the head, the pruning horizon, a page of
+ * entries after a seq, pruning, a transaction's own entries, and the tracked tables.
+ *
+ * The head is greatest(max(seq), pruned_through) everywhere: after retention pruned every
+ * entry, the log is still at the last seq it ever held, so a reader at the head is told
+ * nothing new rather than "history gone".
+ */
+#ifndef FS_CHANGELOG_H
+#define FS_CHANGELOG_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "fs_error.h"
+#include "fs_pg.h"
+#include "fs_types.h"
+
+struct fs_changelog {
+	struct fs_pg *pg;		/* borrowed */
+	struct fs_tables tables;	/* owned: change_log_tables as last loaded */
+	unsigned long tables_gen;	/* the connection they were loaded on; 0: not loaded */
+	time_t tables_at;		/* when (CLOCK_MONOTONIC seconds) */
+};
+
+/* Which entries fs_changelog_since and fs_changelog_page read. */
+struct fs_changelog_range {
+	int64_t after;			/* seq > after */
+	int64_t upto;			/* seq <= upto; -1: no bound */
+	int limit;			/* at most this many entries */
+	const char *patterns;		/* fs_types_patterns() text, or NULL for every type; borrowed */
+	const char *branch;		/* only this branch's rows, or NULL; borrowed */
+};
+
+/* The columns of each row fs_changelog_since returns, all text. */
+enum { FS_CHANGELOG_SEQ, FS_CHANGELOG_TYPE, FS_CHANGELOG_BRANCH, FS_CHANGELOG_EVENT };
+
+/* One page of the feed, as fs_changelog_page fills it. */
+struct fs_changelog_page {
+	char *changes;			/* owned: a JSON array of event payloads, seq order */
+	int more;			/* entries after the page passed the range too */
+	int64_t next;			/* the seq to ask from next: the page's last, or the head */
+	int64_t horizon;		/* entries at or below it were pruned */
+	int64_t head;			/* the head (see above) */
+};
+
+/* Sets CL up over PG (borrowed, must outlive CL) and adds its statements to PG. FS_OK or ERR_INTERNAL. */
+enum fs_code fs_changelog_init(struct fs_changelog *cl, struct fs_pg *pg);
+
+/* Frees what CL owns (the table list); PG stays the caller's. */
+void fs_changelog_release(struct fs_changelog *cl);
+
+/* Sets *HEAD to the head: greatest(newest seq, pruning horizon), 0 for an empty log. FS_OK or ERR. */
+enum fs_code fs_changelog_head(struct fs_changelog *cl, int64_t *head, struct fs_error *err);
+
+/* Sets *PRUNED to the seq at or below which entries were pruned. FS_OK or ERR. */
+enum fs_code fs_changelog_horizon(struct fs_changelog *cl, int64_t *pruned, struct fs_error *err);
+
+/*
+ * The entries in range Q, oldest first, as rows of FS_CHANGELOG_SEQ, _TYPE, _BRANCH and
+ * _EVENT (the event payload JSON), into *OUT (the caller PQclear()s it). FS_OK or ERR.
+ */
+enum fs_code fs_changelog_since(struct fs_changelog *cl, const struct fs_changelog_range *q,
+    PGresult **out, struct fs_error *err);
+
+/*
+ * The feed's page for range Q (Q->upto is ignored) in one round trip, into PAGE; the
+ * caller frees PAGE->changes. FS_OK or ERR (PAGE->changes NULL).
+ */
+enum fs_code fs_changelog_page(struct fs_changelog *cl, const struct fs_changelog_range *q,
+    struct fs_changelog_page *page, struct fs_error *err);
+
+/* Deletes entries older than DAYS days and moves the horizon; *GONE says how many. FS_OK or ERR. */
+enum fs_code fs_changelog_prune(struct fs_changelog *cl, int days, int64_t *gone, struct fs_error *err);
+
+/*
+ * The entries of transaction XID (pg_current_xact_id() text), seq order, as rows of (type,
+ * seq), text, into *OUT (the caller PQclear()s it): what a worker announces after COMMIT.
+ * FS_OK or ERR.
+ */
+enum fs_code fs_changelog_of_xid(struct fs_changelog *cl, const char *xid, PGresult **out,
+    struct fs_error *err);
+
+/*
+ * The tables whose changes are logged (change_log_tables), into *OUT (CL keeps ownership;
+ * valid until the next call). Loaded on each new connection and again when a minute old;
+ * while the database is away the last list loaded is answered. FS_OK or ERR.
+ */
+enum fs_code fs_changelog_tables(struct fs_changelog *cl, const struct fs_tables **out,
+    struct fs_error *err);
+
+#endif

@@ -1,0 +1,266 @@
+/* fs_pg.c - connection, session settings, prepared statements, one retry after a restart. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fs_pg.h"
+
+/* Logs one line through pg->log, or on stderr as "<appname>: ...". */
+static void __attribute__((format(printf, 2, 3)))
+say(const struct fs_pg *pg, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	n = strlen(line);
+	while (n > 0 && line[n - 1] == '\n')	/* libpq's messages end in a newline */
+		line[--n] = '\0';
+	if (pg->log)
+		pg->log("%s", line);
+	else
+		fprintf(stderr, "%s: %s\n", pg->appname, line);
+}
+
+void
+fs_pg_init(struct fs_pg *pg, const struct fs_config *cfg, const char *appname, unsigned flags)
+{
+	memset(pg, 0, sizeof(*pg));
+	pg->cfg = cfg;
+	pg->flags = flags;
+	snprintf(pg->appname, sizeof(pg->appname), "%s", appname);
+}
+
+enum fs_code
+fs_pg_add(struct fs_pg *pg, const struct fs_pg_stmt *stmts, size_t n)
+{
+	if (pg->ntables == FS_PG_MAX_TABLES)
+		return ERR_INTERNAL;
+	pg->tables[pg->ntables].stmts = stmts;
+	pg->tables[pg->ntables].n = n;
+	pg->ntables++;
+	return FS_OK;
+}
+
+void
+fs_pg_close(struct fs_pg *pg)
+{
+	PQfinish(pg->conn);
+	pg->conn = NULL;
+}
+
+unsigned long
+fs_pg_generation(const struct fs_pg *pg)
+{
+	return pg->generation;
+}
+
+/* Closes the connection after a failure WHY (logged once per outage); sets ERR. */
+static enum fs_code
+went_down(struct fs_pg *pg, const char *why, struct fs_error *err)
+{
+	if (!pg->down)
+		say(pg, "database unavailable: %s", why);
+	pg->down = 1;
+	fs_pg_close(pg);
+	clock_gettime(CLOCK_MONOTONIC, &pg->retry_at);
+	pg->retry_at.tv_sec += 1;
+	return fs_error_set(err, ERR_DATABASE_UNAVAILABLE, NULL,
+	    "the database is unavailable; try again shortly");
+}
+
+/* Applies the session settings: statement timeout, time zone, and planning when asked. */
+static int
+set_session(struct fs_pg *pg)
+{
+	char timeout[32];
+	const char *params[3] = { timeout, pg->cfg->timezone,
+	    (pg->flags & FS_PG_CUSTOM_PLANS) ? "force_custom_plan" : "auto" };
+	PGresult *r;
+	int ok;
+
+	snprintf(timeout, sizeof(timeout), "%d", pg->cfg->statement_timeout);
+	r = PQexecParams(pg->conn, "SELECT set_config('statement_timeout', $1, false),"
+	    " set_config('TimeZone', $2, false), set_config('plan_cache_mode', $3, false)",
+	    3, NULL, params, NULL, NULL, 0);
+	ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+	if (!ok)
+		say(pg, "session settings: %s", PQerrorMessage(pg->conn));
+	PQclear(r);
+	return ok;
+}
+
+/* Prepares every statement of every added table on the new connection. */
+static int
+prepare_all(struct fs_pg *pg)
+{
+	for (size_t t = 0; t < pg->ntables; t++) {
+		for (size_t i = 0; i < pg->tables[t].n; i++) {
+			const struct fs_pg_stmt *st = &pg->tables[t].stmts[i];
+			PGresult *r;
+			int ok;
+
+			if (!st->sql)
+				continue;
+			r = PQprepare(pg->conn, st->name, st->sql, st->nparams, NULL);
+			ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+			if (!ok)
+				say(pg, "prepare %s: %s", st->name, PQerrorMessage(pg->conn));
+			PQclear(r);
+			if (!ok)
+				return 0;
+		}
+	}
+	return 1;
+}
+
+/* Whether FS_PG_HOLD_OFF forbids a connection attempt now. */
+static int
+holding_off(const struct fs_pg *pg)
+{
+	struct timespec now;
+
+	if (!(pg->flags & FS_PG_HOLD_OFF) || !pg->down)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec < pg->retry_at.tv_sec ||
+	    (now.tv_sec == pg->retry_at.tv_sec && now.tv_nsec < pg->retry_at.tv_nsec);
+}
+
+enum fs_code
+fs_pg_ready(struct fs_pg *pg, struct fs_error *err)
+{
+	char timeout[16];
+	/* Our defaults come first so that the URL's own settings win over them. */
+	const char *keys[] = { "connect_timeout", "application_name", "dbname", NULL };
+	const char *vals[] = { timeout, pg->appname, pg->cfg->database_url, NULL };
+
+	if (pg->conn && PQstatus(pg->conn) == CONNECTION_OK)
+		return FS_OK;
+	fs_pg_close(pg);
+	if (holding_off(pg))
+		return fs_error_set(err, ERR_DATABASE_UNAVAILABLE, NULL,
+		    "the database is unavailable; try again shortly");
+	snprintf(timeout, sizeof(timeout), "%d", pg->cfg->connect_timeout);
+	pg->conn = PQconnectdbParams(keys, vals, 1);
+	if (!pg->conn)
+		return went_down(pg, "out of memory", err);
+	if (PQstatus(pg->conn) != CONNECTION_OK)
+		return went_down(pg, PQerrorMessage(pg->conn), err);
+	if (!set_session(pg) || !prepare_all(pg))
+		return went_down(pg, "could not prepare the session", err);
+	if (pg->down)
+		say(pg, "database connected again");
+	pg->down = 0;
+	pg->generation++;
+	return FS_OK;
+}
+
+/* Whether R is a success. */
+static int
+succeeded(const PGresult *r)
+{
+	ExecStatusType st = PQresultStatus(r);
+
+	return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+}
+
+/* Runs COMMAND when given, else the prepared statement ST with PARAMS, on a ready connection. */
+static PGresult *
+run(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *command, const char *const *params)
+{
+	if (command)
+		return PQexec(pg->conn, command);
+	return PQexecPrepared(pg->conn, st->name, st->nparams, params, NULL, NULL, 0);
+}
+
+/*
+ * Runs like run() after connecting; when the connection turns out dead and no transaction
+ * was open (the server restarted since the last statement), nothing was done, so it
+ * reconnects at once and runs once more. FS_OK with the result (maybe a failed one) in
+ * *OUT, or ERR_DATABASE_UNAVAILABLE with *OUT NULL.
+ */
+static enum fs_code
+run_retrying(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *command,
+    const char *const *params, PGresult **out, struct fs_error *err)
+{
+	int idle;
+
+	*out = NULL;
+	if (fs_pg_ready(pg, err) != FS_OK)
+		return err->code;
+	idle = PQtransactionStatus(pg->conn) == PQTRANS_IDLE;
+	*out = run(pg, st, command, params);
+	if (succeeded(*out) || !idle || PQstatus(pg->conn) != CONNECTION_BAD)
+		return FS_OK;
+	PQclear(*out);
+	*out = NULL;
+	fs_pg_close(pg);	/* not an outage yet: no hold-off, no log */
+	if (fs_pg_ready(pg, err) != FS_OK)
+		return err->code;
+	*out = run(pg, st, command, params);
+	return FS_OK;
+}
+
+enum fs_code
+fs_pg_map_error(struct fs_pg *pg, const PGresult *r, struct fs_error *err)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+	if (!state)	/* no answer at all: the connection broke */
+		return went_down(pg, r ? PQresultErrorMessage(r) : "no result", err);
+	if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0
+	    || strncmp(state, "53", 2) == 0 || strcmp(state, "57014") == 0
+	    || strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0) {
+		say(pg, "database unavailable: SQLSTATE %s: %s", state, msg ? msg : "");
+		if (PQstatus(pg->conn) == CONNECTION_BAD)
+			fs_pg_close(pg);
+		return fs_error_set(err, ERR_DATABASE_UNAVAILABLE, NULL,
+		    "the database is unavailable; try again shortly");
+	}
+	if (strncmp(state, "22", 2) == 0)
+		return fs_error_set(err, ERR_INVALID_FORMAT, NULL, "%s", msg ? msg : "invalid value");
+	/* Integrity violations are the client's: mapped here without a field, not logged. */
+	if (strcmp(state, "23502") == 0)
+		return fs_error_set(err, ERR_MISSING_FIELD, NULL, "%s", msg ? msg : "a field is required");
+	if (strcmp(state, "23503") == 0)
+		return fs_error_set(err, ERR_UNKNOWN_REFERENCE, NULL, "%s", msg ? msg : "unknown reference");
+	if (strcmp(state, "23505") == 0)
+		return fs_error_set(err, ERR_DUPLICATE_VALUE, NULL, "%s", msg ? msg : "a value is taken");
+	if (strncmp(state, "23", 2) == 0)
+		return fs_error_set(err, ERR_INVALID_VALUE, NULL, "%s", msg ? msg : "a rule is broken");
+	say(pg, "SQLSTATE %s: %s", state, msg ? msg : "");
+	return fs_error_set(err, ERR_INTERNAL, NULL, "internal error (SQLSTATE %s)", state);
+}
+
+enum fs_code
+fs_pg_exec(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *const *params,
+    PGresult **out, struct fs_error *err)
+{
+	if (run_retrying(pg, st, NULL, params, out, err) != FS_OK)
+		return err->code;
+	if (succeeded(*out))
+		return FS_OK;
+	return fs_pg_map_error(pg, *out, err);
+}
+
+enum fs_code
+fs_pg_command(struct fs_pg *pg, const char *command, struct fs_error *err)
+{
+	PGresult *r;
+	enum fs_code rc = FS_OK;
+
+	if (run_retrying(pg, NULL, command, NULL, &r, err) != FS_OK)
+		return err->code;
+	if (!succeeded(r))
+		rc = fs_pg_map_error(pg, r, err);
+	/* COMMIT of a transaction that failed earlier "succeeds" as ROLLBACK. */
+	else if (strcmp(command, "COMMIT") == 0 && strcmp(PQcmdStatus(r), "COMMIT") != 0)
+		rc = fs_error_set(err, ERR_INTERNAL, NULL, "the transaction was rolled back");
+	PQclear(r);
+	return rc;
+}

@@ -1,0 +1,95 @@
+/*
+ * fs_pg.h - one PostgreSQL connection with its prepared statements, shared by the workers
+ * (lib/) and the relay (relay/).
+ *
+ * The connection opens on first use and again after PostgreSQL went away. Each new
+ * connection gets the session settings (statement_timeout and TimeZone from the config,
+ * plan_cache_mode when asked) and every statement of every table added with fs_pg_add()
+ * prepared. A statement run on a connection found dead while no transaction was open is run
+ * once more on a new one (the server restarted since: nothing was done). A lost database
+ * is ERR_DATABASE_UNAVAILABLE, never an exit.
+ */
+#ifndef FS_PG_H
+#define FS_PG_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "fs_config.h"
+#include "fs_error.h"
+
+/* One named statement; a NULL SQL is skipped (a statement this program does not use). */
+struct fs_pg_stmt {
+	const char *name;
+	const char *sql;
+	int nparams;
+};
+
+/* fs_pg_init flags. */
+#define FS_PG_CUSTOM_PLANS 0x1	/* plan_cache_mode = force_custom_plan ("$n IS NULL OR" filters) */
+#define FS_PG_HOLD_OFF 0x2	/* while the database stays away, at most one attempt a second */
+
+#define FS_PG_MAX_TABLES 4
+
+struct fs_pg {
+	PGconn *conn;				/* NULL while not connected */
+	const struct fs_config *cfg;		/* borrowed */
+	char appname[64];			/* application_name unless the URL sets one */
+	unsigned flags;
+	struct {
+		const struct fs_pg_stmt *stmts;	/* borrowed */
+		size_t n;
+	} tables[FS_PG_MAX_TABLES];
+	size_t ntables;
+	unsigned long generation;		/* connections made so far */
+	int down;				/* the outage has been logged */
+	struct timespec retry_at;		/* FS_PG_HOLD_OFF: no attempt before this */
+	void (*log)(const char *fmt, ...);	/* NULL: "<appname>: ..." on stderr */
+};
+
+/* Sets up PG over CFG (borrowed, must outlive PG) as APPNAME with FLAGS; connects lazily. */
+void fs_pg_init(struct fs_pg *pg, const struct fs_config *cfg, const char *appname, unsigned flags);
+
+/*
+ * Adds the N statements STMTS (borrowed, must outlive PG) to those prepared on each new
+ * connection; call before the first use. FS_OK, or ERR_INTERNAL when FS_PG_MAX_TABLES are in.
+ */
+enum fs_code fs_pg_add(struct fs_pg *pg, const struct fs_pg_stmt *stmts, size_t n);
+
+/* Closes the connection, if any; PG may be used again (it reconnects). */
+void fs_pg_close(struct fs_pg *pg);
+
+/* Connects, sets the session up and prepares unless connected. FS_OK or ERR_DATABASE_UNAVAILABLE in ERR. */
+enum fs_code fs_pg_ready(struct fs_pg *pg, struct fs_error *err);
+
+/*
+ * Runs the prepared statement ST (an entry of an added table) with PARAMS (text, NULL for
+ * SQL NULL). FS_OK with the result in *OUT (the caller PQclear()s it); on failure the code
+ * set in ERR by fs_pg_map_error, with *OUT holding the failed result when the server
+ * answered (the caller may map its SQLSTATE further, and PQclear()s it) or NULL.
+ */
+enum fs_code fs_pg_exec(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *const *params,
+    PGresult **out, struct fs_error *err);
+
+/*
+ * Runs the plain SQL COMMAND (BEGIN, COMMIT, ROLLBACK, ...), retried like fs_pg_exec. FS_OK,
+ * or the code set in ERR; a COMMIT that the server turned into a ROLLBACK is ERR_INTERNAL.
+ */
+enum fs_code fs_pg_command(struct fs_pg *pg, const char *command, struct fs_error *err);
+
+/*
+ * Maps the failed result R (NULL: no answer) to ERR without knowing any table: no SQLSTATE,
+ * a lost or overloaded server, a timeout or a serialisation failure are
+ * ERR_DATABASE_UNAVAILABLE (a broken connection is closed); class 22 is ERR_INVALID_FORMAT;
+ * class 23 is ERR_MISSING_FIELD (23502), ERR_UNKNOWN_REFERENCE (23503), ERR_DUPLICATE_VALUE
+ * (23505) or ERR_INVALID_VALUE, with no field (a caller that knows the table refines it);
+ * the rest ERR_INTERNAL, logged. Returns the code.
+ */
+enum fs_code fs_pg_map_error(struct fs_pg *pg, const PGresult *r, struct fs_error *err);
+
+/* How many connections PG made so far: a module caching per-connection facts compares it. */
+unsigned long fs_pg_generation(const struct fs_pg *pg);
+
+#endif
