@@ -26,7 +26,9 @@ function textInput(col) {
 
 function numberField(col) {
 	const step = col.type === 'integer' ? '1' : col.type === 'numeric' && col.scale ? String(10 ** -col.scale) : 'any';
-	return { input: 'number', number: true, min: col.min, max: col.max, step };
+	// Money (numeric) goes out as the decimal text typed, which the API takes exactly; a JS number
+	// could round it.
+	return { input: 'number', number: col.type !== 'numeric', min: col.min, max: col.max, step };
 }
 
 /**

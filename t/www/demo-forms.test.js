@@ -51,4 +51,7 @@ test('numbers go out as numbers, timestamps in UTC', () => {
 	assert.equal(row.duration_minutes, 45);
 	assert.equal(row.scheduled_at, new Date('2026-12-01T10:30').toISOString());
 	assert.equal(row.purpose, null);
+	const cash = formFields(schema.find(r => r.path === 'finance-cash-requests'), SHOWN);
+	assert.equal(rowOf(cash, n => (n === 'amount' ? '125.50' : '')).amount, '125.50', 'money stays exact decimal text');
+	assert.equal(cash.find(f => f.name === 'amount').step, '0.01');
 });
