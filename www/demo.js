@@ -1,6 +1,7 @@
 // The fieldsync demo page: one branch's clients, appointments and stock requests, editable, live.
 // Everything goes through fieldsync.js; this file only draws the page and reads the forms.
-import { createClient, SAVED_LOCALLY_WARNING } from './fieldsync.js';
+import { createClient, SAVED_LOCALLY_WARNING, SCHEMA } from './fieldsync.js';
+import { formFields, inputValue, rowOf } from './demo-forms.js';
 
 const $ = sel => document.querySelector(sel);
 const el = (tag, props = {}, ...children) => {
@@ -9,49 +10,28 @@ const el = (tag, props = {}, ...children) => {
 	return e;
 };
 
-const opt = values => values.map(v => ({ value: v, label: v.replace(/_/g, ' ') }));
-
-// The three resources the page shows: their form fields, and how a row reads in the list.
-const RESOURCES = {
+// How a row of each resource the page shows reads in the list. The forms come from the resource
+// declarations (schema.js): fields, types, required, choices and references.
+const VIEWS = {
 	clients: {
-		noun: 'client',
-		fields: [
-			{ name: 'name', label: 'Name', required: true },
-			{ name: 'phone', label: 'Phone', type: 'tel' },
-			{ name: 'email', label: 'Email', type: 'email' },
-			{ name: 'status', label: 'Status', options: opt(['prospect', 'active', 'inactive']) },
-			{ name: 'notes', label: 'Notes', type: 'textarea' },
-		],
 		title: r => r.name,
 		detail: r => [r.status, r.phone, r.email].filter(Boolean).join(' · '),
 	},
 	appointments: {
-		noun: 'appointment',
-		fields: [
-			{ name: 'client_id', label: 'Client', required: true, options: () => clientOptions() },
-			{ name: 'scheduled_at', label: 'When', type: 'datetime-local', required: true },
-			{ name: 'assigned_to', label: 'Assigned to' },
-			{ name: 'purpose', label: 'Purpose' },
-			{ name: 'status', label: 'Status', options: opt(['scheduled', 'completed', 'cancelled', 'no_show']) },
-		],
 		title: r => `${clientName(r.client_id)} · ${when(r.scheduled_at)}`,
 		detail: r => [r.status, r.assigned_to, r.purpose].filter(Boolean).join(' · '),
 	},
 	'stock-requests': {
-		noun: 'stock request',
-		fields: [
-			{ name: 'requested_by', label: 'Requested by', required: true },
-			{ name: 'sku', label: 'Item SKU', required: true },
-			{ name: 'item_name', label: 'Item name', required: true },
-			{ name: 'quantity', label: 'Quantity', type: 'number', required: true, min: 1 },
-			{ name: 'needed_by', label: 'Needed by', type: 'date' },
-			{ name: 'status', label: 'Status', options: opt(['pending', 'approved', 'rejected', 'fulfilled']) },
-			{ name: 'notes', label: 'Notes', type: 'textarea' },
-		],
 		title: r => (r.items || []).map(i => `${i.quantity} × ${i.name || i.sku}`).join(', ') || '(no items)',
 		detail: r => [r.status, r.requested_by, r.needed_by && `by ${r.needed_by}`].filter(Boolean).join(' · '),
 	},
 };
+
+const RESOURCES = Object.fromEntries(Object.entries(VIEWS).map(([res, view]) => {
+	const decl = SCHEMA.find(r => r.path === res);
+	if (!decl) throw new Error(`schema.js does not declare ${res}`);
+	return [res, { ...view, noun: decl.noun || res, fields: formFields(decl, Object.keys(VIEWS)) }];
+}));
 
 // Only the tables this page shows: the stream then carries nothing else.
 const client = createClient({ types: 'clients:*,appointments:*,stock_requests:*' });
@@ -65,8 +45,10 @@ function clientName(id) {
 	return c ? c.name : 'unknown client';
 }
 
-function clientOptions() {
-	return page.clients.map(c => ({ value: c.id, label: c.name }));
+// The rows a reference field offers (today: clients, the one shown resource others point to).
+function referenceOptions(res) {
+	const rows = res === 'clients' ? page.clients : [];
+	return rows.map(r => ({ value: r.id, label: r[SCHEMA.find(x => x.path === res)?.label || 'id'] || r.id }));
 }
 
 function when(ts) {
@@ -74,12 +56,9 @@ function when(ts) {
 	return Number.isNaN(d.getTime()) ? '' : d.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
 }
 
-// datetime-local wants "YYYY-MM-DDTHH:MM" in local time.
-function toLocalInput(ts) {
-	const d = new Date(ts);
-	if (Number.isNaN(d.getTime())) return '';
-	const p = n => String(n).padStart(2, '0');
-	return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+function fieldOptions(f) {
+	if (f.references) return referenceOptions(f.references);
+	return f.values.map(v => ({ value: v, label: v.replace(/_/g, ' ') }));
 }
 
 // ------------------------------------------------------------------ banners
@@ -127,28 +106,34 @@ function showStatus(s) {
 function fieldInput(res, f) {
 	const id = `${res}-${f.name}`;
 	let input;
-	if (f.options) {
+	if (f.input === 'select') {
 		input = el('select', { id, name: f.name });
 		if (f.required) input.required = true;
-	} else if (f.type === 'textarea') {
+	} else if (f.input === 'textarea') {
 		input = el('textarea', { id, name: f.name, rows: 2 });
 	} else {
-		input = el('input', { id, name: f.name, type: f.type || 'text' });
+		input = el('input', { id, name: f.name, type: f.input });
 		if (f.required) input.required = true;
 		if (f.min != null) input.min = f.min;
+		if (f.max != null) input.max = f.max;
+		if (f.step != null) input.step = f.step;
 	}
 	input.dataset.testid = id;
 	return el('div', { className: 'field' }, el('label', { htmlFor: id, textContent: f.label }), input);
 }
 
-function fillOptions(res) {
+// Selects get their choices (a reference's rows change, so it is refilled); a new row starts from
+// the declared defaults.
+function fillOptions(res, fresh = false) {
 	for (const f of RESOURCES[res].fields) {
-		if (!f.options) continue;
-		const select = $(`#${res}-${f.name}`);
-		const keep = select.value;
-		const options = typeof f.options === 'function' ? f.options() : f.options;
-		select.replaceChildren(...options.map(o => el('option', { value: o.value, textContent: o.label })));
-		if (keep && options.some(o => o.value === keep)) select.value = keep;
+		const input = $(`#${res}-${f.name}`);
+		if (f.input === 'select') {
+			const keep = input.value;
+			const options = fieldOptions(f);
+			input.replaceChildren(...options.map(o => el('option', { value: o.value, textContent: o.label })));
+			if (keep && options.some(o => o.value === keep) && !fresh) input.value = keep;
+		}
+		if (fresh && f.dflt != null) input.value = String(f.dflt);
 	}
 }
 
@@ -190,7 +175,7 @@ function resetForm(res) {
 	$(`#${res}-form-title`).textContent = `New ${RESOURCES[res].noun}`;
 	$(`#${res}-delete`).hidden = true;
 	$(`#${res}-cancel`).hidden = true;
-	fillOptions(res);
+	fillOptions(res, true);
 }
 
 // Editing starts from the row as it is now; its version goes with the save, so a change someone
@@ -201,14 +186,7 @@ function editRow(res, row) {
 	page.editing[res] = row;
 	$(`#${res}-id`).value = row.id;
 	$(`#${res}-version`).value = String(row.version ?? '');
-	const values = res === 'stock-requests'
-		? { ...row, sku: row.items?.[0]?.sku, item_name: row.items?.[0]?.name, quantity: row.items?.[0]?.quantity }
-		: row;
-	for (const f of RESOURCES[res].fields) {
-		const input = $(`#${res}-${f.name}`);
-		const v = values[f.name];
-		input.value = v == null ? '' : f.type === 'datetime-local' ? toLocalInput(v) : String(v);
-	}
+	for (const f of RESOURCES[res].fields) $(`#${res}-${f.name}`).value = inputValue(f, row);
 	$(`#${res}-form-title`).textContent = `Edit ${RESOURCES[res].noun}`;
 	$(`#${res}-delete`).hidden = false;
 	$(`#${res}-cancel`).hidden = false;
@@ -218,26 +196,12 @@ function editRow(res, row) {
 
 // The form as an API row; empty optional fields are sent as null.
 function readForm(res) {
-	const v = name => {
-		const x = $(`#${res}-${name}`).value.trim();
-		return x === '' ? null : x;
-	};
-	const row = { branch: page.branch };
+	const values = name => $(`#${res}-${name}`).value.trim();
+	const row = { branch: page.branch, ...rowOf(RESOURCES[res].fields, values, page.editing[res]) };
 	const id = $(`#${res}-id`).value;
 	if (id) {
 		row.id = id;
 		row.version = Number($(`#${res}-version`).value);
-	}
-	if (res === 'stock-requests') {
-		// The form edits the first item; any further items of the request are kept as they are.
-		const more = (page.editing[res]?.items || []).slice(1);
-		Object.assign(row, {
-			requested_by: v('requested_by'), needed_by: v('needed_by'), status: v('status'), notes: v('notes'),
-			items: [{ sku: v('sku'), name: v('item_name') ?? '', quantity: Number(v('quantity')) }, ...more],
-		});
-	} else {
-		for (const f of RESOURCES[res].fields) row[f.name] = v(f.name);
-		if (row.scheduled_at) row.scheduled_at = new Date(row.scheduled_at).toISOString();
 	}
 	return row;
 }
