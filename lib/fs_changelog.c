@@ -40,7 +40,7 @@ static const struct fs_pg_stmt stmts[ST__MAX] = {
 	[ST_TABLES] = { "changelog_tables", "SELECT name FROM change_log_tables ORDER BY name COLLATE \"C\"", 0 },
 };
 
-enum fs_code
+enum fs_err
 fs_changelog_init(struct fs_changelog *cl, struct fs_pg *pg)
 {
 	memset(cl, 0, sizeof(*cl));
@@ -67,12 +67,12 @@ fs_changelog_release(struct fs_changelog *cl)
 }
 
 /* Runs S and reads its one bigint cell into *OUT. FS_OK or ERR. */
-static enum fs_code
+static enum fs_err
 run_int(struct fs_changelog *cl, enum stmt s, const char *const *params, int64_t *out,
     struct fs_error *err)
 {
 	PGresult *r = NULL;
-	enum fs_code rc = fs_pg_exec(cl->pg, &stmts[s], params, &r, err);
+	enum fs_err rc = fs_pg_exec(cl->pg, &stmts[s], params, &r, err);
 
 	if (rc == FS_OK && (PQntuples(r) != 1 || PQgetisnull(r, 0, 0)))
 		rc = fs_error_set(err, ERR_INTERNAL, NULL, "%s answered no number", stmts[s].name);
@@ -82,26 +82,26 @@ run_int(struct fs_changelog *cl, enum stmt s, const char *const *params, int64_t
 	return rc;
 }
 
-enum fs_code
+enum fs_err
 fs_changelog_head(struct fs_changelog *cl, int64_t *head, struct fs_error *err)
 {
 	return run_int(cl, ST_HEAD, NULL, head, err);
 }
 
-enum fs_code
+enum fs_err
 fs_changelog_horizon(struct fs_changelog *cl, int64_t *pruned, struct fs_error *err)
 {
 	return run_int(cl, ST_HORIZON, NULL, pruned, err);
 }
 
 /* Runs range statement S over Q into *OUT. */
-static enum fs_code
+static enum fs_err
 run_range(struct fs_changelog *cl, enum stmt s, const struct fs_changelog_range *q, int64_t upto,
     PGresult **out, struct fs_error *err)
 {
 	char a[24], u[24], l[16];
 	const char *params[5] = { a, upto >= 0 ? u : NULL, l, q->patterns, q->branch };
-	enum fs_code rc;
+	enum fs_err rc;
 
 	snprintf(a, sizeof(a), "%" PRId64, q->after);
 	snprintf(u, sizeof(u), "%" PRId64, upto);
@@ -114,19 +114,19 @@ run_range(struct fs_changelog *cl, enum stmt s, const struct fs_changelog_range 
 	return rc;
 }
 
-enum fs_code
+enum fs_err
 fs_changelog_since(struct fs_changelog *cl, const struct fs_changelog_range *q, PGresult **out,
     struct fs_error *err)
 {
 	return run_range(cl, ST_SINCE, q, q->upto, out, err);
 }
 
-enum fs_code
+enum fs_err
 fs_changelog_page(struct fs_changelog *cl, const struct fs_changelog_range *q,
     struct fs_changelog_page *page, struct fs_error *err)
 {
 	PGresult *r = NULL;
-	enum fs_code rc = run_range(cl, ST_PAGE, q, -1, &r, err);
+	enum fs_err rc = run_range(cl, ST_PAGE, q, -1, &r, err);
 
 	memset(page, 0, sizeof(*page));
 	if (rc != FS_OK)
@@ -141,7 +141,7 @@ fs_changelog_page(struct fs_changelog *cl, const struct fs_changelog_range *q,
 	return rc;
 }
 
-enum fs_code
+enum fs_err
 fs_changelog_prune(struct fs_changelog *cl, int days, int64_t *gone, struct fs_error *err)
 {
 	char d[16];
@@ -151,11 +151,11 @@ fs_changelog_prune(struct fs_changelog *cl, int days, int64_t *gone, struct fs_e
 	return run_int(cl, ST_PRUNE, params, gone, err);
 }
 
-enum fs_code
+enum fs_err
 fs_changelog_of_xid(struct fs_changelog *cl, const char *xid, PGresult **out, struct fs_error *err)
 {
 	const char *params[1] = { xid };
-	enum fs_code rc = fs_pg_exec(cl->pg, &stmts[ST_OF_XID], params, out, err);
+	enum fs_err rc = fs_pg_exec(cl->pg, &stmts[ST_OF_XID], params, out, err);
 
 	if (rc != FS_OK) {
 		PQclear(*out);
@@ -175,12 +175,12 @@ now_s(void)
 }
 
 /* Reads change_log_tables into cl->tables. FS_OK or ERR (the old list is kept). */
-static enum fs_code
+static enum fs_err
 load_tables(struct fs_changelog *cl, struct fs_error *err)
 {
 	PGresult *r = NULL;
 	struct fs_tables t = { NULL, 0 };
-	enum fs_code rc = fs_pg_exec(cl->pg, &stmts[ST_TABLES], NULL, &r, err);
+	enum fs_err rc = fs_pg_exec(cl->pg, &stmts[ST_TABLES], NULL, &r, err);
 	int n = rc == FS_OK ? PQntuples(r) : 0;
 
 	if (rc == FS_OK && n > 0 && !(t.names = calloc((size_t)n, sizeof(*t.names))))
@@ -200,10 +200,10 @@ load_tables(struct fs_changelog *cl, struct fs_error *err)
 	return FS_OK;
 }
 
-enum fs_code
+enum fs_err
 fs_changelog_tables(struct fs_changelog *cl, const struct fs_tables **out, struct fs_error *err)
 {
-	enum fs_code rc = fs_pg_ready(cl->pg, err);
+	enum fs_err rc = fs_pg_ready(cl->pg, err);
 
 	*out = &cl->tables;
 	if (rc == FS_OK && (cl->tables_gen != fs_pg_generation(cl->pg) ||

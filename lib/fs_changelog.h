@@ -46,40 +46,40 @@ struct fs_changelog_page {
 };
 
 /* Sets CL up over PG (borrowed, must outlive CL) and adds its statements to PG. FS_OK or ERR_INTERNAL. */
-enum fs_code fs_changelog_init(struct fs_changelog *cl, struct fs_pg *pg);
+enum fs_err fs_changelog_init(struct fs_changelog *cl, struct fs_pg *pg);
 
 /* Frees what CL owns (the table list); PG stays the caller's. */
 void fs_changelog_release(struct fs_changelog *cl);
 
 /* Sets *HEAD to the head: greatest(newest seq, pruning horizon), 0 for an empty log. FS_OK or ERR. */
-enum fs_code fs_changelog_head(struct fs_changelog *cl, int64_t *head, struct fs_error *err);
+enum fs_err fs_changelog_head(struct fs_changelog *cl, int64_t *head, struct fs_error *err);
 
 /* Sets *PRUNED to the seq at or below which entries were pruned. FS_OK or ERR. */
-enum fs_code fs_changelog_horizon(struct fs_changelog *cl, int64_t *pruned, struct fs_error *err);
+enum fs_err fs_changelog_horizon(struct fs_changelog *cl, int64_t *pruned, struct fs_error *err);
 
 /*
  * The entries in range Q, oldest first, as rows of FS_CHANGELOG_SEQ, _TYPE, _BRANCH and
  * _EVENT (the event payload JSON), into *OUT (the caller PQclear()s it). FS_OK or ERR.
  */
-enum fs_code fs_changelog_since(struct fs_changelog *cl, const struct fs_changelog_range *q,
+enum fs_err fs_changelog_since(struct fs_changelog *cl, const struct fs_changelog_range *q,
     PGresult **out, struct fs_error *err);
 
 /*
  * The feed's page for range Q (Q->upto is ignored) in one round trip, into PAGE; the
  * caller frees PAGE->changes. FS_OK or ERR (PAGE->changes NULL).
  */
-enum fs_code fs_changelog_page(struct fs_changelog *cl, const struct fs_changelog_range *q,
+enum fs_err fs_changelog_page(struct fs_changelog *cl, const struct fs_changelog_range *q,
     struct fs_changelog_page *page, struct fs_error *err);
 
 /* Deletes entries older than DAYS days and moves the horizon; *GONE says how many. FS_OK or ERR. */
-enum fs_code fs_changelog_prune(struct fs_changelog *cl, int days, int64_t *gone, struct fs_error *err);
+enum fs_err fs_changelog_prune(struct fs_changelog *cl, int days, int64_t *gone, struct fs_error *err);
 
 /*
  * The entries of transaction XID (pg_current_xact_id() text), seq order, as rows of (type,
  * seq), text, into *OUT (the caller PQclear()s it): what a worker announces after COMMIT.
  * FS_OK or ERR.
  */
-enum fs_code fs_changelog_of_xid(struct fs_changelog *cl, const char *xid, PGresult **out,
+enum fs_err fs_changelog_of_xid(struct fs_changelog *cl, const char *xid, PGresult **out,
     struct fs_error *err);
 
 /*
@@ -87,7 +87,7 @@ enum fs_code fs_changelog_of_xid(struct fs_changelog *cl, const char *xid, PGres
  * valid until the next call). Loaded on each new connection and again when a minute old;
  * while the database is away the last list loaded is answered. FS_OK or ERR.
  */
-enum fs_code fs_changelog_tables(struct fs_changelog *cl, const struct fs_tables **out,
+enum fs_err fs_changelog_tables(struct fs_changelog *cl, const struct fs_tables **out,
     struct fs_error *err);
 
 #endif

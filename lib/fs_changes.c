@@ -66,12 +66,12 @@ answer_page(struct fs_request *req, const struct fs_changelog_page *page, long l
 }
 
 /* The LIKE patterns of the types= value TEXT (NULL: none given), into *PATTERNS. */
-static enum fs_code
+static enum fs_err
 type_patterns(struct fs_worker *w, const char *text, char **patterns, struct fs_error *err)
 {
 	const struct fs_tables *known;
 	struct fs_types types = { 0 };
-	enum fs_code rc;
+	enum fs_err rc;
 
 	*patterns = NULL;
 	if (!text)

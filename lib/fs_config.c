@@ -122,7 +122,7 @@ on_key(void *user, const char *section, const char *key, const char *value)
 	return 0;
 }
 
-int
+enum fs_err
 fs_config_load(struct fs_config *cfg, const char *path)
 {
 	const char *url = getenv("DATABASE_URL");
@@ -134,18 +134,18 @@ fs_config_load(struct fs_config *cfg, const char *path)
 		rc = ini_parse(path, on_key, cfg);
 		if (rc < 0) {
 			fprintf(stderr, "fieldsync: config: cannot read %s\n", path);
-			return -1;
+			return ERR_INTERNAL;
 		}
 		if (rc > 0) {
 			fprintf(stderr, "fieldsync: config: %s: error on line %d\n", path, rc);
-			return -1;
+			return ERR_INTERNAL;
 		}
 	}
 	if (url && *url)
 		snprintf(cfg->database_url, sizeof(cfg->database_url), "%s", url);
 	if (cfg->page_default > cfg->page_max)
 		cfg->page_default = cfg->page_max;
-	return 0;
+	return FS_OK;
 }
 
 int

@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include "fs_error.h"
+
 #define FS_MAX_ORIGINS 16
 
 struct fs_config {
@@ -36,9 +38,9 @@ void fs_config_defaults(struct fs_config *cfg);
 
 /*
  * Loads PATH over the defaults (a NULL PATH reads FIELDSYNC_CONF, if set), then applies
- * DATABASE_URL from the environment. Returns 0, or -1 with a message on stderr.
+ * DATABASE_URL from the environment. FS_OK, or ERR_INTERNAL with a message on stderr.
  */
-int fs_config_load(struct fs_config *cfg, const char *path);
+enum fs_err fs_config_load(struct fs_config *cfg, const char *path);
 
 /* Sets one KEY of SECTION from text; returns 1 when known and valid, 0 otherwise. */
 int fs_config_set(struct fs_config *cfg, const char *section, const char *key, const char *value);

@@ -6,7 +6,7 @@
 #include "fs_db.h"
 #include "fs_model.h"
 
-enum fs_code
+enum fs_err
 fs_db_init(struct fs_db *db, const struct fs_config *cfg, const char *name,
     const struct fs_resource *res, const struct fs_sql *sql)
 {
@@ -43,7 +43,7 @@ fs_db_exec(struct fs_db *db, enum fs_stmt s, const char *const *params, int dele
 	return NULL;
 }
 
-enum fs_code
+enum fs_err
 fs_db_command(struct fs_db *db, const char *command, struct fs_error *err)
 {
 	return fs_pg_command(&db->pg, command, err);
@@ -65,7 +65,7 @@ constraint_field(const char *constraint, const char *table, const char *suffix, 
 		snprintf(field, size, "%.*s", (int)(cl - sl), constraint);
 }
 
-enum fs_code
+enum fs_err
 fs_db_map_integrity(const PGresult *r, const struct fs_resource *res, int deleting,
     struct fs_error *err)
 {

@@ -27,7 +27,7 @@ struct fs_db {
  * Sets up DB for the binary NAME over CFG, RES (may be NULL) and SQL, all borrowed and
  * outliving DB; connects lazily. FS_OK, or ERR_INTERNAL.
  */
-enum fs_code fs_db_init(struct fs_db *db, const struct fs_config *cfg, const char *name,
+enum fs_err fs_db_init(struct fs_db *db, const struct fs_config *cfg, const char *name,
     const struct fs_resource *res, const struct fs_sql *sql);
 
 /* Closes the connection, if any. */
@@ -43,14 +43,14 @@ PGresult *fs_db_exec(struct fs_db *db, enum fs_stmt s, const char *const *params
     struct fs_error *err);
 
 /* Runs BEGIN, COMMIT or ROLLBACK. FS_OK or the code set in ERR. */
-enum fs_code fs_db_command(struct fs_db *db, const char *command, struct fs_error *err);
+enum fs_err fs_db_command(struct fs_db *db, const char *command, struct fs_error *err);
 
 /*
  * Names the field of the integrity violation (SQLSTATE class 23) in R, a failed result of
  * a statement on RES, in ERR: the constraint naming contract <table>_<field>_check|_fkey|_key.
  * Returns the code.
  */
-enum fs_code fs_db_map_integrity(const PGresult *r, const struct fs_resource *res, int deleting,
+enum fs_err fs_db_map_integrity(const PGresult *r, const struct fs_resource *res, int deleting,
     struct fs_error *err);
 
 #endif

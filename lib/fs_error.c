@@ -42,19 +42,19 @@ static const struct {
 };
 
 int
-fs_error_status(enum fs_code code)
+fs_error_status(enum fs_err code)
 {
 	return code < ERR__MAX ? codes[code].status : 500;
 }
 
 const char *
-fs_error_name(enum fs_code code)
+fs_error_name(enum fs_err code)
 {
 	return code < ERR__MAX ? codes[code].name : "internal_error";
 }
 
-enum fs_code
-fs_error_set(struct fs_error *err, enum fs_code code, const char *field, const char *fmt, ...)
+enum fs_err
+fs_error_set(struct fs_error *err, enum fs_err code, const char *field, const char *fmt, ...)
 {
 	va_list ap;
 

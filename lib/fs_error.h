@@ -3,13 +3,16 @@
  *
  * Every error leaves the server as
  *   {"error": {"status": 422, "code": "invalid_value", "message": "...", "field": "...", "index": 3}}
+ *
+ * The return convention of lib/: a function that can fail returns enum fs_err (FS_OK = 0)
+ * and fills a struct fs_error with the words; predicates return bool, counts int.
  */
 #ifndef FS_ERROR_H
 #define FS_ERROR_H
 
 #include <stdarg.h>
 
-enum fs_code {
+enum fs_err {
 	FS_OK = 0,
 	ERR_MALFORMED_JSON,
 	ERR_INVALID_TYPE,
@@ -41,7 +44,7 @@ enum fs_code {
 
 /* One error, filled by whoever finds it and answered by the request loop. */
 struct fs_error {
-	enum fs_code code;
+	enum fs_err code;
 	char message[256];
 	char field[64];		/* "" when no field is at fault */
 	int index;		/* position in a bulk array, or -1 */
@@ -53,13 +56,13 @@ struct fs_error {
 #define FS_ERROR_INIT { .code = FS_OK, .index = -1 }
 
 /* The HTTP status of CODE. */
-int fs_error_status(enum fs_code code);
+int fs_error_status(enum fs_err code);
 
 /* The snake_case name of CODE, as sent in "code". */
-const char *fs_error_name(enum fs_code code);
+const char *fs_error_name(enum fs_err code);
 
 /* Sets ERR to CODE with a printf-style message; FIELD may be NULL. Returns CODE. */
-enum fs_code fs_error_set(struct fs_error *err, enum fs_code code, const char *field,
+enum fs_err fs_error_set(struct fs_error *err, enum fs_err code, const char *field,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Attaches JSON (owned from now on; may be NULL) to ERR as the member NAME of "error". */

@@ -9,7 +9,7 @@
 
 #include "fs_events.h"
 
-int
+enum fs_err
 fs_events_open(struct fs_events *ev, const char *addresses)
 {
 	char buf[1024], *save = NULL, *addr;
@@ -17,11 +17,11 @@ fs_events_open(struct fs_events *ev, const char *addresses)
 
 	ev->sock = -1;
 	if (!addresses || !*addresses)
-		return 0;
+		return FS_OK;
 	ev->sock = nn_socket(AF_SP, NN_PUB);
 	if (ev->sock < 0) {
 		fprintf(stderr, "fieldsync: events: nn_socket: %s\n", nn_strerror(nn_errno()));
-		return -1;
+		return ERR_INTERNAL;
 	}
 	/* A bulk write publishes hundreds of events at once: room for them, not drops. */
 	if (nn_setsockopt(ev->sock, NN_SOL_SOCKET, NN_SNDBUF, &sndbuf, sizeof(sndbuf)) < 0)
@@ -33,10 +33,10 @@ fs_events_open(struct fs_events *ev, const char *addresses)
 			fprintf(stderr, "fieldsync: events: cannot use %s: %s\n", addr,
 			    nn_strerror(nn_errno()));
 			fs_events_close(ev);
-			return -1;
+			return ERR_INTERNAL;
 		}
 	}
-	return 0;
+	return FS_OK;
 }
 
 int

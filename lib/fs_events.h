@@ -8,6 +8,8 @@
 #ifndef FS_EVENTS_H
 #define FS_EVENTS_H
 
+#include "fs_error.h"
+
 struct fs_events {
 	int sock;	/* nanomsg PUB socket, or -1 when nothing is published */
 };
@@ -15,9 +17,9 @@ struct fs_events {
 /*
  * Opens a PUB socket connected to every space-separated nanomsg address in ADDRESSES
  * (none: publishing is off). Call it in the process that publishes: nanomsg sockets do
- * not survive fork(). Returns 0, or -1 with a message on stderr (publishing off).
+ * not survive fork(). FS_OK, or ERR_INTERNAL with a message on stderr (publishing off).
  */
-int fs_events_open(struct fs_events *ev, const char *addresses);
+enum fs_err fs_events_open(struct fs_events *ev, const char *addresses);
 
 /* Whether events are published at all. */
 int fs_events_on(const struct fs_events *ev);

@@ -104,7 +104,7 @@ read_some(struct fs_request *req, char *buf, size_t n)
 	return fread(buf, 1, n, stdin);
 }
 
-enum fs_code
+enum fs_err
 fs_request_read_body(struct fs_request *req, struct fs_error *err)
 {
 	const char *cl = fs_request_param(req, "CONTENT_LENGTH");
@@ -133,7 +133,7 @@ fs_request_read_body(struct fs_request *req, struct fs_error *err)
 	return FS_OK;
 }
 
-enum fs_code
+enum fs_err
 fs_response_header(struct fs_request *req, const char *name, const char *fmt, ...)
 {
 	struct fs_response *r = &req->resp;
@@ -275,7 +275,7 @@ write_head(struct fs_request *req)
 	    || write_str(req, "\r\n") < 0 ? -1 : 0;
 }
 
-int
+enum fs_err
 fs_request_answer(struct fs_request *req)
 {
 	int rc;
@@ -290,8 +290,10 @@ fs_request_answer(struct fs_request *req)
 		rc = write_all(req, req->resp.body, req->resp.len);
 	if (rc == 0 && !req->fcgx && fflush(stdout) != 0)
 		rc = -1;
-	if (rc < 0)
+	if (rc < 0) {
 		fprintf(stderr, "fieldsync: %s %s: the client went away before the %d answer was"
 		    " written\n", fs_method_name(req->method), req->path, req->resp.status);
-	return rc;
+		return ERR_INTERNAL;
+	}
+	return FS_OK;
 }

@@ -68,10 +68,10 @@ const char *fs_request_param(const struct fs_request *req, const char *name);
  * Reads the body into req->body, refusing (ERR_PAYLOAD_TOO_LARGE) more than the
  * configured max_body before reading a byte of it. Returns FS_OK or the code set in ERR.
  */
-enum fs_code fs_request_read_body(struct fs_request *req, struct fs_error *err);
+enum fs_err fs_request_read_body(struct fs_request *req, struct fs_error *err);
 
 /* Appends the header line "NAME: VALUE" (printf-style) to REQ's answer; FS_OK or ERR_INTERNAL. */
-enum fs_code fs_response_header(struct fs_request *req, const char *name, const char *fmt, ...)
+enum fs_err fs_response_header(struct fs_request *req, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Sets REQ's answer to STATUS with BODY (LEN bytes), which must live until the answer is sent. */
@@ -87,8 +87,8 @@ void fs_http_preflight(struct fs_request *req);
  * Sends REQ's one answer: the error in req->err if set, else req->resp, with the
  * standard headers (JSON content type, no-store, nosniff, CORS for an allowed origin),
  * the body unless the request was HEAD or the status is 204. A client that went away
- * is logged. Returns 0, or -1 when the answer could not be written.
+ * is logged. FS_OK, or ERR_INTERNAL when the answer could not be written.
  */
-int fs_request_answer(struct fs_request *req);
+enum fs_err fs_request_answer(struct fs_request *req);
 
 #endif

@@ -6,12 +6,12 @@
 #include "fs_idempotency.h"
 
 /* Looks up the stored answer of KEY after a failed claim. */
-static enum fs_code
+static enum fs_err
 lookup(struct fs_db *db, const char *const *params, int *replay, struct fs_idem_answer *answer,
     struct fs_error *err)
 {
 	PGresult *r = fs_db_exec(db, STMT_IDEM_LOOKUP, params, 0, err);
-	enum fs_code rc = FS_OK;
+	enum fs_err rc = FS_OK;
 
 	if (!r)
 		return err->code;
@@ -32,7 +32,7 @@ lookup(struct fs_db *db, const char *const *params, int *replay, struct fs_idem_
 	return rc;
 }
 
-enum fs_code
+enum fs_err
 fs_idem_claim(struct fs_db *db, const char *key, const char *request, int *replay,
     struct fs_idem_answer *answer, struct fs_error *err)
 {
@@ -60,7 +60,7 @@ fs_idem_claim(struct fs_db *db, const char *key, const char *request, int *repla
 	return claimed ? FS_OK : lookup(db, params, replay, answer, err);
 }
 
-enum fs_code
+enum fs_err
 fs_idem_save(struct fs_db *db, const char *key, int status, const char *body,
     struct fs_error *err)
 {

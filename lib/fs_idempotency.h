@@ -24,11 +24,11 @@ struct fs_idem_answer {
  * before; a different request under the key is ERR_IDEMPOTENCY_KEY_REUSED. A key
  * older than the configured ttl counts as new. Returns FS_OK or the code set in ERR.
  */
-enum fs_code fs_idem_claim(struct fs_db *db, const char *key, const char *request, int *replay,
+enum fs_err fs_idem_claim(struct fs_db *db, const char *key, const char *request, int *replay,
     struct fs_idem_answer *answer, struct fs_error *err);
 
 /* Inside the same transaction: stores STATUS and BODY (may be NULL) as KEY's answer. */
-enum fs_code fs_idem_save(struct fs_db *db, const char *key, int status, const char *body,
+enum fs_err fs_idem_save(struct fs_db *db, const char *key, int status, const char *body,
     struct fs_error *err);
 
 /* Forgets every expired key (run now and then, outside a request's transaction). */

@@ -59,12 +59,12 @@ by_key(const void *a, const void *b)
 }
 
 /* Sets ERR when the object O holds a key twice (sorted, so a huge object stays cheap). */
-static enum fs_code
+static enum fs_err
 check_unique_keys(const cJSON *o, struct fs_error *err)
 {
 	size_t n = 0, i = 0;
 	const char **keys;
-	enum fs_code rc = FS_OK;
+	enum fs_err rc = FS_OK;
 
 	for (const cJSON *c = o->child; c; c = c->next)
 		n++;
@@ -84,11 +84,11 @@ check_unique_keys(const cJSON *o, struct fs_error *err)
 }
 
 /* Walks the tree under NODE in document order: unique keys, numbers to raw literals. */
-static enum fs_code
+static enum fs_err
 walk(cJSON *node, struct literals *lit, struct fs_error *err)
 {
 	cJSON *c, *next;
-	enum fs_code rc;
+	enum fs_err rc;
 
 	if (cJSON_IsObject(node) && (rc = check_unique_keys(node, err)) != FS_OK)
 		return rc;
@@ -202,7 +202,7 @@ fs_json_number_text(const cJSON *v, char *buf, size_t size)
 	return buf;
 }
 
-enum fs_code
+enum fs_err
 fs_json_set_number(cJSON *parent, cJSON *v, const char *text, struct fs_error *err)
 {
 	cJSON *raw = cJSON_CreateRaw(text);

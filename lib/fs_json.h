@@ -35,7 +35,7 @@ bool fs_json_is_number(const cJSON *v);
 const char *fs_json_number_text(const cJSON *v, char *buf, size_t size);
 
 /* Replaces the item V of PARENT with a raw number literal TEXT, keeping its key. */
-enum fs_code fs_json_set_number(cJSON *parent, cJSON *v, const char *text, struct fs_error *err);
+enum fs_err fs_json_set_number(cJSON *parent, cJSON *v, const char *text, struct fs_error *err);
 
 /* V printed without whitespace, in memory the caller frees with free(); NULL when out of memory. */
 char *fs_json_print(const cJSON *v);

@@ -34,7 +34,7 @@ fs_pg_init(struct fs_pg *pg, const struct fs_config *cfg, const char *appname, u
 	snprintf(pg->appname, sizeof(pg->appname), "%s", appname);
 }
 
-enum fs_code
+enum fs_err
 fs_pg_add(struct fs_pg *pg, const struct fs_pg_stmt *stmts, size_t n)
 {
 	if (pg->ntables == FS_PG_MAX_TABLES)
@@ -59,7 +59,7 @@ fs_pg_generation(const struct fs_pg *pg)
 }
 
 /* Closes the connection after a failure WHY (logged once per outage); sets ERR. */
-static enum fs_code
+static enum fs_err
 went_down(struct fs_pg *pg, const char *why, struct fs_error *err)
 {
 	if (!pg->down)
@@ -130,7 +130,7 @@ holding_off(const struct fs_pg *pg)
 	    (now.tv_sec == pg->retry_at.tv_sec && now.tv_nsec < pg->retry_at.tv_nsec);
 }
 
-enum fs_code
+enum fs_err
 fs_pg_ready(struct fs_pg *pg, struct fs_error *err)
 {
 	char timeout[16];
@@ -183,7 +183,7 @@ run(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *command, const ch
  * reconnects at once and runs once more. FS_OK with the result (maybe a failed one) in
  * *OUT, or ERR_DATABASE_UNAVAILABLE with *OUT NULL.
  */
-static enum fs_code
+static enum fs_err
 run_retrying(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *command,
     const char *const *params, PGresult **out, struct fs_error *err)
 {
@@ -205,7 +205,7 @@ run_retrying(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *command,
 	return FS_OK;
 }
 
-enum fs_code
+enum fs_err
 fs_pg_map_error(struct fs_pg *pg, const PGresult *r, struct fs_error *err)
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
@@ -245,7 +245,7 @@ fs_pg_map_error(struct fs_pg *pg, const PGresult *r, struct fs_error *err)
 	return fs_error_set(err, ERR_INTERNAL, NULL, "internal error; the server log says more");
 }
 
-enum fs_code
+enum fs_err
 fs_pg_exec(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *const *params,
     PGresult **out, struct fs_error *err)
 {
@@ -256,11 +256,11 @@ fs_pg_exec(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *const *par
 	return fs_pg_map_error(pg, *out, err);
 }
 
-enum fs_code
+enum fs_err
 fs_pg_command(struct fs_pg *pg, const char *command, struct fs_error *err)
 {
 	PGresult *r;
-	enum fs_code rc = FS_OK;
+	enum fs_err rc = FS_OK;
 
 	if (run_retrying(pg, NULL, command, NULL, &r, err) != FS_OK)
 		return err->code;

@@ -56,13 +56,13 @@ void fs_pg_init(struct fs_pg *pg, const struct fs_config *cfg, const char *appna
  * Adds the N statements STMTS (borrowed, must outlive PG) to those prepared on each new
  * connection; call before the first use. FS_OK, or ERR_INTERNAL when FS_PG_MAX_TABLES are in.
  */
-enum fs_code fs_pg_add(struct fs_pg *pg, const struct fs_pg_stmt *stmts, size_t n);
+enum fs_err fs_pg_add(struct fs_pg *pg, const struct fs_pg_stmt *stmts, size_t n);
 
 /* Closes the connection, if any; PG may be used again (it reconnects). */
 void fs_pg_close(struct fs_pg *pg);
 
 /* Connects, sets the session up and prepares unless connected. FS_OK or ERR_DATABASE_UNAVAILABLE in ERR. */
-enum fs_code fs_pg_ready(struct fs_pg *pg, struct fs_error *err);
+enum fs_err fs_pg_ready(struct fs_pg *pg, struct fs_error *err);
 
 /*
  * Runs the prepared statement ST (an entry of an added table) with PARAMS (text, NULL for
@@ -70,14 +70,14 @@ enum fs_code fs_pg_ready(struct fs_pg *pg, struct fs_error *err);
  * set in ERR by fs_pg_map_error, with *OUT holding the failed result when the server
  * answered (the caller may map its SQLSTATE further, and PQclear()s it) or NULL.
  */
-enum fs_code fs_pg_exec(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *const *params,
+enum fs_err fs_pg_exec(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *const *params,
     PGresult **out, struct fs_error *err);
 
 /*
  * Runs the plain SQL COMMAND (BEGIN, COMMIT, ROLLBACK, ...), retried like fs_pg_exec. FS_OK,
  * or the code set in ERR; a COMMIT that the server turned into a ROLLBACK is ERR_INTERNAL.
  */
-enum fs_code fs_pg_command(struct fs_pg *pg, const char *command, struct fs_error *err);
+enum fs_err fs_pg_command(struct fs_pg *pg, const char *command, struct fs_error *err);
 
 /*
  * Maps the failed result R (NULL: no answer) to ERR without knowing any table: no SQLSTATE,
@@ -87,7 +87,7 @@ enum fs_code fs_pg_command(struct fs_pg *pg, const char *command, struct fs_erro
  * (23505) or ERR_INVALID_VALUE, with no field (a caller that knows the table refines it);
  * the rest ERR_INTERNAL, logged. Returns the code.
  */
-enum fs_code fs_pg_map_error(struct fs_pg *pg, const PGresult *r, struct fs_error *err);
+enum fs_err fs_pg_map_error(struct fs_pg *pg, const PGresult *r, struct fs_error *err);
 
 /* How many connections PG made so far: a module caching per-connection facts compares it. */
 unsigned long fs_pg_generation(const struct fs_pg *pg);

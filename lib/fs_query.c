@@ -39,7 +39,7 @@ search_pattern(const char *value)
 }
 
 /* Checks VALUE for filter F of RES and stores it (or its pattern) in slot I. */
-static enum fs_code
+static enum fs_err
 set_filter(const struct fs_resource *res, int i, const char *value, struct fs_query *q,
     struct fs_error *err)
 {
@@ -66,7 +66,7 @@ set_filter(const struct fs_resource *res, int i, const char *value, struct fs_qu
 }
 
 /* Parses `limit`: digits only (strtol alone would take " 5" and "+5"). */
-static enum fs_code
+static enum fs_err
 set_limit(const char *value, int page_max, struct fs_query *q, struct fs_error *err)
 {
 	char *end;
@@ -86,7 +86,7 @@ set_limit(const char *value, int page_max, struct fs_query *q, struct fs_error *
 }
 
 /* Parses the cursor `after`: "<sort value>|<id>", split at the last bar. */
-static enum fs_code
+static enum fs_err
 set_after(const char *value, struct fs_query *q, struct fs_error *err)
 {
 	char *copy, *bar;
@@ -106,7 +106,7 @@ set_after(const char *value, struct fs_query *q, struct fs_error *err)
 }
 
 /* Handles one KEY=VALUE pair. */
-static enum fs_code
+static enum fs_err
 take_param(const struct fs_resource *res, unsigned use, int page_max, const char *key,
     const char *value, struct fs_query *q, struct fs_error *err)
 {
@@ -143,12 +143,12 @@ take_param(const struct fs_resource *res, unsigned use, int page_max, const char
 	return fs_error_set(err, ERR_UNKNOWN_PARAMETER, key, "unknown query parameter \"%.60s\"", key);
 }
 
-enum fs_code
+enum fs_err
 fs_query_parse(const struct fs_resource *res, const char *query, unsigned use, int page_default,
     int page_max, struct fs_query *q, struct fs_error *err)
 {
 	int count = 0;
-	enum fs_code rc = FS_OK;
+	enum fs_err rc = FS_OK;
 
 	memset(q, 0, sizeof(*q));
 	q->limit = page_default;

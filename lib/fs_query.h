@@ -43,7 +43,7 @@ enum fs_query_use {
  * PAGE_DEFAULT and PAGE_MAX bound `limit`. Returns FS_OK or the code set in ERR;
  * in both cases fs_query_release(Q) frees what was allocated.
  */
-enum fs_code fs_query_parse(const struct fs_resource *res, const char *query, unsigned use,
+enum fs_err fs_query_parse(const struct fs_resource *res, const char *query, unsigned use,
     int page_default, int page_max, struct fs_query *q, struct fs_error *err);
 
 /* Frees what Q owns. */

@@ -51,7 +51,7 @@ catch_stop_signals(void)
 static int
 serve_one(const struct fs_service *svc, struct fs_worker *w, struct fs_request *req)
 {
-	int rc;
+	enum fs_err rc;
 
 	svc->handle(w, req);
 	rc = fs_request_answer(req);
@@ -99,7 +99,7 @@ serve_cgi(const struct fs_service *svc, const struct fs_config *cfg)
 	fs_request_init(&req, NULL, cfg);
 	rc = serve_one(svc, &w, &req);
 	fs_worker_release(&w);
-	return rc == 0 ? 0 : 1;
+	return rc == FS_OK ? 0 : 1;
 }
 
 /* Starts one worker process on LISTEN_FD; returns its pid or -1. */
@@ -239,7 +239,7 @@ serve(int argc, char **argv, const struct fs_service *svc)
 		}
 	}
 	fs_config_defaults(&cfg);
-	if (fs_config_load(&cfg, config) < 0)
+	if (fs_config_load(&cfg, config) != FS_OK)
 		return 1;
 	catch_stop_signals();
 	if (socket_path)

@@ -199,7 +199,7 @@ build_one(const struct fs_resource *res, enum fs_stmt s)
 	return text;
 }
 
-enum fs_code
+enum fs_err
 fs_sql_build(const struct fs_resource *res, struct fs_sql *sql)
 {
 	memset(sql, 0, sizeof(*sql));

@@ -35,7 +35,7 @@ struct fs_sql {
 const char *fs_sql_name(enum fs_stmt s);
 
 /* Generates the statements of RES into SQL. FS_OK, or ERR_INTERNAL when out of memory. */
-enum fs_code fs_sql_build(const struct fs_resource *res, struct fs_sql *sql);
+enum fs_err fs_sql_build(const struct fs_resource *res, struct fs_sql *sql);
 
 
 /* Frees the texts. */

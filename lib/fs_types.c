@@ -56,7 +56,7 @@ is_name(const char *s, size_t n)
 #define GRAMMAR "types must be a comma-separated list of table:action or table:* (or *)"
 
 /* Checks the entry of N bytes at S into T (room for it is there). FS_OK, or the error in ERR. */
-static enum fs_code
+static enum fs_err
 parse_entry(struct fs_types *t, const char *s, size_t n, const struct fs_tables *known,
     struct fs_error *err)
 {
@@ -82,7 +82,7 @@ parse_entry(struct fs_types *t, const char *s, size_t n, const struct fs_tables 
 	return FS_OK;
 }
 
-enum fs_code
+enum fs_err
 fs_types_parse(struct fs_types *t, const char *text, const struct fs_tables *known,
     struct fs_error *err)
 {
@@ -132,7 +132,7 @@ fs_types_match(const struct fs_types *t, const char *type, size_t len)
 	return 0;
 }
 
-enum fs_code
+enum fs_err
 fs_types_patterns(const struct fs_types *t, char **out, struct fs_error *err)
 {
 	/* Each entry: the table (each "_" escaped), ":", action or "%", ","; then "{", "}", NUL. */

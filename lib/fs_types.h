@@ -46,7 +46,7 @@ struct fs_types {
  * ERR_INVALID_PARAMETER (ERR_INTERNAL out of memory) set in ERR with T left empty.
  * Release T with fs_types_release() either way.
  */
-enum fs_code fs_types_parse(struct fs_types *t, const char *text, const struct fs_tables *known,
+enum fs_err fs_types_parse(struct fs_types *t, const char *text, const struct fs_tables *known,
     struct fs_error *err);
 
 /* Whether event type TYPE (LEN bytes, "<table>:<action>") passes T; a NULL T passes everything. */
@@ -57,7 +57,7 @@ int fs_types_match(const struct fs_types *t, const char *type, size_t len);
  * ("{clients:%,appointments:create}"), into *OUT (the caller frees it); *OUT is NULL when
  * every type passes (the SQL's "no filter"). FS_OK, or ERR_INTERNAL out of memory.
  */
-enum fs_code fs_types_patterns(const struct fs_types *t, char **out, struct fs_error *err);
+enum fs_err fs_types_patterns(const struct fs_types *t, char **out, struct fs_error *err);
 
 /* Frees what T owns and empties it; T may be released twice. */
 void fs_types_release(struct fs_types *t);

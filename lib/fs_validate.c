@@ -92,7 +92,7 @@ json_type_fits(enum fs_coltype t, const cJSON *v)
 }
 
 /* Checks the number TEXT (its literal) against C's range, digits and scale. */
-static enum fs_code
+static enum fs_err
 check_number(const struct fs_column *c, const char *text, struct fs_error *err)
 {
 	double d = strtod(text, NULL);
@@ -123,7 +123,7 @@ check_number(const struct fs_column *c, const char *text, struct fs_error *err)
 }
 
 /* Checks a string value V of column C: format, enum set, length. */
-static enum fs_code
+static enum fs_err
 check_string(const struct fs_column *c, const cJSON *v, struct fs_error *err)
 {
 	const char *s = v->valuestring;
@@ -150,12 +150,12 @@ check_string(const struct fs_column *c, const cJSON *v, struct fs_error *err)
 }
 
 /* Checks one field V of column C in ROW; money as a decimal string becomes a number. */
-static enum fs_code
+static enum fs_err
 check_value(const struct fs_column *c, cJSON *row, cJSON *v, struct fs_error *err)
 {
 	char buf[64];
 	const char *text;
-	enum fs_code rc;
+	enum fs_err rc;
 
 	if (cJSON_IsNull(v)) {
 		if (c->flags & COL_REQUIRED)
@@ -178,7 +178,7 @@ check_value(const struct fs_column *c, cJSON *row, cJSON *v, struct fs_error *er
 }
 
 /* Adds the declared default of C to ROW when the field is absent or null. */
-static enum fs_code
+static enum fs_err
 apply_default(const struct fs_column *c, cJSON *row, struct fs_error *err)
 {
 	cJSON *v = cJSON_GetObjectItemCaseSensitive(row, c->name);
@@ -196,7 +196,7 @@ apply_default(const struct fs_column *c, cJSON *row, struct fs_error *err)
 }
 
 /* Checks that every required column of RES is present in ROW (create only). */
-static enum fs_code
+static enum fs_err
 check_required(const struct fs_resource *res, const cJSON *row, struct fs_error *err)
 {
 	for (const struct fs_column *c = fs_model_leading; c->name; c++)
@@ -208,12 +208,12 @@ check_required(const struct fs_resource *res, const cJSON *row, struct fs_error 
 	return FS_OK;
 }
 
-enum fs_code
+enum fs_err
 fs_validate_row(const struct fs_resource *res, cJSON *row, enum fs_write_kind kind,
     struct fs_error *err)
 {
 	cJSON *v, *next;
-	enum fs_code rc;
+	enum fs_err rc;
 
 	if (!cJSON_IsObject(row))
 		return fs_error_set(err, ERR_INVALID_TYPE, NULL, "each row must be a JSON object");

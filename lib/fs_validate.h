@@ -22,7 +22,7 @@ enum fs_write_kind { FS_CREATE, FS_UPDATE };
  * string becomes that number, and absent fields with a declared default get it.
  * Returns FS_OK or the code set in ERR.
  */
-enum fs_code fs_validate_row(const struct fs_resource *res, cJSON *row, enum fs_write_kind kind,
+enum fs_err fs_validate_row(const struct fs_resource *res, cJSON *row, enum fs_write_kind kind,
     struct fs_error *err);
 
 #endif

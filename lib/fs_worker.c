@@ -4,7 +4,7 @@
 
 #include "fs_worker.h"
 
-enum fs_code
+enum fs_err
 fs_worker_init(struct fs_worker *w, const struct fs_service *svc, const struct fs_config *cfg)
 {
 	memset(w, 0, sizeof(*w));

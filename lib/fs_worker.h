@@ -37,7 +37,7 @@ struct fs_service {
 };
 
 /* Generates SVC's SQL and opens its publisher; the database is connected on first use. */
-enum fs_code fs_worker_init(struct fs_worker *w, const struct fs_service *svc,
+enum fs_err fs_worker_init(struct fs_worker *w, const struct fs_service *svc,
     const struct fs_config *cfg);
 
 /* Closes the connection and the publisher and frees the SQL. */

@@ -79,13 +79,13 @@ check_body(const struct fs_resource *res, const struct fs_request *req, struct f
 }
 
 /* Inserts ROW (index I of a batch, or -1); writes its stored JSON to F. */
-static enum fs_code
+static enum fs_err
 insert_row(struct fs_worker *e, const cJSON *row, int i, FILE *f, struct fs_error *err)
 {
 	char *text = fs_json_print(row);
 	const char *params[1] = { text };
 	PGresult *r;
-	enum fs_code rc = FS_OK;
+	enum fs_err rc = FS_OK;
 
 	if (!text)
 		return fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
@@ -118,12 +118,12 @@ insert_row(struct fs_worker *e, const cJSON *row, int i, FILE *f, struct fs_erro
 }
 
 /* POST: every row, in order, into one answer (an object, or an array for a batch). */
-static enum fs_code
+static enum fs_err
 apply_post(struct fs_worker *e, struct fs_write *w, struct fs_error *err)
 {
 	int batch = cJSON_IsArray(w->tree), i = 0;
 	FILE *f = open_memstream(&w->body, &w->len);
-	enum fs_code rc = FS_OK;
+	enum fs_err rc = FS_OK;
 
 	if (!f)
 		return fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
@@ -145,13 +145,13 @@ apply_post(struct fs_worker *e, struct fs_write *w, struct fs_error *err)
 }
 
 /* PUT: the fields present, if the version still matches. */
-static enum fs_code
+static enum fs_err
 apply_put(struct fs_worker *e, struct fs_write *w, struct fs_error *err)
 {
 	char *text = fs_json_print(w->tree);
 	const char *params[3] = { text, w->id, w->version[0] ? w->version : NULL };
 	PGresult *r;
-	enum fs_code rc = FS_OK;
+	enum fs_err rc = FS_OK;
 
 	if (!text)
 		return fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
@@ -177,7 +177,7 @@ apply_put(struct fs_worker *e, struct fs_write *w, struct fs_error *err)
 }
 
 /* DELETE ?id=. */
-static enum fs_code
+static enum fs_err
 apply_delete(struct fs_worker *e, struct fs_write *w, struct fs_error *err)
 {
 	const char *params[1] = { w->id };
@@ -195,7 +195,7 @@ apply_delete(struct fs_worker *e, struct fs_write *w, struct fs_error *err)
 }
 
 /* Applies W by its method. */
-static enum fs_code
+static enum fs_err
 apply(struct fs_worker *e, struct fs_write *w, struct fs_error *err)
 {
 	if (w->method == M_POST)
@@ -218,12 +218,12 @@ request_text(const struct fs_request *req)
 }
 
 /* Claims the request's key; on a replay answers it. Returns FS_OK to go on writing. */
-static enum fs_code
+static enum fs_err
 claim_key(struct fs_worker *e, struct fs_request *req, int *replay, struct fs_error *err)
 {
 	struct fs_idem_answer answer = { 0, NULL };
 	char *request = request_text(req);
-	enum fs_code rc;
+	enum fs_err rc;
 
 	if (!request)
 		return fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
@@ -345,7 +345,7 @@ static cJSON *
 read_json_body(struct fs_worker *e, struct fs_request *req, struct fs_error *err)
 {
 	struct fs_query q;
-	enum fs_code rc = fs_query_parse(e->res, req->query, 0, 1, 1, &q, err);
+	enum fs_err rc = fs_query_parse(e->res, req->query, 0, 1, 1, &q, err);
 
 	fs_query_release(&q);
 	if (rc != FS_OK)

@@ -20,7 +20,7 @@ backlog_close(struct backlog *b)
 
 /* 0 for FS_OK, else -1 (fs_pg logged why); clears ERR. */
 static int
-result(enum fs_code rc, struct fs_error *err)
+result(enum fs_err rc, struct fs_error *err)
 {
 	fs_error_clear(err);
 	return rc == FS_OK ? 0 : -1;

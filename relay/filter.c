@@ -4,7 +4,7 @@
 
 #include "filter.h"
 
-enum fs_code
+enum fs_err
 filter_init(struct filter *f, const char *types, const char *branch, const struct fs_tables *known,
     struct fs_error *err)
 {

@@ -21,7 +21,7 @@ struct filter {
  * every branch; else 1 to FILTER_MAX_BRANCH bytes) into F. FS_OK, or ERR_INVALID_PARAMETER
  * (ERR_INTERNAL out of memory) set in ERR. Release F with filter_release() either way.
  */
-enum fs_code filter_init(struct filter *f, const char *types, const char *branch,
+enum fs_err filter_init(struct filter *f, const char *types, const char *branch,
     const struct fs_tables *known, struct fs_error *err);
 
 /* Whether frame FR passes F: its type is in types= and its row is of branch=. */

@@ -59,7 +59,7 @@ reply_error(struct relay *r, struct evhttp_request *req, struct fs_error *err)
 
 /* Sets ERR to CODE with MESSAGE and answers REQ with it. */
 static void
-reply_code(struct relay *r, struct evhttp_request *req, enum fs_code code, const char *message)
+reply_code(struct relay *r, struct evhttp_request *req, enum fs_err code, const char *message)
 {
 	struct fs_error err = FS_ERROR_INIT;
 
@@ -84,7 +84,7 @@ parse_cursor(const char *s, int64_t *out)
  * against the tables the change log tracks. FS_OK, or the code set in ERR (a 400, or 503
  * when the tables cannot be known). Q->filter is the caller's to release either way.
  */
-static enum fs_code
+static enum fs_err
 parse_events(struct relay *r, struct evhttp_request *req, const char *query, struct sse_request *q,
     struct fs_error *err)
 {

@@ -83,7 +83,7 @@ parse_args(int argc, char **argv, struct fs_config *cfg)
 		return -1;
 	}
 	fs_config_defaults(cfg);
-	if (fs_config_load(cfg, config) < 0)
+	if (fs_config_load(cfg, config) != FS_OK)
 		return -1;
 	if (listen && (strlen(listen) >= sizeof(cfg->relay_listen) ||
 	    !fs_config_set(cfg, "relay", "listen", listen)))

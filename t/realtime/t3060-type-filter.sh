@@ -83,6 +83,14 @@ api GET "/events?types=clients:archive"
 is "$STATUS,$(jqb .error.code)" "400,invalid_parameter" "types= with an unknown action: 400"
 api GET "/events?types=clients:*,,visits:*"
 is "$STATUS,$(jqb .error.status)" "400,400" "an empty entry: 400, in the API's error shape"
+# The changes feed answers the same grammar the same way.
+for types in 'nosuch:*' 'clients:archive' 'clients:*,,visits:*'; do
+	api GET "/api/changes?since=0&types=$(printf '%s' "$types" | jq -sRr @uri)"
+	is "$STATUS,$(jqb .error.code),$(jqb .error.field)" "400,invalid_parameter,types" \
+		"the feed refuses types=$types like the stream: 400 invalid_parameter, field types"
+done
+api GET "/api/changes?types=*,visits:update"
+is "$STATUS" 200 "the feed takes types=* (with others)"
 subscribe star "$FIELDSYNC_URL/events?types=*,visits:update"
 ok "$(wait_ready star; echo $?)" "types=* (with others) is a stream of everything"
 

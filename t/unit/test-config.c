@@ -29,14 +29,14 @@ main(void)
 	unsetenv("DATABASE_URL");
 	unsetenv("FIELDSYNC_CONF");
 	fs_config_defaults(&cfg);
-	is_int(fs_config_load(&cfg, NULL), 0, "no file is fine");
+	is_int(fs_config_load(&cfg, NULL), FS_OK, "no file is fine");
 	is_int(cfg.max_body, 1024 * 1024, "max_body defaults to 1 MiB");
 	is_int(cfg.page_default, 100, "page_default 100");
 	is_int(cfg.idempotency_ttl, 7 * 24 * 3600, "keys kept 7 days");
 
 	path = temp_file("[database]\nurl = postgresql:///x\n[http]\nmax_body = 2048\n"
 	    "page_max = 50\npage_default = 80\ncors_origins = https://a.example http://b:8080\n");
-	is_int(fs_config_load(&cfg, path), 0, "a good file");
+	is_int(fs_config_load(&cfg, path), FS_OK, "a good file");
 	is_str(cfg.database_url, "postgresql:///x", "url read");
 	is_int(cfg.max_body, 2048, "max_body read");
 	is_int(cfg.page_default, 50, "page_default capped by page_max");
@@ -46,18 +46,18 @@ main(void)
 	ok(!fs_config_origin_allowed(&cfg, NULL), "no origin, no CORS");
 
 	setenv("DATABASE_URL", "postgresql:///from-env", 1);
-	is_int(fs_config_load(&cfg, path), 0, "load again with DATABASE_URL");
+	is_int(fs_config_load(&cfg, path), FS_OK, "load again with DATABASE_URL");
 	is_str(cfg.database_url, "postgresql:///from-env", "DATABASE_URL wins");
 	unlink(path);
 
 	fs_config_defaults(&cfg);
 	path = temp_file("[http]\nmax_body = lots\n");
-	is_int(fs_config_load(&cfg, path), -1, "a bad number is refused");
+	is_int(fs_config_load(&cfg, path), ERR_INTERNAL, "a bad number is refused");
 	unlink(path);
 	path = temp_file("[http]\ncolour = blue\n");
-	is_int(fs_config_load(&cfg, path), -1, "an unknown key is refused");
+	is_int(fs_config_load(&cfg, path), ERR_INTERNAL, "an unknown key is refused");
 	unlink(path);
-	is_int(fs_config_load(&cfg, "/nonexistent/fieldsync.conf"), -1, "a missing file is refused");
+	is_int(fs_config_load(&cfg, "/nonexistent/fieldsync.conf"), ERR_INTERNAL, "a missing file is refused");
 	ok(fs_config_set(&cfg, "http", "cors_origins", "*"), "wildcard origin");
 	ok(fs_config_origin_allowed(&cfg, "https://any.example"), "wildcard allows any origin");
 	return done_testing();

@@ -15,8 +15,8 @@ main(void)
 	int named = 1, statuses = 1;
 
 	for (int c = 1; c < ERR__MAX; c++) {
-		named &= fs_error_name((enum fs_code)c) != NULL;
-		statuses &= fs_error_status((enum fs_code)c) >= 400;
+		named &= fs_error_name((enum fs_err)c) != NULL;
+		statuses &= fs_error_status((enum fs_err)c) >= 400;
 	}
 	ok(named, "every code has a name");
 	ok(statuses, "every error code has a 4xx or 5xx status");

@@ -10,12 +10,12 @@ static char *names[] = { "appointments", "clients", "stock_requests" };
 static const struct fs_tables known = { names, 3 };
 
 /* The error code fs_types_parse gives TEXT (FS_OK when accepted). */
-static enum fs_code
+static enum fs_err
 check(const char *text)
 {
 	struct fs_error err = FS_ERROR_INIT;
 	struct fs_types t;
-	enum fs_code rc = fs_types_parse(&t, text, &known, &err);
+	enum fs_err rc = fs_types_parse(&t, text, &known, &err);
 
 	fs_types_release(&t);
 	fs_error_clear(&err);

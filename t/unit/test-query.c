@@ -6,7 +6,7 @@
 #include "tap.h"
 
 /* Parses QUERY for a list (and id) with limits 100/1000; returns the code. */
-static enum fs_code
+static enum fs_err
 parse(const char *query, struct fs_query *q, struct fs_error *err)
 {
 	fs_error_clear(err);

@@ -8,7 +8,7 @@
 #include "tap.h"
 
 /* Parses TEXT and validates it for KIND; returns the code, leaving the row in *OUT. */
-static enum fs_code
+static enum fs_err
 check(const char *text, enum fs_write_kind kind, cJSON **out, struct fs_error *err)
 {
 	cJSON *row;
