@@ -183,9 +183,11 @@ load_tables(struct fs_changelog *cl, struct fs_error *err)
 	enum fs_err rc = fs_pg_exec(cl->pg, &stmts[ST_TABLES], NULL, &r, err);
 	int n = rc == FS_OK ? PQntuples(r) : 0;
 
-	if (rc == FS_OK && n > 0 && !(t.names = calloc((size_t)n, sizeof(*t.names))))
-		rc = fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
-	for (int i = 0; rc == FS_OK && i < n; i++, t.n++)
+	if (rc == FS_OK && n > 0 && !(t.names = calloc((size_t)n, sizeof(*t.names)))) {
+		PQclear(r);
+		return fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
+	}
+	for (int i = 0; t.names && rc == FS_OK && i < n; i++, t.n++)
 		if (!(t.names[i] = strdup(PQgetvalue(r, i, 0))))
 			rc = fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
 	PQclear(r);

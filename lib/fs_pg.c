@@ -168,11 +168,11 @@ succeeded(const PGresult *r)
 	return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
 }
 
-/* Runs COMMAND when given, else the prepared statement ST with PARAMS, on a ready connection. */
+/* Runs the prepared statement ST with PARAMS, or COMMAND when ST is NULL, on a ready connection. */
 static PGresult *
 run(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *command, const char *const *params)
 {
-	if (command)
+	if (!st)
 		return PQexec(pg->conn, command);
 	return PQexecPrepared(pg->conn, st->name, st->nparams, params, NULL, NULL, 0);
 }

@@ -169,4 +169,14 @@ wait_until 10 gone "$spawned"
 ok $? 'spawn-fcgi: the process exits on SIGTERM'
 wait "$spawned" 2>/dev/null
 
+# ---------------------------------------------------------------- (d) a client that is gone
+
+# The answer cannot be written (stdout closed, as when the client went away): the worker
+# says so in its log and its exit status, rather than dropping it silently.
+err=$(REQUEST_METHOD=OPTIONS QUERY_STRING= "$BIN" 2>&1 >&-)
+rc=$?
+ok $((rc == 0)) 'plain CGI: an answer that cannot be written is a failure exit'
+like "$err" 'client went away before the 204 answer was written' \
+	'plain CGI: an answer that cannot be written is logged'
+
 done_testing
