@@ -100,5 +100,6 @@ require_stack() {
 		bail_out "no stack at $FIELDSYNC_URL (run ./stack up)"
 }
 
-# uuid: a fresh random uuid.
-uuid() { cat /proc/sys/kernel/random/uuid; }
+# wait_until, since, uniq_token, new_branch, uuid and the like: shared by every test.
+# shellcheck source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
