@@ -4,14 +4,16 @@
 static const char *const statuses[] = { "scheduled", "completed", "cancelled", "no_show", NULL };
 
 static const struct fs_column columns[] = {
-	{ .name = "client_id", .type = COL_UUID, .flags = COL_REQUIRED },
-	{ .name = "scheduled_at", .type = COL_TIMESTAMP, .flags = COL_REQUIRED },
+	{ .name = "client_id", .type = COL_UUID, .flags = COL_REQUIRED, .references = "clients" },
+	{ .name = "scheduled_at", .type = COL_TIMESTAMP, .flags = COL_REQUIRED,
+	  .example = "\"2026-12-01T09:30:00Z\"" },
 	{ .name = "duration_minutes", .type = COL_INT, .flags = COL_HAS_MIN | COL_HAS_MAX,
-	  .min = 1, .max = 1440, .dflt = "30" },
-	{ .name = "assigned_to", .type = COL_TEXT },
-	{ .name = "purpose", .type = COL_TEXT },
-	{ .name = "status", .type = COL_ENUM, .values = statuses, .dflt = "scheduled" },
-	{ .name = "notes", .type = COL_TEXT, .max_len = 10000 },
+	  .min = 1, .max = 1440, .dflt = "30", .example = "45" },
+	{ .name = "assigned_to", .type = COL_TEXT, .example = "\"agent-ann\"" },
+	{ .name = "purpose", .type = COL_TEXT, .example = "\"Sample appointment\"" },
+	{ .name = "status", .type = COL_ENUM, .values = statuses, .dflt = "scheduled",
+	  .example = "\"scheduled\"" },
+	{ .name = "notes", .type = COL_TEXT, .max_len = 10000, .example = "\"bring samples\"" },
 	{ .name = NULL },
 };
 
@@ -24,7 +26,7 @@ static const struct fs_filter filters[] = {
 };
 
 static const struct fs_resource appointments = {
-	.table = "appointments", .path = "appointments",
+	.table = "appointments", .path = "appointments", .noun = "appointment", .label = "purpose",
 	.columns = columns, .filters = filters, .sort = "scheduled_at",
 };
 

@@ -4,14 +4,18 @@
 static const char *const statuses[] = { "draft", "active", "paused", "ended", NULL };
 
 static const struct fs_column columns[] = {
-	{ .name = "name", .type = COL_TEXT, .flags = COL_REQUIRED },
-	{ .name = "channel", .type = COL_TEXT },
-	{ .name = "starts_on", .type = COL_DATE, .flags = COL_REQUIRED },
-	{ .name = "ends_on", .type = COL_DATE, .rule = "must not be before starts_on" },
+	{ .name = "name", .type = COL_TEXT, .flags = COL_REQUIRED,
+	  .example = "\"Sample campaign\"" },
+	{ .name = "channel", .type = COL_TEXT, .example = "\"radio\"" },
+	{ .name = "starts_on", .type = COL_DATE, .flags = COL_REQUIRED,
+	  .example = "\"2026-12-01\"" },
+	{ .name = "ends_on", .type = COL_DATE, .rule = "must not be before starts_on",
+	  .example = "\"2026-12-31\"" },
 	{ .name = "budget", .type = COL_NUMERIC, .flags = COL_HAS_MIN | COL_HAS_MAX,
-	  .min = 0, .max = 9999999999.99, .scale = 2 },
-	{ .name = "status", .type = COL_ENUM, .values = statuses, .dflt = "draft" },
-	{ .name = "details", .type = COL_OBJECT },
+	  .min = 0, .max = 9999999999.99, .scale = 2, .example = "1500.5", .precision = 12 },
+	{ .name = "status", .type = COL_ENUM, .values = statuses, .dflt = "draft",
+	  .example = "\"draft\"" },
+	{ .name = "details", .type = COL_OBJECT, .example = "{\"target\":\"north\"}" },
 	{ .name = NULL },
 };
 
@@ -23,7 +27,7 @@ static const struct fs_filter filters[] = {
 };
 
 static const struct fs_resource campaigns = {
-	.table = "campaigns", .path = "campaigns",
+	.table = "campaigns", .path = "campaigns", .noun = "campaign", .label = "name",
 	.columns = columns, .filters = filters, .sort = "starts_on", .sort_desc = true,
 };
 

@@ -4,14 +4,16 @@
 static const char *const statuses[] = { "prospect", "active", "inactive", NULL };
 
 static const struct fs_column columns[] = {
-	{ .name = "name", .type = COL_TEXT, .flags = COL_REQUIRED },
-	{ .name = "distributor_id", .type = COL_UUID },
-	{ .name = "phone", .type = COL_TEXT, .max_len = 64 },
-	{ .name = "email", .type = COL_TEXT, .max_len = 254, .rule = "must be an e-mail address" },
-	{ .name = "address", .type = COL_TEXT },
-	{ .name = "category", .type = COL_TEXT },
-	{ .name = "status", .type = COL_ENUM, .values = statuses, .dflt = "prospect" },
-	{ .name = "notes", .type = COL_TEXT, .max_len = 10000 },
+	{ .name = "name", .type = COL_TEXT, .flags = COL_REQUIRED, .example = "\"Sample client\"" },
+	{ .name = "distributor_id", .type = COL_UUID, .references = "distributors" },
+	{ .name = "phone", .type = COL_TEXT, .max_len = 64, .example = "\"+27 21 555 0100\"" },
+	{ .name = "email", .type = COL_TEXT, .max_len = 254, .rule = "must be an e-mail address",
+	  .example = "\"buyer@example.com\"" },
+	{ .name = "address", .type = COL_TEXT, .example = "\"2 Long Street\"" },
+	{ .name = "category", .type = COL_TEXT, .example = "\"retail\"" },
+	{ .name = "status", .type = COL_ENUM, .values = statuses, .dflt = "prospect",
+	  .example = "\"active\"" },
+	{ .name = "notes", .type = COL_TEXT, .max_len = 10000, .example = "\"opens at nine\"" },
 	{ .name = NULL },
 };
 
@@ -23,7 +25,7 @@ static const struct fs_filter filters[] = {
 };
 
 static const struct fs_resource clients = {
-	.table = "clients", .path = "clients",
+	.table = "clients", .path = "clients", .noun = "client", .label = "name",
 	.columns = columns, .filters = filters, .sort = "name",
 };
 

@@ -4,16 +4,18 @@
 static const char *const statuses[] = { "pending", "approved", "rejected", "paid", NULL };
 
 static const struct fs_column columns[] = {
-	{ .name = "requested_by", .type = COL_TEXT, .flags = COL_REQUIRED },
+	{ .name = "requested_by", .type = COL_TEXT, .flags = COL_REQUIRED, .example = "\"carol\"" },
 	{ .name = "amount", .type = COL_NUMERIC,
 	  .flags = COL_REQUIRED | COL_HAS_MIN | COL_MIN_EXCLUSIVE | COL_HAS_MAX,
-	  .min = 0, .max = 9999999999.99, .scale = 2 },
+	  .min = 0, .max = 9999999999.99, .scale = 2, .example = "125.5", .precision = 12 },
 	{ .name = "currency", .type = COL_TEXT, .dflt = "USD", .max_len = 3,
-	  .rule = "must be a three-letter ISO 4217 code such as USD" },
-	{ .name = "purpose", .type = COL_TEXT, .flags = COL_REQUIRED },
-	{ .name = "needed_by", .type = COL_DATE },
-	{ .name = "status", .type = COL_ENUM, .values = statuses, .dflt = "pending" },
-	{ .name = "approved_by", .type = COL_TEXT },
+	  .rule = "must be a three-letter ISO 4217 code such as USD", .example = "\"ZAR\"" },
+	{ .name = "purpose", .type = COL_TEXT, .flags = COL_REQUIRED,
+	  .example = "\"Sample purpose\"" },
+	{ .name = "needed_by", .type = COL_DATE, .example = "\"2026-12-03\"" },
+	{ .name = "status", .type = COL_ENUM, .values = statuses, .dflt = "pending",
+	  .example = "\"pending\"" },
+	{ .name = "approved_by", .type = COL_TEXT, .example = "\"dave\"" },
 	{ .name = NULL },
 };
 
@@ -26,6 +28,7 @@ static const struct fs_filter filters[] = {
 
 static const struct fs_resource finance_cash_requests = {
 	.table = "finance_cash_requests", .path = "finance-cash-requests",
+	.noun = "cash request", .label = "purpose",
 	.columns = columns, .filters = filters, .sort = "created_at", .sort_desc = true,
 };
 

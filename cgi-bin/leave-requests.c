@@ -5,13 +5,17 @@ static const char *const types[] = { "annual", "sick", "unpaid", "other", NULL }
 static const char *const statuses[] = { "pending", "approved", "rejected", "cancelled", NULL };
 
 static const struct fs_column columns[] = {
-	{ .name = "employee", .type = COL_TEXT, .flags = COL_REQUIRED },
-	{ .name = "leave_type", .type = COL_ENUM, .values = types, .dflt = "annual" },
-	{ .name = "start_date", .type = COL_DATE, .flags = COL_REQUIRED },
+	{ .name = "employee", .type = COL_TEXT, .flags = COL_REQUIRED,
+	  .example = "\"Sample employee\"" },
+	{ .name = "leave_type", .type = COL_ENUM, .values = types, .dflt = "annual",
+	  .example = "\"annual\"" },
+	{ .name = "start_date", .type = COL_DATE, .flags = COL_REQUIRED,
+	  .example = "\"2026-12-20\"" },
 	{ .name = "end_date", .type = COL_DATE, .flags = COL_REQUIRED,
-	  .rule = "must not be before start_date" },
-	{ .name = "status", .type = COL_ENUM, .values = statuses, .dflt = "pending" },
-	{ .name = "reason", .type = COL_TEXT, .max_len = 10000 },
+	  .rule = "must not be before start_date", .example = "\"2026-12-24\"" },
+	{ .name = "status", .type = COL_ENUM, .values = statuses, .dflt = "pending",
+	  .example = "\"pending\"" },
+	{ .name = "reason", .type = COL_TEXT, .max_len = 10000, .example = "\"holiday\"" },
 	{ .name = NULL },
 };
 
@@ -24,6 +28,7 @@ static const struct fs_filter filters[] = {
 
 static const struct fs_resource leave_requests = {
 	.table = "leave_requests", .path = "leave-requests",
+	.noun = "leave request", .label = "employee",
 	.columns = columns, .filters = filters, .sort = "start_date", .sort_desc = true,
 };
 

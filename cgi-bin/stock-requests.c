@@ -4,13 +4,17 @@
 static const char *const statuses[] = { "pending", "approved", "rejected", "fulfilled", NULL };
 
 static const struct fs_column columns[] = {
-	{ .name = "distributor_id", .type = COL_UUID },
-	{ .name = "requested_by", .type = COL_TEXT, .flags = COL_REQUIRED },
+	{ .name = "distributor_id", .type = COL_UUID, .references = "distributors" },
+	{ .name = "requested_by", .type = COL_TEXT, .flags = COL_REQUIRED,
+	  .example = "\"Sample requester\"" },
 	{ .name = "items", .type = COL_ARRAY, .flags = COL_REQUIRED,
-	  .rule = "must be a non-empty list of {sku, name, quantity > 0}" },
-	{ .name = "needed_by", .type = COL_DATE },
-	{ .name = "status", .type = COL_ENUM, .values = statuses, .dflt = "pending" },
-	{ .name = "notes", .type = COL_TEXT, .max_len = 10000 },
+	  .rule = "must be a non-empty list of {sku, name, quantity > 0}",
+	  .example = "[{\"sku\":\"SKU-1\",\"name\":\"Widget\",\"quantity\":3},"
+	      "{\"sku\":\"SKU-2\",\"name\":\"Gadget\",\"quantity\":1}]" },
+	{ .name = "needed_by", .type = COL_DATE, .example = "\"2026-12-05\"" },
+	{ .name = "status", .type = COL_ENUM, .values = statuses, .dflt = "pending",
+	  .example = "\"pending\"" },
+	{ .name = "notes", .type = COL_TEXT, .max_len = 10000, .example = "\"urgent\"" },
 	{ .name = NULL },
 };
 
@@ -23,6 +27,7 @@ static const struct fs_filter filters[] = {
 
 static const struct fs_resource stock_requests = {
 	.table = "stock_requests", .path = "stock-requests",
+	.noun = "stock request", .label = "requested_by",
 	.columns = columns, .filters = filters, .sort = "created_at", .sort_desc = true,
 };
 

@@ -4,15 +4,16 @@
 static const char *const outcomes[] = { "order", "follow_up", "no_interest", "closed", NULL };
 
 static const struct fs_column columns[] = {
-	{ .name = "client_id", .type = COL_UUID, .flags = COL_REQUIRED },
-	{ .name = "visited_at", .type = COL_TIMESTAMP, .flags = COL_REQUIRED },
-	{ .name = "agent", .type = COL_TEXT, .flags = COL_REQUIRED },
+	{ .name = "client_id", .type = COL_UUID, .flags = COL_REQUIRED, .references = "clients" },
+	{ .name = "visited_at", .type = COL_TIMESTAMP, .flags = COL_REQUIRED,
+	  .example = "\"2026-11-20T10:15:00Z\"" },
+	{ .name = "agent", .type = COL_TEXT, .flags = COL_REQUIRED, .example = "\"Sample agent\"" },
 	{ .name = "latitude", .type = COL_DOUBLE, .flags = COL_HAS_MIN | COL_HAS_MAX,
-	  .min = -90, .max = 90 },
+	  .min = -90, .max = 90, .example = "-33.9249" },
 	{ .name = "longitude", .type = COL_DOUBLE, .flags = COL_HAS_MIN | COL_HAS_MAX,
-	  .min = -180, .max = 180 },
-	{ .name = "outcome", .type = COL_ENUM, .values = outcomes },
-	{ .name = "notes", .type = COL_TEXT, .max_len = 10000 },
+	  .min = -180, .max = 180, .example = "18.4241" },
+	{ .name = "outcome", .type = COL_ENUM, .values = outcomes, .example = "\"order\"" },
+	{ .name = "notes", .type = COL_TEXT, .max_len = 10000, .example = "\"met the owner\"" },
 	{ .name = NULL },
 };
 
@@ -25,7 +26,7 @@ static const struct fs_filter filters[] = {
 };
 
 static const struct fs_resource visits = {
-	.table = "visits", .path = "visits",
+	.table = "visits", .path = "visits", .noun = "visit", .label = "agent",
 	.columns = columns, .filters = filters, .sort = "visited_at", .sort_desc = true,
 };
 

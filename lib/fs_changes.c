@@ -7,7 +7,21 @@
 #include "fs_changes.h"
 #include "fs_query.h"
 
-/* The feed's filter slots, after branch (slot 0), as cgi-bin/changes.c declares them. */
+/*
+ * The feed's query parameters, as a parameter table for fs_query_parse(): the implied
+ * branch filter (slot 0), then since and types. The feed is no resource; this only
+ * names what its query string may hold.
+ */
+static const struct fs_column no_columns[] = { { .name = NULL } };
+static const struct fs_filter params_of_feed[] = {
+	{ "since", FILTER_EQ, { "seq" } },
+	{ "types", FILTER_EQ, { "type" } },
+	{ NULL, FILTER_EQ, { NULL } },
+};
+static const struct fs_resource feed = {
+	.table = "change_log", .path = "changes", .columns = no_columns, .filters = params_of_feed,
+	.sort = "seq",
+};
 enum { SLOT_BRANCH, SLOT_SINCE, SLOT_TYPES };
 
 /* The largest seq there can be: asked "since" it, the page is empty but head is known. */
@@ -83,8 +97,9 @@ type_patterns(const char *types, struct fs_error *err)
 
 /* Answers the page in R for a request whose cursor was SINCE (-1: none given). */
 static void
-answer_page(struct fs_request *req, const PGresult *r, long long since, struct fs_error *err)
+answer_page(struct fs_request *req, const PGresult *r, long long since)
 {
+	struct fs_error *err = &req->err;
 	long long horizon = atoll(PQgetvalue(r, 0, 3)), head = atoll(PQgetvalue(r, 0, 4));
 	int more = PQgetvalue(r, 0, 1)[0] == 't';
 	long long next = more ? atoll(PQgetvalue(r, 0, 2)) : head;
@@ -99,55 +114,67 @@ answer_page(struct fs_request *req, const PGresult *r, long long since, struct f
 			fs_error_set(err, ERR_HISTORY_GONE, "since", "changes up to %lld were pruned:"
 			    " reload every resource, then continue from error.head", horizon);
 		fs_error_attach(err, "head", strdup(headtext));
-		fs_respond_error(req, err);
 		return;
 	}
 	if (asprintf(&body, "{\"changes\":%s,\"next\":%lld,\"more\":%s}", PQgetvalue(r, 0, 0),
 	    next, more ? "true" : "false") < 0) {
 		fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
-		fs_respond_error(req, err);
 		return;
 	}
-	fs_respond(req, 200, NULL, body, strlen(body));
-	free(body);
+	fs_response_take(req, 200, body, strlen(body));
 }
 
-void
-fs_changes_handle(struct fs_engine *e, struct fs_request *req, struct fs_error *err)
+/* GET and HEAD: one page of the feed. */
+static void
+read_feed(struct fs_worker *w, struct fs_request *req)
 {
+	struct fs_error *err = &req->err;
 	struct fs_query q;
 	char limit[16], *patterns = NULL;
 	const char *params[4];
 	long long since = -1;
 	PGresult *r = NULL;
 
-	if (fs_query_parse(e->res, req->query, FS_QUERY_LIST, e->cfg->page_default,
-	    e->cfg->page_max, &q, err) != FS_OK)
-		goto fail;
+	if (fs_query_parse(&feed, req->query, FS_QUERY_LIST, w->cfg->page_default,
+	    w->cfg->page_max, &q, err) != FS_OK)
+		goto out;
 	if (q.after_key) {
 		fs_error_set(err, ERR_UNKNOWN_PARAMETER, "after", "the feed pages with since=, not after=");
-		goto fail;
+		goto out;
 	}
 	if (q.values[SLOT_SINCE] && !parse_seq(q.values[SLOT_SINCE], &since)) {
 		fs_error_set(err, ERR_INVALID_PARAMETER, "since", "since must be a seq, a whole number >= 0");
-		goto fail;
+		goto out;
 	}
 	if (q.values[SLOT_TYPES] && !(patterns = type_patterns(q.values[SLOT_TYPES], err)))
-		goto fail;
+		goto out;
 	snprintf(limit, sizeof(limit), "%d", q.limit);
 	params[0] = since >= 0 ? q.values[SLOT_SINCE] : SEQ_MAX;
 	params[1] = limit;
 	params[2] = patterns;
 	params[3] = q.values[SLOT_BRANCH];
-	r = fs_db_exec(&e->db, STMT_LIST, params, 0, err);
-	if (!r)
-		goto fail;
-	answer_page(req, r, since, err);
-	goto out;
-fail:
-	fs_respond_error(req, err);
+	r = fs_db_exec(&w->db, STMT_LIST, params, 0, err);
+	if (r)
+		answer_page(req, r, since);
 out:
 	PQclear(r);
 	free(patterns);
 	fs_query_release(&q);
+}
+
+void
+fs_changes_handle(struct fs_worker *w, struct fs_request *req)
+{
+	switch (req->method) {
+	case M_GET:
+	case M_HEAD:
+		read_feed(w, req);
+		break;
+	case M_OPTIONS:
+		fs_http_preflight(req);
+		break;
+	default:
+		fs_error_set(&req->err, ERR_METHOD_NOT_ALLOWED, NULL, "the changes feed is read-only");
+		break;
+	}
 }

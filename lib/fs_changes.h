@@ -11,9 +11,9 @@
 #ifndef FS_CHANGES_H
 #define FS_CHANGES_H
 
-#include "fs_engine.h"
+#include "fs_worker.h"
 
-/* Answers the feed request REQ (GET or HEAD). ERR is scratch space for errors. */
-void fs_changes_handle(struct fs_engine *e, struct fs_request *req, struct fs_error *err);
+/* The handler of changes.fcgi: fills REQ's answer (or error); the feed is read-only. */
+void fs_changes_handle(struct fs_worker *w, struct fs_request *req);
 
 #endif

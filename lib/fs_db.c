@@ -4,14 +4,15 @@
 #include <string.h>
 
 #include "fs_db.h"
-#include "fs_validate.h"
+#include "fs_model.h"
 
 void
-fs_db_init(struct fs_db *db, const struct fs_config *cfg, const struct fs_resource *res,
-    const struct fs_sql *sql)
+fs_db_init(struct fs_db *db, const struct fs_config *cfg, const char *name,
+    const struct fs_resource *res, const struct fs_sql *sql)
 {
 	memset(db, 0, sizeof(*db));
 	db->cfg = cfg;
+	db->name = name;
 	db->res = res;
 	db->sql = sql;
 }
@@ -65,7 +66,7 @@ prepare_all(struct fs_db *db)
 		if (!db->sql->text[s])
 			continue;
 		r = PQprepare(db->conn, fs_sql_name((enum fs_stmt)s), db->sql->text[s],
-		    fs_sql_nparams(db->res, (enum fs_stmt)s), NULL);
+		    db->sql->nparams[s], NULL);
 		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 
 		if (!ok)
@@ -90,7 +91,7 @@ fs_db_ready(struct fs_db *db, struct fs_error *err)
 		return FS_OK;
 	fs_db_close(db);
 	snprintf(timeout, sizeof(timeout), "%d", db->cfg->connect_timeout);
-	snprintf(appname, sizeof(appname), "fieldsync-%s", db->res->path);
+	snprintf(appname, sizeof(appname), "fieldsync-%s", db->name);
 	db->conn = PQconnectdbParams(keys, vals, 1);
 	if (!db->conn)
 		return unavailable(err, "out of memory");
@@ -121,8 +122,7 @@ run(struct fs_db *db, enum fs_stmt s, const char *command, const char *const *pa
 {
 	if (command)
 		return PQexec(db->conn, command);
-	return PQexecPrepared(db->conn, fs_sql_name(s), fs_sql_nparams(db->res, s), params, NULL,
-	    NULL, 0);
+	return PQexecPrepared(db->conn, fs_sql_name(s), db->sql->nparams[s], params, NULL, NULL, 0);
 }
 
 /*
@@ -213,6 +213,7 @@ map_integrity(const PGresult *r, const char *state, const struct fs_resource *re
 	const char *constraint = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
 	const char *table = PQresultErrorField(r, PG_DIAG_TABLE_NAME);
 	const char *column = PQresultErrorField(r, PG_DIAG_COLUMN_NAME);
+	const char *own = res ? res->table : (table ? table : "");
 	const struct fs_column *c;
 	char field[64];
 
@@ -222,21 +223,25 @@ map_integrity(const PGresult *r, const char *state, const struct fs_resource *re
 		return fs_error_set(err, ERR_REFERENCED, NULL, "this row is still referenced by %s",
 		    table ? table : "other rows");
 	if (strcmp(state, "23503") == 0) {
-		constraint_field(constraint, res->table, "_fkey", field, sizeof(field));
+		constraint_field(constraint, own, "_fkey", field, sizeof(field));
 		return fs_error_set(err, ERR_UNKNOWN_REFERENCE, field,
 		    "%s does not refer to an existing row", field[0] ? field : "a reference");
 	}
 	if (strcmp(state, "23505") == 0) {
-		constraint_field(constraint, res->table, "_key", field, sizeof(field));
+		constraint_field(constraint, own, "_key", field, sizeof(field));
 		return fs_error_set(err, ERR_DUPLICATE_VALUE, field, "%s is already taken",
 		    field[0] ? field : "a unique value");
 	}
-	constraint_field(constraint, res->table, "_check", field, sizeof(field));
-	c = field[0] ? fs_resource_column(res, field) : NULL;
+	constraint_field(constraint, own, "_check", field, sizeof(field));
+	c = field[0] && res ? fs_model_column(res, field) : NULL;
 	if (c && c->rule)
 		return fs_error_set(err, ERR_INVALID_VALUE, field, "%s %s", field, c->rule);
-	return fs_error_set(err, ERR_INVALID_VALUE, field, "%s breaks the rule %s",
-	    field[0] ? field : "the row", constraint ? constraint : "of the table");
+	/* The constraint's name is ours, not words for people: name the field only. */
+	if (constraint)
+		fprintf(stderr, "fieldsync: %s: check %s failed without words in its declaration\n",
+		    own, constraint);
+	return fs_error_set(err, ERR_INVALID_VALUE, field, "%s is not an allowed value",
+	    field[0] ? field : "a field");
 }
 
 enum fs_code
@@ -245,17 +250,22 @@ fs_db_map_error(const PGresult *r, const struct fs_resource *res, int deleting,
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *own = res ? res->table : "change_log";
 
 	if (!state)	/* no answer at all: the connection broke */
 		return unavailable(err, r ? PQresultErrorMessage(r) : "no result");
 	if (strncmp(state, "23", 2) == 0)
 		return map_integrity(r, state, res, deleting, err);
-	if (strncmp(state, "22", 2) == 0)
-		return fs_error_set(err, ERR_INVALID_FORMAT, NULL, "%s", msg ? msg : "invalid value");
+	if (strncmp(state, "22", 2) == 0) {
+		/* The C checks should have caught it; PostgreSQL's words do not name the field. */
+		fprintf(stderr, "fieldsync: %s: SQLSTATE %s: %s\n", own, state, msg ? msg : "");
+		return fs_error_set(err, ERR_INVALID_FORMAT, NULL,
+		    "a value has the wrong format or is out of range for its field");
+	}
 	if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0
 	    || strncmp(state, "53", 2) == 0 || strcmp(state, "57014") == 0
 	    || strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
 		return unavailable(err, msg ? msg : state);
-	fprintf(stderr, "fieldsync: %s: SQLSTATE %s: %s\n", res->table, state, msg ? msg : "");
-	return fs_error_set(err, ERR_INTERNAL, NULL, "internal error (SQLSTATE %s)", state);
+	fprintf(stderr, "fieldsync: %s: SQLSTATE %s: %s\n", own, state, msg ? msg : "");
+	return fs_error_set(err, ERR_INTERNAL, NULL, "internal error; the server log says more");
 }

@@ -18,13 +18,17 @@
 struct fs_db {
 	PGconn *conn;			/* NULL until connected */
 	const struct fs_config *cfg;
-	const struct fs_resource *res;
+	const char *name;		/* what the connection serves, for application_name */
+	const struct fs_resource *res;	/* for naming fields in errors; NULL for the feed */
 	const struct fs_sql *sql;
 };
 
-/* Sets up DB for RES over CFG and SQL (borrowed, must outlive DB); connects lazily. */
-void fs_db_init(struct fs_db *db, const struct fs_config *cfg, const struct fs_resource *res,
-    const struct fs_sql *sql);
+/*
+ * Sets up DB for NAME over CFG, RES (may be NULL) and SQL, all borrowed and outliving DB;
+ * connects lazily.
+ */
+void fs_db_init(struct fs_db *db, const struct fs_config *cfg, const char *name,
+    const struct fs_resource *res, const struct fs_sql *sql);
 
 /* Closes the connection, if any. */
 void fs_db_close(struct fs_db *db);
@@ -45,7 +49,7 @@ PGresult *fs_db_exec(struct fs_db *db, enum fs_stmt s, const char *const *params
 /* Runs BEGIN, COMMIT or ROLLBACK. FS_OK or the code set in ERR. */
 enum fs_code fs_db_command(struct fs_db *db, const char *command, struct fs_error *err);
 
-/* Maps the failed result R of a statement on TABLE to ERR; returns the code. */
+/* Maps the failed result R of a statement on RES (may be NULL) to ERR; returns the code. */
 enum fs_code fs_db_map_error(const PGresult *r, const struct fs_resource *res, int deleting,
     struct fs_error *err);
 

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "fs_error.h"
+#include "fs_formats.h"
 
 static const struct {
 	int status;
@@ -61,6 +62,9 @@ fs_error_set(struct fs_error *err, enum fs_code code, const char *field, const c
 	va_end(ap);
 	err->code = code;
 	snprintf(err->field, sizeof(err->field), "%s", field ? field : "");
+	/* Both may quote the request: never send back bytes that are not UTF-8. */
+	fs_utf8_clean(err->message);
+	fs_utf8_clean(err->field);
 	return code;
 }
 

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <iconv.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -32,6 +33,9 @@ parse_date(const char *s, struct tm *tm)
 
 	/* strptime alone accepts 2025-02-31 and short years; demand the canonical shape. */
 	if (strlen(s) < 10 || !isdigit((unsigned char)s[0]) || s[4] != '-' || s[7] != '-')
+		return NULL;
+	/* There is no year 0 (1 BC is followed by AD 1); PostgreSQL refuses it. */
+	if (strncmp(s, "0000", 4) == 0)
 		return NULL;
 	memset(tm, 0, sizeof(*tm));
 	rest = strptime(s, "%Y-%m-%d", tm);
@@ -122,4 +126,35 @@ fs_is_utf8(const char *s, size_t n)
 	if (cd != (iconv_t)-1)
 		iconv_close(cd);
 	return valid;
+}
+
+void
+fs_utf8_clean(char *s)
+{
+	iconv_t cd = iconv_open("UTF-8", "UTF-8");
+	size_t n = strlen(s), left = n, room = n;
+	char *copy = strdup(s), *in = copy, *out = s;
+
+	if (cd == (iconv_t)-1 || !copy) {
+		/* No converter: keep only ASCII, which is always valid. */
+		for (char *p = s; *p; p++)
+			if ((unsigned char)*p >= 0x80)
+				*p = '?';
+		free(copy);
+		if (cd != (iconv_t)-1)
+			iconv_close(cd);
+		return;
+	}
+	/* Each invalid byte becomes '?'; a character cut short at the end is dropped. */
+	while (left > 0 && iconv(cd, &in, &left, &out, &room) == (size_t)-1) {
+		if (errno != EILSEQ)
+			break;
+		*out++ = '?';
+		room--;
+		in++;
+		left--;
+	}
+	*out = '\0';
+	iconv_close(cd);
+	free(copy);
 }

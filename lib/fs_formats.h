@@ -25,4 +25,10 @@ bool fs_is_timestamp(const char *s);
 /* Whether the N bytes at S are valid UTF-8 (checked by iconv). */
 bool fs_is_utf8(const char *s, size_t n);
 
+/*
+ * Makes the string S valid UTF-8 in place: each invalid byte becomes '?', and a
+ * character cut short at the end (a message truncated mid-character) is dropped.
+ */
+void fs_utf8_clean(char *s);
+
 #endif

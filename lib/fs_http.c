@@ -1,5 +1,6 @@
-/* fs_http.c - reading a request and writing its answer, over FastCGI or CGI. */
+/* fs_http.c - reading a request and writing its one answer, over FastCGI or CGI. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,7 @@ fs_request_init(struct fs_request *req, FCGX_Request *fcgx, const struct fs_conf
 	memset(req, 0, sizeof(*req));
 	req->fcgx = fcgx;
 	req->cfg = cfg;
+	req->err.index = -1;
 	req->method = method_of(fs_request_param(req, "REQUEST_METHOD"));
 	q = fs_request_param(req, "QUERY_STRING");
 	req->query = q ? q : "";
@@ -65,12 +67,30 @@ fs_request_init(struct fs_request *req, FCGX_Request *fcgx, const struct fs_conf
 	req->idem_key = fs_request_param(req, "HTTP_IDEMPOTENCY_KEY");
 }
 
+/* Drops the body of the answer, keeping its headers. */
+static void
+drop_body(struct fs_response *resp)
+{
+	free(resp->owned);
+	if (resp->drop)
+		resp->drop(resp->hold);
+	resp->owned = NULL;
+	resp->hold = NULL;
+	resp->drop = NULL;
+	resp->body = NULL;
+	resp->len = 0;
+}
+
 void
 fs_request_release(struct fs_request *req)
 {
 	free(req->body);
 	req->body = NULL;
 	req->body_len = 0;
+	drop_body(&req->resp);
+	free(req->resp.headers);
+	memset(&req->resp, 0, sizeof(req->resp));
+	fs_error_clear(&req->err);
 }
 
 /* Reads up to N bytes of body; returns how many were read. */
@@ -113,6 +133,69 @@ fs_request_read_body(struct fs_request *req, struct fs_error *err)
 	return FS_OK;
 }
 
+enum fs_code
+fs_response_header(struct fs_request *req, const char *name, const char *fmt, ...)
+{
+	struct fs_response *r = &req->resp;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return fs_error_set(&req->err, ERR_INTERNAL, NULL, "cannot format a header");
+	/* Headers grow as needed: a Link cursor can be several kilobytes. */
+	size_t need = r->headers_len + strlen(name) + 2 + (size_t)n + 3;
+	if (need > r->headers_cap) {
+		size_t cap = need > 2 * r->headers_cap ? need : 2 * r->headers_cap;
+		char *h = realloc(r->headers, cap);
+		if (!h)
+			return fs_error_set(&req->err, ERR_INTERNAL, NULL, "out of memory");
+		r->headers = h;
+		r->headers_cap = cap;
+	}
+	r->headers_len += (size_t)sprintf(r->headers + r->headers_len, "%s: ", name);
+	va_start(ap, fmt);
+	r->headers_len += (size_t)vsprintf(r->headers + r->headers_len, fmt, ap);
+	va_end(ap);
+	memcpy(r->headers + r->headers_len, "\r\n", 3);
+	r->headers_len += 2;
+	return FS_OK;
+}
+
+void
+fs_response_set(struct fs_request *req, int status, const char *body, size_t len)
+{
+	drop_body(&req->resp);
+	req->resp.status = status;
+	req->resp.body = body;
+	req->resp.len = len;
+}
+
+void
+fs_response_take(struct fs_request *req, int status, char *body, size_t len)
+{
+	fs_response_set(req, status, body, len);
+	req->resp.owned = body;
+}
+
+void
+fs_http_preflight(struct fs_request *req)
+{
+	if (req->origin && !fs_config_origin_allowed(req->cfg, req->origin)) {
+		fs_error_set(&req->err, ERR_ORIGIN_NOT_ALLOWED, NULL, "origin %.80s is not allowed",
+		    req->origin);
+		return;
+	}
+	if (fs_response_header(req, "Allow", "%s", FS_ALLOW) == FS_OK
+	    && fs_response_header(req, "Access-Control-Allow-Methods", "%s", FS_ALLOW) == FS_OK
+	    && fs_response_header(req, "Access-Control-Allow-Headers",
+	    "Content-Type, If-Match, Idempotency-Key, Last-Event-ID") == FS_OK
+	    && fs_response_header(req, "Access-Control-Max-Age", "600") == FS_OK)
+		fs_response_set(req, 204, NULL, 0);
+}
+
 /* The reason phrase for STATUS. */
 static const char *
 reason(int status)
@@ -146,53 +229,69 @@ write_all(struct fs_request *req, const char *buf, size_t n)
 	return fwrite(buf, 1, n, stdout) == n ? 0 : -1;
 }
 
-int
-fs_respond(struct fs_request *req, int status, const char *extra, const char *body, size_t len)
-{
-	char head[2048];
-	int n, cors = fs_config_origin_allowed(req->cfg, req->origin);
-
-	n = snprintf(head, sizeof(head),
-	    "Status: %d %s\r\n"
-	    "Content-Type: application/json; charset=utf-8\r\n"
-	    "Cache-Control: no-store\r\n"
-	    "%s%s%s%s"
-	    "%s\r\n",
-	    status, reason(status),
-	    cors ? "Access-Control-Allow-Origin: " : "", cors ? req->origin : "",
-	    cors ? "\r\nVary: Origin\r\n" : "",
-	    cors ? "Access-Control-Expose-Headers: Link, ETag, Idempotent-Replay\r\n" : "",
-	    extra ? extra : "");
-	if (n < 0 || (size_t)n >= sizeof(head))
-		return -1;
-	req->answered = 1;
-	if (write_all(req, head, (size_t)n) < 0)
-		return -1;
-	if (req->method == M_HEAD || status == 204 || !body)
-		return 0;
-	if (write_all(req, body, len) < 0)
-		return -1;
-	if (!req->fcgx)
-		fflush(stdout);
-	return 0;
-}
-
-int
-fs_respond_error(struct fs_request *req, const struct fs_error *err)
+/* Turns the error of REQ into its answer: JSON body, status, Retry-After or Allow. */
+static void
+error_to_answer(struct fs_request *req)
 {
 	static const char fallback[] =
 	    "{\"error\":{\"status\":500,\"code\":\"internal_error\",\"message\":\"out of memory\"}}";
-	char extra[128] = "";
-	char *json = fs_error_json(err);
+	char *json = fs_error_json(&req->err);
+
+	/* Headers a handler set for a success (Link, ETag) do not belong to an error. */
+	req->resp.headers_len = 0;
+	if (req->err.code == ERR_DATABASE_UNAVAILABLE)
+		fs_response_header(req, "Retry-After", "%d", req->cfg->retry_after);
+	else if (req->err.code == ERR_METHOD_NOT_ALLOWED)
+		fs_response_header(req, "Allow", "%s", FS_ALLOW);
+	if (json)
+		fs_response_take(req, fs_error_status(req->err.code), json, strlen(json));
+	else
+		fs_response_set(req, 500, fallback, sizeof(fallback) - 1);
+}
+
+/* Writes the string S; returns 0 or -1. */
+static int
+write_str(struct fs_request *req, const char *s)
+{
+	return write_all(req, s, strlen(s));
+}
+
+/* The status line and the standard headers of REQ's answer, then its own. -1 on a write error. */
+static int
+write_head(struct fs_request *req)
+{
+	int cors = fs_config_origin_allowed(req->cfg, req->origin);
+	char line[64];
+
+	snprintf(line, sizeof(line), "Status: %d %s\r\n", req->resp.status, reason(req->resp.status));
+	if (write_str(req, line) < 0 || write_str(req, "Content-Type: application/json; charset=utf-8\r\n"
+	    "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n") < 0)
+		return -1;
+	if (cors && (write_str(req, "Access-Control-Allow-Origin: ") < 0
+	    || write_str(req, req->origin) < 0 || write_str(req, "\r\nVary: Origin\r\n"
+	    "Access-Control-Expose-Headers: Link, ETag, Idempotent-Replay\r\n") < 0))
+		return -1;
+	return write_all(req, req->resp.headers ? req->resp.headers : "", req->resp.headers_len) < 0
+	    || write_str(req, "\r\n") < 0 ? -1 : 0;
+}
+
+int
+fs_request_answer(struct fs_request *req)
+{
 	int rc;
 
-	if (err->code == ERR_DATABASE_UNAVAILABLE)
-		snprintf(extra, sizeof(extra), "Retry-After: %d\r\n", req->cfg->retry_after);
-	else if (err->code == ERR_METHOD_NOT_ALLOWED)
-		snprintf(extra, sizeof(extra), "Allow: %s\r\n", FS_ALLOW);
-	if (!json)
-		return fs_respond(req, 500, NULL, fallback, sizeof(fallback) - 1);
-	rc = fs_respond(req, fs_error_status(err->code), extra, json, strlen(json));
-	free(json);
+	if (req->err.code != FS_OK || req->resp.status == 0) {
+		if (req->err.code == FS_OK)
+			fs_error_set(&req->err, ERR_INTERNAL, NULL, "the request got no answer");
+		error_to_answer(req);
+	}
+	rc = write_head(req);
+	if (rc == 0 && req->method != M_HEAD && req->resp.status != 204 && req->resp.body)
+		rc = write_all(req, req->resp.body, req->resp.len);
+	if (rc == 0 && !req->fcgx && fflush(stdout) != 0)
+		rc = -1;
+	if (rc < 0)
+		fprintf(stderr, "fieldsync: %s %s: the client went away before the %d answer was"
+		    " written\n", fs_method_name(req->method), req->path, req->resp.status);
 	return rc;
 }

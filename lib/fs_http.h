@@ -1,8 +1,10 @@
 /*
- * fs_http.h - one HTTP request as FastCGI or CGI hands it over, and its answer.
+ * fs_http.h - one HTTP request as FastCGI or CGI hands it over, and its one answer.
  *
  * The same code serves both: in FastCGI mode the streams and parameters come from
- * libfcgi, in CGI mode from stdin, stdout and the environment.
+ * libfcgi, in CGI mode from stdin, stdout and the environment. Handlers never write to
+ * the client: they fill req->resp (status, headers, body) or req->err, and the request
+ * loop sends exactly one answer with fs_request_answer().
  */
 #ifndef FS_HTTP_H
 #define FS_HTTP_H
@@ -19,6 +21,18 @@ enum fs_method { M_GET, M_HEAD, M_POST, M_PUT, M_DELETE, M_OPTIONS, M_OTHER, M__
 /* What every 405 offers. */
 #define FS_ALLOW "GET, HEAD, POST, PUT, DELETE, OPTIONS"
 
+/* The answer a handler fills in. */
+struct fs_response {
+	int status;			/* 0 until a handler sets one */
+	char *headers;			/* owned "Name: value\r\n" lines, or NULL */
+	size_t headers_len, headers_cap;
+	const char *body;		/* NULL for none; points into owned or into hold */
+	size_t len;
+	char *owned;			/* malloc'd body, freed with the request */
+	void *hold;			/* something BODY points into, released by drop() */
+	void (*drop)(void *hold);
+};
+
 struct fs_request {
 	FCGX_Request *fcgx;		/* NULL in CGI mode */
 	const struct fs_config *cfg;
@@ -31,7 +45,8 @@ struct fs_request {
 	const char *idem_key;		/* Idempotency-Key, may be NULL */
 	char *body;			/* owned, NUL-terminated, or NULL */
 	size_t body_len;
-	int answered;			/* a response has been written */
+	struct fs_response resp;	/* the answer, when err.code is FS_OK */
+	struct fs_error err;		/* the answer, when set */
 };
 
 /*
@@ -40,7 +55,7 @@ struct fs_request {
  */
 void fs_request_init(struct fs_request *req, FCGX_Request *fcgx, const struct fs_config *cfg);
 
-/* Frees what REQ owns (the body). */
+/* Frees what REQ owns (the body, the answer, the error). */
 void fs_request_release(struct fs_request *req);
 
 /* The name of method M ("GET", …; "" for M_OTHER). */
@@ -55,14 +70,25 @@ const char *fs_request_param(const struct fs_request *req, const char *name);
  */
 enum fs_code fs_request_read_body(struct fs_request *req, struct fs_error *err);
 
-/*
- * Writes the answer: status line, the standard headers (JSON content type, no-store,
- * CORS for an allowed origin), EXTRA (zero or more "Name: value\r\n" lines, may be NULL),
- * then BODY unless the request was HEAD. Returns 0, or -1 when the client went away.
- */
-int fs_respond(struct fs_request *req, int status, const char *extra, const char *body, size_t len);
+/* Appends the header line "NAME: VALUE" (printf-style) to REQ's answer; FS_OK or ERR_INTERNAL. */
+enum fs_code fs_response_header(struct fs_request *req, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
-/* Answers ERR as JSON with its status (and Retry-After or Allow where they belong). */
-int fs_respond_error(struct fs_request *req, const struct fs_error *err);
+/* Sets REQ's answer to STATUS with BODY (LEN bytes), which must live until the answer is sent. */
+void fs_response_set(struct fs_request *req, int status, const char *body, size_t len);
+
+/* Sets REQ's answer to STATUS with the malloc'd BODY (LEN bytes), owned from now on. */
+void fs_response_take(struct fs_request *req, int status, char *body, size_t len);
+
+/* Answers the OPTIONS request REQ: a CORS preflight for an allowed origin, else 403. */
+void fs_http_preflight(struct fs_request *req);
+
+/*
+ * Sends REQ's one answer: the error in req->err if set, else req->resp, with the
+ * standard headers (JSON content type, no-store, nosniff, CORS for an allowed origin),
+ * the body unless the request was HEAD or the status is 204. A client that went away
+ * is logged. Returns 0, or -1 when the answer could not be written.
+ */
+int fs_request_answer(struct fs_request *req);
 
 #endif

@@ -6,25 +6,6 @@
 
 #include "fs_formats.h"
 #include "fs_query.h"
-#include "fs_validate.h"
-
-static const struct fs_filter branch_filter = { "branch", FILTER_EQ, { "branch" } };
-
-int
-fs_query_nfilters(const struct fs_resource *res)
-{
-	int n = 1;
-
-	while (res->filters[n - 1].name)
-		n++;
-	return n;
-}
-
-const struct fs_filter *
-fs_query_filter(const struct fs_resource *res, int i)
-{
-	return i == 0 ? &branch_filter : &res->filters[i - 1];
-}
 
 /* Keeps S in Q so that fs_query_release frees it; returns S, or NULL if S is NULL. */
 static char *
@@ -62,8 +43,8 @@ static enum fs_code
 set_filter(const struct fs_resource *res, int i, const char *value, struct fs_query *q,
     struct fs_error *err)
 {
-	const struct fs_filter *f = fs_query_filter(res, i);
-	const struct fs_column *c = fs_resource_column(res, f->columns[0]);
+	const struct fs_filter *f = fs_model_filter(res, i);
+	const struct fs_column *c = fs_model_column(res, f->columns[0]);
 
 	if (q->values[i])
 		return fs_error_set(err, ERR_INVALID_PARAMETER, f->name, "%s is given twice", f->name);
@@ -72,14 +53,9 @@ set_filter(const struct fs_resource *res, int i, const char *value, struct fs_qu
 		    "%s must be a date (YYYY-MM-DD)", f->name);
 	if (f->kind == FILTER_EQ && c && c->type == COL_UUID && !fs_is_uuid(value))
 		return fs_error_set(err, ERR_INVALID_FORMAT, f->name, "%s must be a uuid", f->name);
-	if (f->kind == FILTER_EQ && c && c->type == COL_ENUM) {
-		int found = 0;
-		for (const char *const *e = c->values; *e; e++)
-			found |= strcmp(*e, value) == 0;
-		if (!found)
-			return fs_error_set(err, ERR_INVALID_PARAMETER, f->name,
-			    "%s \"%.40s\" is not one of the allowed values", f->name, value);
-	}
+	if (f->kind == FILTER_EQ && c && c->type == COL_ENUM && !fs_model_enum_has(c, value))
+		return fs_error_set(err, ERR_INVALID_PARAMETER, f->name,
+		    "%s \"%.40s\" is not one of the allowed values", f->name, value);
 	if (f->kind == FILTER_SEARCH) {
 		value = keep(q, search_pattern(value));
 		if (!value)
@@ -89,16 +65,20 @@ set_filter(const struct fs_resource *res, int i, const char *value, struct fs_qu
 	return FS_OK;
 }
 
-/* Parses `limit`. */
+/* Parses `limit`: digits only (strtol alone would take " 5" and "+5"). */
 static enum fs_code
 set_limit(const char *value, int page_max, struct fs_query *q, struct fs_error *err)
 {
 	char *end;
 	long v;
 
+	if (q->limit_given)
+		return fs_error_set(err, ERR_INVALID_PARAMETER, "limit", "limit is given twice");
+	q->limit_given = 1;
 	errno = 0;
 	v = strtol(value, &end, 10);
-	if (errno || *end || end == value || v < 1 || v > page_max)
+	if (strspn(value, "0123456789") != strlen(value) || errno || *end || end == value || v < 1
+	    || v > page_max)
 		return fs_error_set(err, ERR_INVALID_PARAMETER, "limit",
 		    "limit must be a whole number from 1 to %d", page_max);
 	q->limit = (int)v;
@@ -109,9 +89,11 @@ set_limit(const char *value, int page_max, struct fs_query *q, struct fs_error *
 static enum fs_code
 set_after(const char *value, struct fs_query *q, struct fs_error *err)
 {
-	char *copy = keep(q, strdup(value)), *bar;
+	char *copy, *bar;
 
-	if (!copy)
+	if (q->after_key)
+		return fs_error_set(err, ERR_INVALID_PARAMETER, "after", "after is given twice");
+	if (!(copy = keep(q, strdup(value))))
 		return fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
 	bar = strrchr(copy, '|');
 	if (!bar || bar == copy || !fs_is_uuid(bar + 1))
@@ -128,15 +110,16 @@ static enum fs_code
 take_param(const struct fs_resource *res, unsigned use, int page_max, const char *key,
     const char *value, struct fs_query *q, struct fs_error *err)
 {
-	int n = fs_query_nfilters(res);
+	int n = fs_model_nfilters(res);
 
 	if (!fs_is_utf8(key, strlen(key)))
 		return fs_error_set(err, ERR_INVALID_PARAMETER, NULL, "a parameter name is not UTF-8");
 	if (!value || !*value)
 		return fs_error_set(err, ERR_INVALID_PARAMETER, key, "%.60s needs a value", key);
-	if (strlen(value) > FS_MAX_VALUE)
+	if (strlen(value) > (strcmp(key, "after") == 0 ? FS_MAX_CURSOR : FS_MAX_VALUE))
 		return fs_error_set(err, ERR_INVALID_PARAMETER, key,
-		    "%.60s is longer than %d bytes", key, FS_MAX_VALUE);
+		    "%.60s is longer than %d bytes", key,
+		    strcmp(key, "after") == 0 ? FS_MAX_CURSOR : FS_MAX_VALUE);
 	if (!fs_is_utf8(value, strlen(value)))
 		return fs_error_set(err, ERR_INVALID_FORMAT, key, "%.60s is not valid UTF-8", key);
 	if ((use & FS_QUERY_ID) && strcmp(key, "id") == 0) {
@@ -154,7 +137,7 @@ take_param(const struct fs_resource *res, unsigned use, int page_max, const char
 		if (strcmp(key, "after") == 0)
 			return set_after(value, q, err);
 		for (int i = 0; i < n; i++)
-			if (strcmp(key, fs_query_filter(res, i)->name) == 0)
+			if (strcmp(key, fs_model_filter(res, i)->name) == 0)
 				return set_filter(res, i, value, q, err);
 	}
 	return fs_error_set(err, ERR_UNKNOWN_PARAMETER, key, "unknown query parameter \"%.60s\"", key);

@@ -7,22 +7,28 @@
 #include <uriparser/Uri.h>
 
 #include "fs_error.h"
-#include "fs_resource.h"
+#include "fs_model.h"
 
-#define FS_MAX_FILTERS 8
-
-/* The longest query parameter value accepted, in bytes (cursors included). */
+/* The longest query parameter value accepted, in bytes. */
 #define FS_MAX_VALUE 1000
+
+/*
+ * The longest `after` cursor: a sort value (text of at most FS_DEFAULT_MAX_LEN bytes, the
+ * longest a sort column holds), a bar and a uuid. The server never makes a longer one, so
+ * it never refuses a cursor it made.
+ */
+#define FS_MAX_CURSOR (FS_DEFAULT_MAX_LEN + 1 + 36)
 
 /* What a query string asks for, with every value already checked. */
 struct fs_query {
 	const char *id;			/* ?id=, or NULL */
 	int nlist;			/* list parameters given (filters, limit, after) */
 	int limit;			/* page size */
+	int limit_given;		/* limit= was in the query */
 	const char *after_key;		/* keyset cursor: sort value as text, or NULL */
 	const char *after_id;		/* keyset cursor: the id, or NULL */
 	/* [0] is branch, [i + 1] is res->filters[i]; NULL when not given. */
-	const char *values[FS_MAX_FILTERS + 1];
+	const char *values[FS_MAX_FILTERS];
 	UriQueryListA *list;		/* owns the decoded keys and values */
 	char *owned[FS_MAX_FILTERS + 2]; /* search patterns and the cursor copy */
 };
@@ -31,12 +37,6 @@ enum fs_query_use {
 	FS_QUERY_ID = 1,	/* id= is accepted */
 	FS_QUERY_LIST = 2,	/* filters, limit and after are accepted */
 };
-
-/* The number of filter slots of RES (branch plus its declared filters). */
-int fs_query_nfilters(const struct fs_resource *res);
-
-/* The filter in slot I of RES: 0 is the implied branch filter, then the declared ones. */
-const struct fs_filter *fs_query_filter(const struct fs_resource *res, int i);
 
 /*
  * Parses QUERY for RES, accepting what USE (FS_QUERY_* flags) allows, into Q.

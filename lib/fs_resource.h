@@ -3,7 +3,8 @@
  *
  * Each cgi-bin/<name>.c declares one `static const struct fs_resource` and hands it
  * to fs_serve(). The engine derives every SQL statement, every validation and every
- * filter from it; no resource has SQL or JSON code of its own.
+ * filter from it; no resource has SQL or JSON code of its own. Lookups over a
+ * declaration live in fs_model.h.
  */
 #ifndef FS_RESOURCE_H
 #define FS_RESOURCE_H
@@ -19,7 +20,7 @@ enum fs_coltype {
 	COL_DATE,	/* JSON string YYYY-MM-DD, SQL date */
 	COL_TIMESTAMP,	/* JSON string ISO 8601, SQL timestamptz */
 	COL_INT,	/* JSON integral number, SQL integer */
-	COL_NUMERIC,	/* JSON number, SQL numeric */
+	COL_NUMERIC,	/* JSON number or decimal string ("1500.50"), SQL numeric */
 	COL_DOUBLE,	/* JSON number, SQL double precision */
 	COL_OBJECT,	/* JSON object, SQL jsonb */
 	COL_ARRAY,	/* JSON array, SQL jsonb */
@@ -31,6 +32,8 @@ enum fs_coltype {
 #define COL_HAS_MIN	0x2	/* value >= min (or > min with COL_MIN_EXCLUSIVE) */
 #define COL_HAS_MAX	0x4	/* value <= max */
 #define COL_MIN_EXCLUSIVE 0x8
+#define COL_UNIQUE	0x10	/* no two rows share a value (a UNIQUE constraint) */
+#define COL_READONLY	0x20	/* set by the server only (created_at, updated_at, version) */
 
 struct fs_column {
 	const char *name;	/* column and JSON field name */
@@ -42,6 +45,9 @@ struct fs_column {
 	int max_len;		/* COL_TEXT: longest accepted string in bytes; 0 = 1000 */
 	int scale;		/* COL_NUMERIC: most decimal places accepted; 0 = any */
 	const char *rule;	/* words for the database rule on this field, for errors */
+	const char *example;	/* JSON text of a valid value (docs, forms, tests); NULL for references */
+	const char *references;	/* COL_UUID: path of the resource it points to, or NULL */
+	int precision;		/* COL_NUMERIC: most significant digits in all (numeric(p, s)); 0 = any */
 };
 
 /* How a filter narrows a list. */
@@ -61,14 +67,19 @@ struct fs_filter {
 	const char *columns[FS_FILTER_COLUMNS]; /* NULL-terminated */
 };
 
+/*
+ * One resource. Everything the engine, the nginx snippet, the browser library, the demo
+ * page and the tests know of it comes from here (`<path>.fcgi --describe` prints it).
+ */
 struct fs_resource {
 	const char *table;	/* SQL table, also the event prefix */
-	const char *path;	/* URL segment under /api/ */
+	const char *path;	/* URL segment under /api/, the binary's and the socket's name */
+	const char *noun;	/* one row, for people ("client", "stock request") */
+	const char *label;	/* the column a row is known by in a list */
 	const struct fs_column *columns; /* domain columns, {NULL} terminated; branch is implied */
 	const struct fs_filter *filters; /* besides branch, {NULL} terminated */
 	const char *sort;	/* keyset sort column (NOT NULL in the table) */
 	bool sort_desc;		/* newest first */
-	bool feed;		/* the changes feed (change_log), not a table of rows */
 };
 
 #endif

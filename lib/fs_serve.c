@@ -12,10 +12,13 @@
 
 #include <fcgiapp.h>
 
+#include "fs_changes.h"
 #include "fs_config.h"
-#include "fs_engine.h"
+#include "fs_describe.h"
+#include "fs_dispatch.h"
 #include "fs_http.h"
 #include "fs_serve.h"
+#include "fs_worker.h"
 
 #define MAX_WORKERS 64
 #define BACKLOG 256
@@ -44,54 +47,69 @@ catch_stop_signals(void)
 	signal(SIGPIPE, SIG_IGN);	/* a client gone mid-answer is an error return, not a death */
 }
 
+/* One request: the service's handler fills the answer, this sends it, then the handler's after-work. */
+static int
+serve_one(const struct fs_service *svc, struct fs_worker *w, struct fs_request *req)
+{
+	int rc;
+
+	svc->handle(w, req);
+	rc = fs_request_answer(req);
+	if (w->after_answer) {
+		w->after_answer(w);
+		w->after_answer = NULL;
+	}
+	fs_request_release(req);
+	return rc;
+}
+
 /* Serves FastCGI requests on LISTEN_FD until stopped. */
 static int
-request_loop(const struct fs_resource *res, const struct fs_config *cfg, int listen_fd)
+request_loop(const struct fs_service *svc, const struct fs_config *cfg, int listen_fd)
 {
 	FCGX_Request fr;
-	struct fs_engine e;
+	struct fs_worker w;
 	struct fs_request req;
 
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0
-	    || fs_engine_init(&e, res, cfg) < 0) {
-		fprintf(stderr, "fieldsync: %s: cannot start a worker\n", res->path);
+	    || fs_worker_init(&w, svc, cfg) != FS_OK) {
+		fprintf(stderr, "fieldsync: %s: cannot start a worker\n", svc->path);
 		return 1;
 	}
 	while (!stopping && FCGX_Accept_r(&fr) == 0) {
 		fs_request_init(&req, &fr, cfg);
-		fs_engine_handle(&e, &req);
-		fs_request_release(&req);
+		serve_one(svc, &w, &req);
 		FCGX_Finish_r(&fr);
 	}
-	fs_engine_release(&e);
+	fs_worker_release(&w);
 	FCGX_Free(&fr, 1);
 	return 0;
 }
 
 /* Plain CGI: the request is in the environment and on stdin. */
 static int
-serve_cgi(const struct fs_resource *res, const struct fs_config *cfg)
+serve_cgi(const struct fs_service *svc, const struct fs_config *cfg)
 {
-	struct fs_engine e;
+	struct fs_worker w;
 	struct fs_request req;
+	int rc;
 
-	if (fs_engine_init(&e, res, cfg) < 0)
+	if (fs_worker_init(&w, svc, cfg) != FS_OK)
 		return 1;
 	fs_request_init(&req, NULL, cfg);
-	fs_engine_handle(&e, &req);
-	fs_request_release(&req);
-	fs_engine_release(&e);
-	return fflush(stdout) == 0 ? 0 : 1;
+	rc = serve_one(svc, &w, &req);
+	fs_worker_release(&w);
+	return rc == 0 ? 0 : 1;
 }
 
 /* Starts one worker process on LISTEN_FD; returns its pid or -1. */
 static pid_t
-spawn_worker(const struct fs_resource *res, const struct fs_config *cfg, int listen_fd)
+spawn_worker(const struct fs_service *svc, const struct fs_config *cfg, int listen_fd)
 {
 	pid_t pid = fork();
 
 	if (pid == 0)
-		_exit(request_loop(res, cfg, listen_fd));
+		_exit(request_loop(svc, cfg, listen_fd));
 	if (pid < 0)
 		perror("fieldsync: fork");
 	return pid;
@@ -111,22 +129,22 @@ stop_workers(pid_t *pids, int n)
 
 /* Replaces the worker that exited with status ST at slot I, slowly if it keeps dying. */
 static void
-restart_worker(const struct fs_resource *res, const struct fs_config *cfg, int fd, pid_t *pids,
+restart_worker(const struct fs_service *svc, const struct fs_config *cfg, int fd, pid_t *pids,
     time_t *born, int i, int st)
 {
-	fprintf(stderr, "fieldsync: %s: worker %d %s %d; restarting\n", res->path, (int)pids[i],
+	fprintf(stderr, "fieldsync: %s: worker %d %s %d; restarting\n", svc->path, (int)pids[i],
 	    WIFSIGNALED(st) ? "killed by signal" : "exited with", WIFSIGNALED(st)
 	    ? WTERMSIG(st) : WEXITSTATUS(st));
 	/* A worker dying at once would make a fork storm; one restart a second at most. */
 	if (time(NULL) - born[i] < 1)
 		sleep(1);
 	born[i] = time(NULL);
-	pids[i] = spawn_worker(res, cfg, fd);
+	pids[i] = spawn_worker(svc, cfg, fd);
 }
 
 /* Standalone: listen on PATH and keep NWORKERS workers running until SIGTERM. */
 static int
-supervise(const struct fs_resource *res, const struct fs_config *cfg, const char *path,
+supervise(const struct fs_service *svc, const struct fs_config *cfg, const char *path,
     int nworkers)
 {
 	pid_t pids[MAX_WORKERS] = { 0 };
@@ -136,23 +154,23 @@ supervise(const struct fs_resource *res, const struct fs_config *cfg, const char
 	if (unix_socket)
 		unlink(path);	/* a socket left by a crash would make bind fail */
 	if (FCGX_Init() != 0 || (fd = FCGX_OpenSocket(path, BACKLOG)) < 0) {
-		fprintf(stderr, "fieldsync: %s: cannot listen on %s\n", res->path, path);
+		fprintf(stderr, "fieldsync: %s: cannot listen on %s\n", svc->path, path);
 		return 1;
 	}
 	if (unix_socket)
 		chmod(path, 0660);
 	for (int i = 0; i < nworkers; i++) {
 		born[i] = time(NULL);
-		pids[i] = spawn_worker(res, cfg, fd);
+		pids[i] = spawn_worker(svc, cfg, fd);
 	}
-	fprintf(stderr, "fieldsync: %s: %d workers on %s\n", res->path, nworkers, path);
+	fprintf(stderr, "fieldsync: %s: %d workers on %s\n", svc->path, nworkers, path);
 	while (!stopping) {
 		pid_t pid = wait(&st);
 		if (pid < 0 && errno != EINTR)
 			break;
 		for (int i = 0; pid > 0 && !stopping && i < nworkers; i++)
 			if (pids[i] == pid)
-				restart_worker(res, cfg, fd, pids, born, i, st);
+				restart_worker(svc, cfg, fd, pids, born, i, st);
 	}
 	stop_workers(pids, nworkers);
 	if (unix_socket)
@@ -165,19 +183,38 @@ static void
 usage(const char *prog)
 {
 	fprintf(stderr,
-	    "usage: %s [--socket PATH|:PORT] [--workers N] [--config FILE]\n"
+	    "usage: %s [--socket PATH|:PORT] [--workers N] [--config FILE] | --describe\n"
 	    "  with --socket: standalone pre-forking FastCGI server\n"
+	    "  --describe: print what this binary serves as JSON and exit\n"
 	    "  without: FastCGI on fd 0 when it is a listening socket, else plain CGI\n"
 	    "  environment: DATABASE_URL, FIELDSYNC_CONF\n", prog);
 }
 
-int
-fs_serve(int argc, char **argv, const struct fs_resource *res)
+/* Prints SVC's declaration as JSON (see fs_describe.h). */
+static int
+describe(const struct fs_service *svc)
+{
+	char *text = svc->res ? fs_describe(svc->res) : NULL;
+	int ok;
+
+	if (svc->res && !text) {
+		fprintf(stderr, "fieldsync: %s: cannot describe the declaration\n", svc->path);
+		return 1;
+	}
+	ok = printf("%s\n", text ? text : "{\"kind\":\"feed\",\"path\":\"changes\"}") > 0;
+	free(text);
+	return ok && fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* Runs the binary for SVC as its arguments and environment say; returns the exit status. */
+static int
+serve(int argc, char **argv, const struct fs_service *svc)
 {
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "config", required_argument, NULL, 'c' },
+		{ "describe", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -189,6 +226,7 @@ fs_serve(int argc, char **argv, const struct fs_resource *res)
 		switch (c) {
 		case 's': socket_path = optarg; break;
 		case 'c': config = optarg; break;
+		case 'd': return describe(svc);
 		case 'w':
 			workers = atoi(optarg);
 			if (workers >= 1 && workers <= MAX_WORKERS)
@@ -205,8 +243,24 @@ fs_serve(int argc, char **argv, const struct fs_resource *res)
 		return 1;
 	catch_stop_signals();
 	if (socket_path)
-		return supervise(res, &cfg, socket_path, workers);
+		return supervise(svc, &cfg, socket_path, workers);
 	if (!FCGX_IsCGI())
-		return request_loop(res, &cfg, 0);
-	return serve_cgi(res, &cfg);
+		return request_loop(svc, &cfg, 0);
+	return serve_cgi(svc, &cfg);
+}
+
+int
+fs_serve(int argc, char **argv, const struct fs_resource *res)
+{
+	const struct fs_service svc = { .path = res->path, .res = res, .handle = fs_dispatch };
+
+	return serve(argc, argv, &svc);
+}
+
+int
+fs_serve_changes(int argc, char **argv)
+{
+	const struct fs_service svc = { .path = "changes", .res = NULL, .handle = fs_changes_handle };
+
+	return serve(argc, argv, &svc);
 }

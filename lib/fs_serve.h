@@ -6,7 +6,10 @@
  *   X.fcgi   (fd 0 a listening socket)  under spawn-fcgi, mod_fcgid or a hosting panel
  *   X.fcgi   (anything else)            plain CGI: one request, then exit
  *
- * All three end in the same request loop over fs_engine_handle().
+ *   X.fcgi --describe                   print the declaration as JSON (fs_describe.h)
+ *
+ * All three serving modes end in the same request loop: the handler fills the answer,
+ * the loop sends it once.
  */
 #ifndef FS_SERVE_H
 #define FS_SERVE_H
@@ -15,5 +18,8 @@
 
 /* Runs the binary for RES as its arguments and environment say; returns the exit status. */
 int fs_serve(int argc, char **argv, const struct fs_resource *res);
+
+/* Runs changes.fcgi, the changes feed (fs_changes.h), the same ways. */
+int fs_serve_changes(int argc, char **argv);
 
 #endif

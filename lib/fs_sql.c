@@ -3,9 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fs_query.h"
+#include "fs_model.h"
 #include "fs_sql.h"
-#include "fs_validate.h"
 
 /* The first parameter number of the filters in STMT_LIST. */
 #define LIST_FIRST_FILTER 4
@@ -52,7 +51,9 @@ static const char feed_sql[] =
     " SELECT '[' || coalesce(string_agg(ev, ',' ORDER BY seq) FILTER (WHERE i <= $2::integer), '')"
     " || ']', count(*) > $2::integer, max(seq) FILTER (WHERE i <= $2::integer),"
     " (SELECT pruned_through FROM change_log_horizon),"
-    " (SELECT coalesce(max(seq), 0) FROM change_log) FROM numbered";
+    /* After pruning every entry the head is the horizon, not 0 (the relay agrees). */
+    " greatest((SELECT coalesce(max(seq), 0) FROM change_log),"
+    " (SELECT pruned_through FROM change_log_horizon)) FROM numbered";
 
 const char *
 fs_sql_name(enum fs_stmt s)
@@ -60,8 +61,9 @@ fs_sql_name(enum fs_stmt s)
 	return names[s];
 }
 
-int
-fs_sql_nparams(const struct fs_resource *res, enum fs_stmt s)
+/* The number of parameters of statement S for RES. */
+static int
+nparams(const struct fs_resource *res, enum fs_stmt s)
 {
 	static const int fixed[STMT__MAX] = {
 		[STMT_GET] = 1, [STMT_INSERT] = 1, [STMT_UPDATE] = 3, [STMT_DELETE] = 1,
@@ -69,7 +71,7 @@ fs_sql_nparams(const struct fs_resource *res, enum fs_stmt s)
 		[STMT_IDEM_SAVE] = 4, [STMT_IDEM_PRUNE] = 1, [STMT_XID] = 0, [STMT_CHANGES_OF] = 1,
 	};
 	if (s == STMT_LIST)
-		return res->feed ? 4 : LIST_FIRST_FILTER - 1 + fs_query_nfilters(res);
+		return LIST_FIRST_FILTER - 1 + fs_model_nfilters(res);
 	return fixed[s];
 }
 
@@ -77,7 +79,7 @@ fs_sql_nparams(const struct fs_resource *res, enum fs_stmt s)
 static const char *
 type_of(const struct fs_resource *res, const char *name)
 {
-	const struct fs_column *c = fs_resource_column(res, name);
+	const struct fs_column *c = fs_model_column(res, name);
 
 	return c ? sql_types[c->type] : "text";
 }
@@ -120,13 +122,13 @@ static void
 write_list(FILE *f, const struct fs_resource *res)
 {
 	const char *k = res->sort, *dir = res->sort_desc ? " DESC" : "";
-	int nfilters = fs_query_nfilters(res);
+	int nfilters = fs_model_nfilters(res);
 
 	fprintf(f, "WITH page AS (SELECT t.* FROM %s t WHERE ($2::text IS NULL OR (t.%s, t.id) %c"
 	    " ($2::text::%s, $3::uuid))", res->table, k, res->sort_desc ? '<' : '>', type_of(res, k));
 	for (int i = 0; i < nfilters; i++) {
 		fputs(" AND ", f);
-		write_filter(f, res, fs_query_filter(res, i), LIST_FIRST_FILTER + i);
+		write_filter(f, res, fs_model_filter(res, i), LIST_FIRST_FILTER + i);
 	}
 	fprintf(f, " ORDER BY t.%s%s, t.id%s LIMIT $1::integer + 1),"
 	    " numbered AS (SELECT page AS p, row_number() OVER (ORDER BY page.%s%s, page.id%s) AS i"
@@ -183,8 +185,6 @@ build_one(const struct fs_resource *res, enum fs_stmt s)
 	size_t len = 0;
 	FILE *f;
 
-	if (res->feed)	/* the feed has its list and nothing else */
-		return s == STMT_LIST ? strdup(feed_sql) : NULL;
 	if (fixed_sql[s])
 		return strdup(fixed_sql[s]);
 	f = open_memstream(&text, &len);
@@ -217,18 +217,28 @@ build_one(const struct fs_resource *res, enum fs_stmt s)
 	return text;
 }
 
-int
+enum fs_code
 fs_sql_build(const struct fs_resource *res, struct fs_sql *sql)
 {
 	memset(sql, 0, sizeof(*sql));
 	for (int s = 0; s < STMT__MAX; s++) {
 		sql->text[s] = build_one(res, (enum fs_stmt)s);
-		if (!sql->text[s] && !(res->feed && s != STMT_LIST)) {
+		sql->nparams[s] = nparams(res, (enum fs_stmt)s);
+		if (!sql->text[s]) {
 			fs_sql_release(sql);
-			return -1;
+			return ERR_INTERNAL;
 		}
 	}
-	return 0;
+	return FS_OK;
+}
+
+enum fs_code
+fs_sql_build_feed(struct fs_sql *sql)
+{
+	memset(sql, 0, sizeof(*sql));
+	sql->text[STMT_LIST] = strdup(feed_sql);
+	sql->nparams[STMT_LIST] = 4;
+	return sql->text[STMT_LIST] ? FS_OK : ERR_INTERNAL;
 }
 
 void

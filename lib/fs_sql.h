@@ -7,6 +7,7 @@
 #ifndef FS_SQL_H
 #define FS_SQL_H
 
+#include "fs_error.h"
 #include "fs_resource.h"
 
 enum fs_stmt {
@@ -27,19 +28,20 @@ enum fs_stmt {
 	STMT__MAX
 };
 
-/* The statement texts of one resource; text[i] is owned, NULL when the resource has none. */
+/* The statements of one binary; text[i] is owned, NULL when it has none (the feed has only a list). */
 struct fs_sql {
 	char *text[STMT__MAX];
+	int nparams[STMT__MAX];
 };
 
 /* The prepared-statement name of S. */
 const char *fs_sql_name(enum fs_stmt s);
 
-/* The number of parameters of statement S for RES. */
-int fs_sql_nparams(const struct fs_resource *res, enum fs_stmt s);
+/* Generates the statements of RES into SQL. FS_OK, or ERR_INTERNAL when out of memory. */
+enum fs_code fs_sql_build(const struct fs_resource *res, struct fs_sql *sql);
 
-/* Generates the statements of RES into SQL. Returns 0, or -1 when out of memory. */
-int fs_sql_build(const struct fs_resource *res, struct fs_sql *sql);
+/* The changes feed's one statement (STMT_LIST) into SQL. FS_OK, or ERR_INTERNAL. */
+enum fs_code fs_sql_build_feed(struct fs_sql *sql);
 
 /* Frees the texts. */
 void fs_sql_release(struct fs_sql *sql);

@@ -4,8 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fs_engine.h"
+#include <strings.h>
+
 #include "fs_idempotency.h"
+#include "fs_json.h"
+#include "fs_query.h"
 #include "fs_validate.h"
 #include "fs_write.h"
 
@@ -18,10 +21,13 @@ take_version(const struct fs_request *req, struct fs_write *w, struct fs_error *
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(w->tree, "version");
 	const char *m = req->if_match;
+	char buf[64];
 	size_t n;
 
-	if (cJSON_IsNumber(v)) {
-		snprintf(w->version, sizeof(w->version), "%d", v->valueint);
+	/* fs_validate_row() has checked it is a whole number from 1 to 2^31 - 1. */
+	if (fs_json_is_number(v)) {
+		snprintf(w->version, sizeof(w->version), "%.0f",
+		    strtod(fs_json_number_text(v, buf, sizeof(buf)), NULL));
 		return;
 	}
 	if (!m || strcmp(m, "*") == 0)
@@ -39,8 +45,9 @@ take_version(const struct fs_request *req, struct fs_write *w, struct fs_error *
 	snprintf(w->version, sizeof(w->version), "%.*s", (int)n, m);
 }
 
-void
-fs_write_check(const struct fs_resource *res, const struct fs_request *req, struct fs_write *w,
+/* Checks W's parsed body against RES and takes PUT's id and expected version. */
+static void
+check_body(const struct fs_resource *res, const struct fs_request *req, struct fs_write *w,
     struct fs_error *err)
 {
 	const cJSON *id;
@@ -73,9 +80,9 @@ fs_write_check(const struct fs_resource *res, const struct fs_request *req, stru
 
 /* Inserts ROW (index I of a batch, or -1); writes its stored JSON to F. */
 static enum fs_code
-insert_row(struct fs_engine *e, const cJSON *row, int i, FILE *f, struct fs_error *err)
+insert_row(struct fs_worker *e, const cJSON *row, int i, FILE *f, struct fs_error *err)
 {
-	char *text = cJSON_PrintUnformatted(row);
+	char *text = fs_json_print(row);
 	const char *params[1] = { text };
 	PGresult *r;
 	enum fs_code rc = FS_OK;
@@ -91,7 +98,7 @@ insert_row(struct fs_engine *e, const cJSON *row, int i, FILE *f, struct fs_erro
 		PQclear(r);
 		r = fs_db_exec(&e->db, STMT_INSERT, params, 0, err);
 	}
-	cJSON_free(text);
+	free(text);
 	if (!r) {
 		err->index = i;
 		return err->code;
@@ -112,7 +119,7 @@ insert_row(struct fs_engine *e, const cJSON *row, int i, FILE *f, struct fs_erro
 
 /* POST: every row, in order, into one answer (an object, or an array for a batch). */
 static enum fs_code
-apply_post(struct fs_engine *e, struct fs_write *w, struct fs_error *err)
+apply_post(struct fs_worker *e, struct fs_write *w, struct fs_error *err)
 {
 	int batch = cJSON_IsArray(w->tree), i = 0;
 	FILE *f = open_memstream(&w->body, &w->len);
@@ -139,9 +146,9 @@ apply_post(struct fs_engine *e, struct fs_write *w, struct fs_error *err)
 
 /* PUT: the fields present, if the version still matches. */
 static enum fs_code
-apply_put(struct fs_engine *e, struct fs_write *w, struct fs_error *err)
+apply_put(struct fs_worker *e, struct fs_write *w, struct fs_error *err)
 {
-	char *text = cJSON_PrintUnformatted(w->tree);
+	char *text = fs_json_print(w->tree);
 	const char *params[3] = { text, w->id, w->version[0] ? w->version : NULL };
 	PGresult *r;
 	enum fs_code rc = FS_OK;
@@ -149,7 +156,7 @@ apply_put(struct fs_engine *e, struct fs_write *w, struct fs_error *err)
 	if (!text)
 		return fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
 	r = fs_db_exec(&e->db, STMT_UPDATE, params, 0, err);
-	cJSON_free(text);
+	free(text);
 	if (!r)
 		return err->code;
 	if (PQntuples(r) == 0) {
@@ -171,7 +178,7 @@ apply_put(struct fs_engine *e, struct fs_write *w, struct fs_error *err)
 
 /* DELETE ?id=. */
 static enum fs_code
-apply_delete(struct fs_engine *e, struct fs_write *w, struct fs_error *err)
+apply_delete(struct fs_worker *e, struct fs_write *w, struct fs_error *err)
 {
 	const char *params[1] = { w->id };
 	PGresult *r = fs_db_exec(&e->db, STMT_DELETE, params, 1, err);
@@ -189,7 +196,7 @@ apply_delete(struct fs_engine *e, struct fs_write *w, struct fs_error *err)
 
 /* Applies W by its method. */
 static enum fs_code
-apply(struct fs_engine *e, struct fs_write *w, struct fs_error *err)
+apply(struct fs_worker *e, struct fs_write *w, struct fs_error *err)
 {
 	if (w->method == M_POST)
 		return apply_post(e, w, err);
@@ -212,7 +219,7 @@ request_text(const struct fs_request *req)
 
 /* Claims the request's key; on a replay answers it. Returns FS_OK to go on writing. */
 static enum fs_code
-claim_key(struct fs_engine *e, struct fs_request *req, int *replay, struct fs_error *err)
+claim_key(struct fs_worker *e, struct fs_request *req, int *replay, struct fs_error *err)
 {
 	struct fs_idem_answer answer = { 0, NULL };
 	char *request = request_text(req);
@@ -222,16 +229,18 @@ claim_key(struct fs_engine *e, struct fs_request *req, int *replay, struct fs_er
 		return fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
 	rc = fs_idem_claim(&e->db, req->idem_key, request, replay, &answer, err);
 	free(request);
-	if (rc == FS_OK && *replay)
-		fs_respond(req, answer.status, "Idempotent-Replay: true\r\n", answer.body,
-		    answer.body ? strlen(answer.body) : 0);
+	if (rc == FS_OK && *replay) {
+		fs_response_take(req, answer.status, answer.body, answer.body ? strlen(answer.body) : 0);
+		answer.body = NULL;
+		rc = fs_response_header(req, "Idempotent-Replay", "true");
+	}
 	free(answer.body);
 	return rc;
 }
 
 /* The id of the open transaction, to find its change_log entries after COMMIT; NULL with ERR set. */
 static char *
-transaction_id(struct fs_engine *e, struct fs_error *err)
+transaction_id(struct fs_worker *e, struct fs_error *err)
 {
 	PGresult *r;
 	char *xid;
@@ -246,24 +255,33 @@ transaction_id(struct fs_engine *e, struct fs_error *err)
 	return xid;
 }
 
-/* After COMMIT: one event per change_log entry of transaction XID, in seq order. */
+/*
+ * After COMMIT and the answer: one event per change_log entry of the transaction, in seq
+ * order; now and then the expired idempotency keys go.
+ */
 static void
-publish_changes(struct fs_engine *e, const char *xid)
+after_commit(struct fs_worker *e)
 {
 	struct fs_error err = FS_ERROR_INIT;
-	const char *params[1] = { xid };
-	PGresult *r = fs_db_exec(&e->db, STMT_CHANGES_OF, params, 0, &err);
+	const char *params[1] = { e->committed_xid };
+	PGresult *r = NULL;
 
 	/* A failure here loses nothing: the relay finds the entries in change_log. */
+	if (e->committed_xid)
+		r = fs_db_exec(&e->db, STMT_CHANGES_OF, params, 0, &err);
 	for (int i = 0; r && i < PQntuples(r); i++)
 		fs_events_publish(&e->events, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
 	PQclear(r);
 	fs_error_clear(&err);
+	free(e->committed_xid);
+	e->committed_xid = NULL;
+	if (++e->writes % PRUNE_EVERY == 0)
+		fs_idem_prune(&e->db);
 }
 
-void
-fs_write_run(struct fs_engine *e, struct fs_request *req, struct fs_write *w,
-    struct fs_error *err)
+/* Runs W in one transaction with REQ's Idempotency-Key; on success or replay fills the answer. */
+static void
+run(struct fs_worker *e, struct fs_request *req, struct fs_write *w, struct fs_error *err)
 {
 	struct fs_error scratch = FS_ERROR_INIT;
 	int replay = 0;
@@ -283,23 +301,82 @@ fs_write_run(struct fs_engine *e, struct fs_request *req, struct fs_write *w,
 		free(xid);
 		return;
 	}
-	fs_respond(req, w->status, NULL, w->body, w->len);
-	if (xid)
-		publish_changes(e, xid);
-	free(xid);
-	if (++e->writes % PRUNE_EVERY == 0)
-		fs_idem_prune(&e->db);
+	fs_response_take(req, w->status, w->body, w->len);
+	w->body = NULL;
+	/* The client has its answer before the events go out (and the idempotency keys are pruned). */
+	e->committed_xid = xid;
+	e->after_answer = after_commit;
 	return;
 rollback:
 	fs_db_command(&e->db, "ROLLBACK", &scratch);
 	fs_error_clear(&scratch);
 }
 
-void
-fs_write_release(struct fs_write *w)
+/* Frees what W owns. */
+static void
+release(struct fs_write *w)
 {
 	cJSON_Delete(w->tree);
 	free(w->body);
 	w->tree = NULL;
 	w->body = NULL;
+}
+
+/* Whether the request declares a JSON body (charset, if given, must be UTF-8). */
+static int
+is_json(const char *type)
+{
+	const char *p, *cs;
+
+	if (!type || strncasecmp(type, "application/json", 16) != 0)
+		return 0;
+	p = type + 16;
+	while (*p == ' ')
+		p++;
+	if (*p == '\0')
+		return 1;
+	if (*p != ';')
+		return 0;
+	cs = strcasestr(p, "charset=");
+	return !cs || strncasecmp(cs + 8, "utf-8", 5) == 0 || strncasecmp(cs + 8, "\"utf-8\"", 7) == 0;
+}
+
+/* The front line for POST and PUT: query, content type, size, JSON syntax. */
+static cJSON *
+read_json_body(struct fs_worker *e, struct fs_request *req, struct fs_error *err)
+{
+	struct fs_query q;
+	enum fs_code rc = fs_query_parse(e->res, req->query, 0, 1, 1, &q, err);
+
+	fs_query_release(&q);
+	if (rc != FS_OK)
+		return NULL;
+	if (!is_json(req->content_type)) {
+		fs_error_set(err, ERR_UNSUPPORTED_MEDIA_TYPE, NULL,
+		    "send the body as Content-Type: application/json");
+		return NULL;
+	}
+	if (fs_request_read_body(req, err) != FS_OK)
+		return NULL;
+	return fs_json_parse(req->body, req->body_len, err);
+}
+
+void
+fs_write_handle(struct fs_worker *e, struct fs_request *req)
+{
+	struct fs_write w = { .method = req->method };
+	struct fs_query q = { 0 };
+	struct fs_error *err = &req->err;
+
+	if (req->method == M_DELETE) {
+		if (fs_query_parse(e->res, req->query, FS_QUERY_ID, 1, 1, &q, err) == FS_OK && !q.id)
+			fs_error_set(err, ERR_MISSING_ID, "id", "DELETE needs ?id=");
+		w.id = q.id;
+	} else if ((w.tree = read_json_body(e, req, err)) != NULL) {
+		check_body(e->res, req, &w, err);
+	}
+	if (err->code == FS_OK)
+		run(e, req, &w, err);
+	release(&w);
+	fs_query_release(&q);
 }

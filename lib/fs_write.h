@@ -1,17 +1,14 @@
 /*
- * fs_write.h - POST, PUT and DELETE: checks of the parsed request, then one transaction
- * that applies the write, stores the answer under an Idempotency-Key, and commits.
+ * fs_write.h - POST, PUT and DELETE on a resource: the front line (content type, size,
+ * JSON), the row checks, then one transaction that applies the write, stores the answer
+ * under an Idempotency-Key, and commits. Events go out after the answer is sent.
  */
 #ifndef FS_WRITE_H
 #define FS_WRITE_H
 
 #include <cjson/cJSON.h>
 
-#include "fs_error.h"
-#include "fs_http.h"
-#include "fs_resource.h"
-
-struct fs_engine;
+#include "fs_worker.h"
 
 /* One write, from the request to its answer. */
 struct fs_write {
@@ -25,20 +22,9 @@ struct fs_write {
 };
 
 /*
- * Checks W's parsed body against RES (every row of a batch, naming its index) and takes
- * PUT's id and expected version (body `version`, else If-Match). Sets ERR on failure.
+ * Fills REQ's answer (or error) for a write on the resource of W. On an error nothing
+ * was written. On success W's after_answer publishes the events once the answer is out.
  */
-void fs_write_check(const struct fs_resource *res, const struct fs_request *req,
-    struct fs_write *w, struct fs_error *err);
-
-/*
- * Runs W in one transaction with REQ's Idempotency-Key, and answers REQ on success or
- * on a replay. On failure ERR is set, nothing is written, and the caller answers it.
- */
-void fs_write_run(struct fs_engine *e, struct fs_request *req, struct fs_write *w,
-    struct fs_error *err);
-
-/* Frees what W owns. */
-void fs_write_release(struct fs_write *w);
+void fs_write_handle(struct fs_worker *w, struct fs_request *req);
 
 #endif

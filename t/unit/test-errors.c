@@ -1,7 +1,10 @@
 /* test-errors.c - every error code has a status and a name, and one JSON shape. */
 #include <stdlib.h>
 
+#include <string.h>
+
 #include "fs_error.h"
+#include "fs_formats.h"
 #include "tap.h"
 
 int
@@ -43,5 +46,23 @@ main(void)
 	free(json);
 	fs_error_clear(&err);
 	ok(err.extra == NULL && err.code == FS_OK && err.index == -1, "clear resets and frees");
+
+	/* Messages quote the request: they must stay UTF-8 whatever was sent. */
+	fs_error_set(&err, ERR_UNKNOWN_FIELD, "a\xff" "b", "no field \"%s\"", "x\xc3\x28y");
+	is_str(err.message, "no field \"x?(y\"", "an invalid byte in a message becomes ?");
+	is_str(err.field, "a?b", "and in the field");
+	{
+		char long_text[600];
+		for (int i = 0; i < 299; i++)
+			memcpy(long_text + 2 * i, "\xc3\xa9", 2);	/* 299 x e-acute */
+		long_text[598] = '\0';
+		fs_error_set(&err, ERR_INVALID_VALUE, NULL, "%s", long_text);
+		/* 255 bytes fit: 127 characters and a half one, which is dropped. */
+		is_int((int)strlen(err.message), 254, "a message cut mid-character loses the half character");
+		json = fs_error_json(&err);
+		ok(json != NULL && fs_is_utf8(json, strlen(json)), "its JSON is UTF-8");
+		free(json);
+	}
+	fs_error_clear(&err);
 	return done_testing();
 }

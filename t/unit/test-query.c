@@ -21,7 +21,7 @@ main(void)
 	struct fs_error err = FS_ERROR_INIT;
 	char *next;
 
-	is_int(fs_query_nfilters(&example), 6, "branch plus five declared filters");
+	is_int(fs_model_nfilters(&example), 6, "branch plus five declared filters");
 	is_int(parse("", &q, &err), FS_OK, "empty query");
 	is_int(q.limit, 100, "default limit");
 	is_int(parse("branch=north&status=open&limit=5", &q, &err), FS_OK, "filters and limit");

@@ -77,7 +77,7 @@ main(void)
 			write_golden(name, sql.text[s]);
 		else
 			is_str(sql.text[s], golden, "%s matches its golden file", name);
-		is_int(max_param(sql.text[s]), fs_sql_nparams(&example, (enum fs_stmt)s),
+		is_int(max_param(sql.text[s]), sql.nparams[s],
 		    "%s uses exactly its declared parameters", name);
 		ok(strchr(sql.text[s], '"') == NULL, "%s has no quoted identifiers from input", name);
 		free(golden);

@@ -1,7 +1,9 @@
 /* test-validate.c - JSON bodies checked against the column table. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "example.h"
+#include "fs_json.h"
 #include "fs_validate.h"
 #include "tap.h"
 
@@ -74,8 +76,51 @@ main(void)
 	    ERR_MALFORMED_JSON, "a NUL escape is refused, not cut short");
 	is_int(check("{\"branch\":\"n\",\"name\":\"a\\\\u0000b\"}", FS_CREATE, &row, &err),
 	    FS_OK, "an escaped backslash before u0000 is plain text");
+	/* Money travels safely from forms: a decimal string is the same number. */
 	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"amount\":\"5\"}", FS_CREATE, &row, &err),
-	    ERR_INVALID_TYPE, "amount as a string");
+	    FS_OK, "amount as a decimal string");
+	text = cJSON_PrintUnformatted(cJSON_GetObjectItem(row, "amount"));
+	is_str(text, "5", "a decimal string is sent on as that number");
+	cJSON_free(text);
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"amount\":\"1500.50\"}", FS_CREATE, &row,
+	    &err), FS_OK, "amount \"1500.50\"");
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"amount\":\"abc\"}", FS_CREATE, &row, &err),
+	    ERR_INVALID_TYPE, "amount as a word");
+	is_str(err.field, "amount", "names the money field");
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"amount\":\"1e3\"}", FS_CREATE, &row, &err),
+	    ERR_INVALID_TYPE, "amount as an exponent string");
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"amount\":\"12.345\"}", FS_CREATE, &row,
+	    &err), ERR_INVALID_VALUE, "a decimal string with three decimals");
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"amount\":\"-1\"}", FS_CREATE, &row, &err),
+	    ERR_INVALID_VALUE, "a negative decimal string");
+	/* Numbers are checked from their text, never from a rounded double. */
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"amount\":9999999999.989999999}", FS_CREATE,
+	    &row, &err), ERR_INVALID_VALUE, "nine decimals that a double would round to two");
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"amount\":0.10}", FS_CREATE, &row, &err),
+	    FS_OK, "0.10 has two decimals");
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"amount\":1.5e-1}", FS_CREATE, &row, &err),
+	    FS_OK, "1.5e-1 has two decimals");
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"amount\":1.5e-2}", FS_CREATE, &row, &err),
+	    ERR_INVALID_VALUE, "1.5e-2 has three decimals");
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"extra\":{\"big\":12345678901234567890}}",
+	    FS_CREATE, &row, &err), FS_OK, "a big number inside an object");
+	text = cJSON_PrintUnformatted(row);
+	is_int(text && strstr(text, "12345678901234567890") != NULL, 1,
+	    "is sent on digit for digit, not as a double");
+	cJSON_free(text);
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"count\":4.5}", FS_CREATE, &row, &err),
+	    ERR_INVALID_TYPE, "a fraction for an integer");
+	/* Input is taken exactly or refused. */
+	is_int(check("{\"branch\":\"a\",\"name\":\"x\",\"branch\":\"b\"}", FS_CREATE, &row, &err),
+	    ERR_MALFORMED_JSON, "a key given twice");
+	is_str(err.field, "branch", "names the repeated key");
+	is_int(check("{\"branch\":\"a\",\"name\":\"x\",\"extra\":{\"k\":1,\"k\":2}}", FS_CREATE,
+	    &row, &err), ERR_MALFORMED_JSON, "a key given twice in a nested object");
+	is_int(check("{\"branch\":\"a\",\"name\":\"\xff\"}", FS_CREATE, &row, &err),
+	    ERR_MALFORMED_JSON, "a body that is not UTF-8");
+	is_int(check("{\"branch\":\"\",\"name\":\"x\"}", FS_CREATE, &row, &err), ERR_INVALID_VALUE,
+	    "an empty branch");
+	is_str(err.field, "branch", "names the branch");
 	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"lat\":90.5}", FS_CREATE, &row, &err),
 	    ERR_INVALID_VALUE, "latitude out of range");
 	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"extra\":[]}", FS_CREATE, &row, &err),

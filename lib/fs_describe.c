@@ -1,0 +1,116 @@
+/* fs_describe.c - the declaration of a resource as JSON. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "fs_describe.h"
+#include "fs_json.h"
+#include "fs_model.h"
+
+/* Adds the optional facts of C to the column object O; false when out of memory. */
+static bool
+add_column_facts(cJSON *o, const struct fs_column *c)
+{
+	cJSON *v;
+
+	if (c->values) {
+		if (!(v = cJSON_AddArrayToObject(o, "values")))
+			return false;
+		for (const char *const *e = c->values; *e; e++)
+			if (!cJSON_AddItemToArray(v, cJSON_CreateString(*e)))
+				return false;
+	}
+	if (c->dflt && !(c->type == COL_INT ? cJSON_AddRawToObject(o, "default", c->dflt)
+	    : cJSON_AddStringToObject(o, "default", c->dflt)))
+		return false;
+	if (c->type == COL_TEXT && !cJSON_AddNumberToObject(o, "max_length", fs_model_max_len(c)))
+		return false;
+	if ((c->flags & COL_HAS_MIN) && !cJSON_AddNumberToObject(o, "min", c->min))
+		return false;
+	if ((c->flags & COL_MIN_EXCLUSIVE) && !cJSON_AddTrueToObject(o, "min_exclusive"))
+		return false;
+	if ((c->flags & COL_HAS_MAX) && !cJSON_AddNumberToObject(o, "max", c->max))
+		return false;
+	if (c->scale && !cJSON_AddNumberToObject(o, "scale", c->scale))
+		return false;
+	if (c->precision && !cJSON_AddNumberToObject(o, "precision", c->precision))
+		return false;
+	if (c->references && !cJSON_AddStringToObject(o, "references", c->references))
+		return false;
+	if ((c->flags & COL_UNIQUE) && !cJSON_AddTrueToObject(o, "unique"))
+		return false;
+	if (c->rule && !cJSON_AddStringToObject(o, "rule", c->rule))
+		return false;
+	if (c->example) {
+		/* A declaration whose example is not JSON is a bug: refuse to describe it. */
+		if (!(v = cJSON_Parse(c->example)) || !cJSON_AddItemToObject(o, "example", v)) {
+			cJSON_Delete(v);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Appends the columns of the {NULL}-terminated list COLS to the array A. */
+static bool
+add_columns(cJSON *a, const struct fs_column *cols, bool common)
+{
+	for (const struct fs_column *c = cols; c->name; c++) {
+		cJSON *o = cJSON_CreateObject();
+
+		if (!cJSON_AddItemToArray(a, o)
+		    || !cJSON_AddStringToObject(o, "name", c->name)
+		    || !cJSON_AddStringToObject(o, "type", fs_model_type_name(c->type))
+		    || !cJSON_AddBoolToObject(o, "required", (c->flags & COL_REQUIRED) != 0)
+		    || (common && !cJSON_AddTrueToObject(o, "common"))
+		    || ((c->flags & COL_READONLY) && !cJSON_AddTrueToObject(o, "readonly"))
+		    || !add_column_facts(o, c))
+			return false;
+	}
+	return true;
+}
+
+/* Appends every filter slot of RES to the array A. */
+static bool
+add_filters(cJSON *a, const struct fs_resource *res)
+{
+	for (int i = 0; i < fs_model_nfilters(res); i++) {
+		const struct fs_filter *f = fs_model_filter(res, i);
+		cJSON *o = cJSON_CreateObject(), *cols;
+
+		if (!cJSON_AddItemToArray(a, o) || !cJSON_AddStringToObject(o, "name", f->name)
+		    || !cJSON_AddStringToObject(o, "kind", fs_model_filter_kind_name(f->kind))
+		    || !(cols = cJSON_AddArrayToObject(o, "columns")))
+			return false;
+		for (int k = 0; k < FS_FILTER_COLUMNS && f->columns[k]; k++)
+			if (!cJSON_AddItemToArray(cols, cJSON_CreateString(f->columns[k])))
+				return false;
+	}
+	return true;
+}
+
+char *
+fs_describe(const struct fs_resource *res)
+{
+	cJSON *root = cJSON_CreateObject(), *cols, *filters;
+	bool ok = root
+	    && cJSON_AddStringToObject(root, "kind", "resource")
+	    && cJSON_AddStringToObject(root, "path", res->path)
+	    && cJSON_AddStringToObject(root, "table", res->table)
+	    && cJSON_AddStringToObject(root, "noun", res->noun ? res->noun : res->path)
+	    && cJSON_AddStringToObject(root, "label", res->label ? res->label : "id")
+	    && cJSON_AddStringToObject(root, "sort", res->sort)
+	    && cJSON_AddBoolToObject(root, "sort_desc", res->sort_desc)
+	    && (cols = cJSON_AddArrayToObject(root, "columns")) != NULL
+	    && add_columns(cols, fs_model_leading, true)
+	    && add_columns(cols, res->columns, false)
+	    && add_columns(cols, fs_model_trailing, true)
+	    && (filters = cJSON_AddArrayToObject(root, "filters")) != NULL
+	    && add_filters(filters, res)
+	    && cJSON_AddObjectToObject(root, "permissions");
+	char *text = ok ? fs_json_print(root) : NULL;
+
+	cJSON_Delete(root);
+	return text;
+}

@@ -1,0 +1,28 @@
+/* fs_worker.c - one worker's SQL, connection and publisher. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs_worker.h"
+
+enum fs_code
+fs_worker_init(struct fs_worker *w, const struct fs_service *svc, const struct fs_config *cfg)
+{
+	memset(w, 0, sizeof(*w));
+	w->res = svc->res;
+	w->cfg = cfg;
+	if ((svc->res ? fs_sql_build(svc->res, &w->sql) : fs_sql_build_feed(&w->sql)) != FS_OK)
+		return ERR_INTERNAL;
+	fs_db_init(&w->db, cfg, svc->path, svc->res, &w->sql);
+	/* Only writers publish. Without a publisher the change log still holds every change. */
+	fs_events_open(&w->events, svc->res ? cfg->publish : NULL);
+	return FS_OK;
+}
+
+void
+fs_worker_release(struct fs_worker *w)
+{
+	free(w->committed_xid);
+	fs_events_close(&w->events);
+	fs_db_close(&w->db);
+	fs_sql_release(&w->sql);
+}

@@ -1,0 +1,44 @@
+/*
+ * fs_worker.h - what one worker process holds while it serves requests: the resource
+ * it answers for, its generated SQL, its database connection and its event publisher.
+ *
+ * The request loop (fs_serve.c) makes one per process and hands it, with each request,
+ * to the service's handler; handlers include this header, never the loop's.
+ */
+#ifndef FS_WORKER_H
+#define FS_WORKER_H
+
+#include "fs_config.h"
+#include "fs_db.h"
+#include "fs_events.h"
+#include "fs_http.h"
+#include "fs_resource.h"
+#include "fs_sql.h"
+
+struct fs_worker {
+	const struct fs_resource *res;	/* NULL for the changes feed */
+	const struct fs_config *cfg;
+	struct fs_sql sql;
+	struct fs_db db;
+	struct fs_events events;	/* opened per worker process, after fork */
+	unsigned long writes;	/* committed writes, to prune expired idempotency keys now and then */
+	/* Work a handler leaves for after the answer is sent (publishing its events), or NULL. */
+	void (*after_answer)(struct fs_worker *w);
+	char *committed_xid;	/* owned: the transaction whose events after_answer publishes */
+};
+
+/* What a binary serves: a name (for logs and the database) and the handler of each request. */
+struct fs_service {
+	const char *path;
+	const struct fs_resource *res;	/* NULL for the changes feed */
+	void (*handle)(struct fs_worker *w, struct fs_request *req);
+};
+
+/* Generates SVC's SQL and opens its publisher; the database is connected on first use. */
+enum fs_code fs_worker_init(struct fs_worker *w, const struct fs_service *svc,
+    const struct fs_config *cfg);
+
+/* Closes the connection and the publisher and frees the SQL. */
+void fs_worker_release(struct fs_worker *w);
+
+#endif
