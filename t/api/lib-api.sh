@@ -32,8 +32,8 @@ load_declarations() {
 	local -a v
 	for bin in "$FIELDSYNC_CGI_BIN"/*.fcgi; do
 		[ -x "$bin" ] || continue
-		d=$("$bin" --describe 2>/dev/null | jq -c . 2>/dev/null) && [ -n "$d" ] ||
-			bail_out "$bin --describe gives no JSON (build the current tree: make)"
+		d=$("$bin" --describe 2>/dev/null | jq -c . 2>/dev/null) || d=
+		[ -n "$d" ] || bail_out "$bin --describe gives no JSON (build the current tree: make)"
 		[ "$(jq -r .kind <<<"$d")" = resource ] || continue
 		row=$(jq -r '
 			[.columns[] | select((.common | not) and (.readonly | not))] as $dom
@@ -52,7 +52,7 @@ load_declarations() {
 			| join("\u001f")' <<<"$d")
 		IFS=$'\x1f' read -r -a v <<<"$row"
 		res=${v[0]}
-		[ -n "$res" ] && [ -n "${v[2]}" ] || bail_out "$bin --describe: no path or label"
+		if [ -z "$res" ] || [ -z "${v[2]}" ]; then bail_out "$bin --describe: no path or label"; fi
 		RESOURCES="${RESOURCES:+$RESOURCES }$res"
 		DESCRIBE[$res]=$d TABLE[$res]=${v[1]} LABEL_FIELD[$res]=${v[2]} REQUIRED[$res]=${v[3]}
 		SORT_KEY[$res]=${v[4]} SORT_DIR[$res]=${v[5]} STATUSES[$res]=${v[6]}

@@ -45,8 +45,8 @@ refused POST clients '42' 400 invalid_type "" "a number as body"
 refused POST clients 'null' 400 invalid_type "" "null as body"
 sample appointments "$BR" '{"duration_minutes":"30"}'
 refused POST appointments "$SAMPLE" 400 invalid_type duration_minutes "appointments: duration_minutes \"30\""
-sample finance-cash-requests "$BR" '{"amount":"12.50"}'
-refused POST finance-cash-requests "$SAMPLE" 400 invalid_type amount "finance: amount \"12.50\""
+sample finance-cash-requests "$BR" '{"amount":"12.50 USD"}'   # a decimal string is money (t2120), this is not
+refused POST finance-cash-requests "$SAMPLE" 400 invalid_type amount "finance: amount \"12.50 USD\""
 sample distributors "$BR" '{"agreement_data":"gold"}'
 refused POST distributors "$SAMPLE" 400 'invalid_type|invalid_value' agreement_data "distributors: agreement_data a string"
 sample campaigns "$BR" '{"details":[1,2]}'

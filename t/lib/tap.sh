@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # STATUS, BODY, HEADERS are read by the tests
 # TAP helpers for the shell tests, sourced by every t/*/t*.sh.
 # They read the running stack's settings from var/stack.env (written by ./stack up).
 

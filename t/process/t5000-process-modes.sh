@@ -34,6 +34,7 @@ cleanup() {
 trap cleanup EXIT
 
 # wait_until (t/lib/common.sh) polls every 0.1 s here.
+# shellcheck disable=SC2034  # read by wait_until
 WAIT_EVERY=0.1
 
 # gone PID: the process no longer runs (an unreaped zombie counts as gone).
