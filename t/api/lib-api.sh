@@ -5,49 +5,65 @@
 # Every helper works on the globals the tap.sh helpers set (STATUS, BODY, HEADERS) and adds:
 # LAST_REQ (the last request, for diagnostics), ID/ROW (the last row created) and SAMPLE (a body).
 
-# The eight resources, in the order the README lists them.
-RESOURCES="distributors clients appointments stock-requests visits campaigns finance-cash-requests leave-requests"
+# The resource table, built when this file is sourced from the declarations themselves:
+# `<name>.fcgi --describe` of every built binary of kind "resource" (see the README). Nothing
+# about a resource is written down here.
+#   RESOURCES        the paths, space-separated (the order of cgi-bin/*.fcgi)
+#   DESCRIBE[res]    its --describe JSON (compact)
+#   TABLE[res]       its SQL table
+#   LABEL_FIELD[res] the text column the tests tell its rows apart by ("label")
+#   REQUIRED[res]    the required fields besides branch, in declaration order
+#   SORT_KEY[res], SORT_DIR[res]   the list's sort key and direction (asc|desc)
+#   STATUSES[res]    the values of its "status" enum (empty without one)
+#   UPD_FIELD[res], UPD_VALUE[res] a field a partial PUT changes and the JSON value it is
+#                    changed to: the first optional enum column, to a value other than its
+#                    example; else the first optional free text column, to a new text
+#   REFS[res]        its reference columns, "column:path ..." (sample makes a parent for each)
+#   TS_FIELDS        every timestamp column of any resource (compared as instants)
+FIELDSYNC_CGI_BIN=${FIELDSYNC_CGI_BIN:-$FIELDSYNC_TOP/cgi-bin}
+RESOURCES=
+declare -A DESCRIBE=() TABLE=() LABEL_FIELD=() REQUIRED=() SORT_KEY=() SORT_DIR=() STATUSES=() \
+	UPD_FIELD=() UPD_VALUE=() REFS=()
+TS_FIELDS="created_at updated_at"
 
-# The field each resource's rows are told apart by in the tests (a free text column).
-declare -A LABEL_FIELD=(
-	[distributors]=name [clients]=name [appointments]=purpose [stock-requests]=requested_by
-	[visits]=agent [campaigns]=name [finance-cash-requests]=purpose [leave-requests]=employee
-)
-# The required fields besides branch.
-declare -A REQUIRED=(
-	[distributors]="name" [clients]="name" [appointments]="client_id scheduled_at"
-	[stock-requests]="requested_by items" [visits]="client_id visited_at agent"
-	[campaigns]="name starts_on" [finance-cash-requests]="requested_by amount purpose"
-	[leave-requests]="employee start_date end_date"
-)
-# The sort key of each list, and its direction.
-declare -A SORT_KEY=(
-	[distributors]=name [clients]=name [appointments]=scheduled_at [stock-requests]=created_at
-	[visits]=visited_at [campaigns]=starts_on [finance-cash-requests]=created_at
-	[leave-requests]=start_date
-)
-declare -A SORT_DIR=(
-	[distributors]=asc [clients]=asc [appointments]=asc [stock-requests]=desc
-	[visits]=desc [campaigns]=desc [finance-cash-requests]=desc [leave-requests]=desc
-)
-# The status values each resource accepts.
-declare -A STATUSES=(
-	[distributors]="active suspended terminated" [clients]="prospect active inactive"
-	[appointments]="scheduled completed cancelled no_show"
-	[stock-requests]="pending approved rejected fulfilled" [visits]=""
-	[campaigns]="draft active paused ended" [finance-cash-requests]="pending approved rejected paid"
-	[leave-requests]="pending approved rejected cancelled"
-)
-# A field a partial PUT changes, and the JSON value it is changed to.
-declare -A UPD_FIELD=(
-	[distributors]=phone [clients]=phone [appointments]=status [stock-requests]=status
-	[visits]=notes [campaigns]=status [finance-cash-requests]=status [leave-requests]=status
-)
-declare -A UPD_VALUE=(
-	[distributors]='"+27 21 555 0199"' [clients]='"+27 21 555 0199"' [appointments]='"completed"'
-	[stock-requests]='"approved"' [visits]='"changed on PUT"' [campaigns]='"active"'
-	[finance-cash-requests]='"approved"' [leave-requests]='"approved"'
-)
+# load_declarations: fill the tables above; bails out when a binary cannot describe itself.
+load_declarations() {
+	local bin d res row f
+	local -a v
+	for bin in "$FIELDSYNC_CGI_BIN"/*.fcgi; do
+		[ -x "$bin" ] || continue
+		d=$("$bin" --describe 2>/dev/null | jq -c . 2>/dev/null) || d=
+		[ -n "$d" ] || bail_out "$bin --describe gives no JSON (build the current tree: make)"
+		[ "$(jq -r .kind <<<"$d")" = resource ] || continue
+		row=$(jq -r '
+			[.columns[] | select((.common | not) and (.readonly | not))] as $dom
+			| ([$dom[] | select(.type == "enum" and (.required | not))
+				| select(.example as $x | [.values[] | select(. != $x)] | length > 0)][0]) as $e
+			| ([$dom[] | select(.type == "text" and (.required | not) and (.unique | not)
+				and (.rule | not) and (.references | not) and ((.max_length // 1000) >= 40))][0]) as $t
+			| (if $e then {f: $e.name, v: ([$e.values[] | select(. != $e.example)][0])}
+			   elif $t then {f: $t.name, v: "changed on PUT"} else {f: "", v: null} end) as $u
+			| [.path, .table, .label, ([$dom[] | select(.required) | .name] | join(" ")),
+			   .sort, (if .sort_desc then "desc" else "asc" end),
+			   ([.columns[] | select(.name == "status" and .type == "enum") | .values[]] | join(" ")),
+			   $u.f, ($u.v | tojson),
+			   ([$dom[] | select(.references) | "\(.name):\(.references)"] | join(" ")),
+			   ([.columns[] | select(.type == "timestamp") | .name] | join(" "))]
+			| join("\u001f")' <<<"$d")
+		IFS=$'\x1f' read -r -a v <<<"$row"
+		res=${v[0]}
+		if [ -z "$res" ] || [ -z "${v[2]}" ]; then bail_out "$bin --describe: no path or label"; fi
+		RESOURCES="${RESOURCES:+$RESOURCES }$res"
+		DESCRIBE[$res]=$d TABLE[$res]=${v[1]} LABEL_FIELD[$res]=${v[2]} REQUIRED[$res]=${v[3]}
+		SORT_KEY[$res]=${v[4]} SORT_DIR[$res]=${v[5]} STATUSES[$res]=${v[6]}
+		UPD_FIELD[$res]=${v[7]} UPD_VALUE[$res]=${v[8]} REFS[$res]=${v[9]}
+		for f in ${v[10]}; do
+			[[ " $TS_FIELDS " == *" $f "* ]] || TS_FIELDS="$TS_FIELDS $f"
+		done
+	done
+	[ -n "$RESOURCES" ] || bail_out "no resource binary in $FIELDSYNC_CGI_BIN (build first: make)"
+}
+load_declarations
 
 # Record every request for diagnostics: wrap tap.sh's api.
 eval "tap_api_raw () $(declare -f api | sed 1d)"
@@ -63,13 +79,9 @@ api() {
 }
 
 # table RES: the table behind /api/RES.
-table() { printf '%s\n' "${1//-/_}"; }
+table() { printf '%s\n' "${TABLE[$1]:-${1//-/_}}"; }
 
-# new_branch: a branch name unique to this run of this file (tNNNN-PID-RANDOM).
-new_branch() { printf '%s-%s-%s\n' "$(basename "$0" .sh | cut -d- -f1)" "$$" "$RANDOM"; }
-
-# uniq_token: a lowercase token no other run will use (for search tests and unique codes).
-uniq_token() { printf 'zq%s%sx%s\n' "$$" "$RANDOM" "$RANDOM"; }
+# new_branch and uniq_token (letters only, collision-free): t/lib/common.sh.
 
 # enc STRING: STRING percent-encoded for a query string.
 enc() { jq -rn --arg s "$1" '$s | @uri'; }
@@ -219,80 +231,53 @@ count_rows() { sql "select count(*) from $1 where $2" 2>&1; }
 # branch_rows RES BRANCH: number of rows of RES's table in BRANCH.
 branch_rows() { count_rows "$(table "$1")" "branch = '$2'"; }
 
-# The parents the samples need, made once per branch.
-declare -A PARENT_CLIENT=() PARENT_DISTRIBUTOR=()
-parent_distributor() {
-	local b=$1
-	if [ -z "${PARENT_DISTRIBUTOR[$b]:-}" ]; then
-		create distributors "{\"branch\":\"$b\",\"name\":\"Parent distributor\"}" &&
-			PARENT_DISTRIBUTOR[$b]=$ID
+# The parents the samples need, made once per referenced resource and branch.
+declare -A PARENT_OF=()
+
+# parent RES BRANCH: sets PARENT to the id of a row of RES in BRANCH (a minimal row labelled
+# "Parent <noun>", made on first use; the nil uuid when that failed). Clobbers ID, ROW, SAMPLE.
+parent() {
+	local res=$1 b=$2 over
+	if [ -z "${PARENT_OF[$res/$b]:-}" ]; then
+		[ -n "${DESCRIBE[$res]:-}" ] || bail_out "parent: no resource $res"
+		over=$(jq -c '{(.label): "Parent \(.noun)"}' <<<"${DESCRIBE[$res]}")
+		minimal "$res" "$b" "$over"
+		create "$res" "$SAMPLE" && PARENT_OF[$res/$b]=$ID
 	fi
-	PARENT=${PARENT_DISTRIBUTOR[$b]:-00000000-0000-0000-0000-000000000000}
+	PARENT=${PARENT_OF[$res/$b]:-00000000-0000-0000-0000-000000000000}
 }
-parent_client() {
-	local b=$1
-	if [ -z "${PARENT_CLIENT[$b]:-}" ]; then
-		create clients "{\"branch\":\"$b\",\"name\":\"Parent client\"}" && PARENT_CLIENT[$b]=$ID
-	fi
-	PARENT=${PARENT_CLIENT[$b]:-00000000-0000-0000-0000-000000000000}
-}
+parent_client() { parent clients "$1"; }
+parent_distributor() { parent distributors "$1"; }
 
-# sample RES BRANCH [OVERRIDES]: sets SAMPLE to a valid body for RES with every field set,
-# merged with the JSON object OVERRIDES (a null there removes the field). Creates the parent
-# client or distributor the row points to (once per branch). Call it outside $(...).
-sample() {
-	local res=$1 b=$2 over=${3:-'{}'} base
-	case $res in
-	distributors)
-		base='{"name":"Sample distributor","code":"D-'"$(uniq_token)"'","region":"Western Cape",
-			"contact_name":"Ann Smith","phone":"+27 21 555 0100","email":"ann@example.com",
-			"address":"1 Main Road, Cape Town","status":"active","notes":"prefers email",
-			"agreement_data":{"tier":"gold","discount_pct":5}}' ;;
-	clients)
-		parent_distributor "$b"
-		base='{"name":"Sample client","distributor_id":"'"$PARENT"'","phone":"+27 21 555 0100",
-			"email":"buyer@example.com","address":"2 Long Street","category":"retail",
-			"status":"active","notes":"opens at nine"}' ;;
-	appointments)
-		parent_client "$b"
-		base='{"client_id":"'"$PARENT"'","scheduled_at":"2026-12-01T09:30:00Z","duration_minutes":45,
-			"assigned_to":"agent-ann","purpose":"Sample appointment","status":"scheduled",
-			"notes":"bring samples"}' ;;
-	stock-requests)
-		parent_distributor "$b"
-		base='{"distributor_id":"'"$PARENT"'","requested_by":"Sample requester",
-			"items":[{"sku":"SKU-1","name":"Widget","quantity":3},{"sku":"SKU-2","name":"Gadget","quantity":1}],
-			"needed_by":"2026-12-05","status":"pending","notes":"urgent"}' ;;
-	visits)
-		parent_client "$b"
-		base='{"client_id":"'"$PARENT"'","visited_at":"2026-11-20T10:15:00Z","agent":"Sample agent",
-			"latitude":-33.9249,"longitude":18.4241,"outcome":"order","notes":"met the owner"}' ;;
-	campaigns)
-		base='{"name":"Sample campaign","channel":"radio","starts_on":"2026-12-01",
-			"ends_on":"2026-12-31","budget":1500.5,"status":"draft","details":{"target":"north"}}' ;;
-	finance-cash-requests)
-		base='{"requested_by":"carol","amount":125.5,"currency":"ZAR","purpose":"Sample purpose",
-			"needed_by":"2026-12-03","status":"pending","approved_by":"dave"}' ;;
-	leave-requests)
-		base='{"employee":"Sample employee","leave_type":"annual","start_date":"2026-12-20",
-			"end_date":"2026-12-24","status":"pending","reason":"holiday"}' ;;
-	*) bail_out "sample: unknown resource $res" ;;
-	esac
-	SAMPLE=$(jq -cn --argjson base "$base" --argjson over "$over" --arg b "$b" \
-		'$base + {branch: $b} + $over | with_entries(select(.value != null))')
-}
+# sample RES BRANCH [OVERRIDES]: sets SAMPLE to a valid body for RES with every field set (each
+# column's declared example; a fresh uniq_token appended to unique text columns; for a reference
+# column the id of a parent row, see parent), merged with the JSON object OVERRIDES (a null
+# there removes the field). Call it outside $(...): the parents are remembered.
+sample() { sample_of "$1" "$2" "${3:-}" all; }
 
-# minimal RES BRANCH: sets SAMPLE to a body with only the required fields.
-minimal() {
-	local f keep='["branch"'
-	for f in ${REQUIRED[$1]}; do keep="$keep,\"$f\""; done
-	keep="$keep]"
-	sample "$1" "$2"
-	SAMPLE=$(jq -c --argjson k "$keep" 'with_entries(select(.key as $x | $k | index($x)))' <<<"$SAMPLE")
-}
+# minimal RES BRANCH [OVERRIDES]: like sample, with only the required fields (and OVERRIDES).
+minimal() { sample_of "$1" "$2" "${3:-}" required; }
 
-# Timestamp fields: compared as instants, not as text.
-TS_FIELDS="scheduled_at visited_at created_at updated_at"
+# sample_of RES BRANCH OVERRIDES all|required: the body of sample or minimal.
+sample_of() {
+	local res=$1 b=$2 over=${3:-'{}'} which=$4 ref refs='{}' col
+	[ -n "${DESCRIBE[$res]:-}" ] || bail_out "sample: unknown resource $res"
+	for ref in ${REFS[$res]}; do
+		col=${ref%%:*}
+		[ "$which" = required ] && [[ " ${REQUIRED[$res]} " != *" $col "* ]] && continue
+		parent "${ref#*:}" "$b"
+		refs=$(jq -c --arg c "$col" --arg id "$PARENT" '. + {($c): $id}' <<<"$refs")
+	done
+	SAMPLE=$(jq -c --argjson over "$over" --argjson refs "$refs" --arg b "$b" \
+		--arg tok "$(uniq_token)" --arg which "$which" '
+		[.columns[] | select((.common | not) and (.readonly | not))
+			| select($which == "all" or .required)
+			| {key: .name, value: (if .references then $refs[.name]
+				elif .unique and .type == "text" then "\(.example // "")\($tok)"
+				else .example end)}]
+		| from_entries + {branch: $b} + $over | with_entries(select(.value != null))' \
+		<<<"${DESCRIBE[$res]}")
+}
 
 # epoch TS: seconds since the epoch, with fraction.
 epoch() { date -d "$1" +%s.%N 2>/dev/null || echo "unparsable:$1"; }

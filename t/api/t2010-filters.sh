@@ -11,7 +11,7 @@ T=$(uniq_token)          # lowercase, unique to this run
 TU=${T^^}                # the same token in capitals
 TM=${T:0:3}${TU:3}       # mixed case
 MID=${T:2:6}             # a substring from the middle
-N="9$$$RANDOM"           # digits, for phone search
+N="9$(uniq_digits 9)"     # digits only, for phone search (no token has any)
 TZNAME=$(api_tz)
 TODAY=$(today_local)
 diag "branch $BR, token $T, time zone $TZNAME"

@@ -47,15 +47,9 @@ quick() { awk -v t="$1" 'BEGIN { exit !(t < 2.0) }'; }
 
 error_code() { printf '%s' "$BODY" | jq -r '.error.code // empty' 2>/dev/null; }
 
-# wait_until SECONDS CMD...: poll CMD every 0.2 s until it succeeds or time runs out.
-wait_until() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -lt $deadline ] || return 1
-		sleep 0.2
-	done
-}
+# wait_until (t/lib/common.sh) polls every 0.2 s here.
+# shellcheck disable=SC2034  # read by wait_until
+WAIT_EVERY=0.2
 
 answers_200() { api GET '/api/clients?limit=1'; [ "$STATUS" = 200 ]; }
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # STATUS, BODY, HEADERS are read by the tests
 # TAP helpers for the shell tests, sourced by every t/*/t*.sh.
 # They read the running stack's settings from var/stack.env (written by ./stack up).
 
@@ -100,5 +101,6 @@ require_stack() {
 		bail_out "no stack at $FIELDSYNC_URL (run ./stack up)"
 }
 
-# uuid: a fresh random uuid.
-uuid() { cat /proc/sys/kernel/random/uuid; }
+# wait_until, since, uniq_token, new_branch, uuid and the like: shared by every test.
+# shellcheck source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"

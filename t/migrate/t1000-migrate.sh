@@ -11,7 +11,7 @@ SRC_SQL=$FIELDSYNC_TOP/sql
 [ -n "${DATABASE_URL:-}" ] || skip_all "DATABASE_URL is not set (run ./stack up)"
 [ -x "$BIN" ] || bail_out "$BIN is not built"
 
-DB=fieldsync_migrate_test_$$
+DB=fieldsync_migrate_test_$(uniq_token)
 DB2=${DB}_b
 work=$(mktemp -d)
 

@@ -33,15 +33,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_until SECONDS CMD...: poll CMD every 0.1 s until it succeeds or time runs out.
-wait_until() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -lt $deadline ] || return 1
-		sleep 0.1
-	done
-}
+# wait_until (t/lib/common.sh) polls every 0.1 s here.
+# shellcheck disable=SC2034  # read by wait_until
+WAIT_EVERY=0.1
 
 # gone PID: the process no longer runs (an unreaped zombie counts as gone).
 gone() {

@@ -29,22 +29,7 @@ require_relay() {
 	[ "$code" = 200 ] || bail_out "GET /events/health answers '$code' (is the relay running? ./stack status)"
 }
 
-# wait_until SECONDS CMD...: run CMD every 20 ms until it succeeds; 1 when time runs out.
-wait_until() {
-	local deadline
-	deadline=$(awk -v n="$EPOCHREALTIME" -v s="$1" 'BEGIN { printf "%.3f", n + s }')
-	shift
-	until "$@"; do
-		awk -v n="$EPOCHREALTIME" -v d="$deadline" 'BEGIN { exit !(n >= d) }' && return 1
-		sleep 0.02
-	done
-}
-
-# since T0: seconds (with fraction) from EPOCHREALTIME value T0 to now.
-since() { awk -v n="$EPOCHREALTIME" -v t="$1" 'BEGIN { printf "%.3f", n - t }'; }
-
-# at_most SECONDS LIMIT: true when SECONDS <= LIMIT.
-at_most() { awk -v s="$1" -v l="$2" 'BEGIN { exit !(s <= l) }'; }
+# wait_until, since and at_most: t/lib/common.sh.
 
 # health: the stack relay's /events/health body.
 health() { curl -s --max-time 3 "$FIELDSYNC_URL/events/health"; }
@@ -179,6 +164,3 @@ insert_client() {
 
 # seq_of ID: the newest change log seq of row ID.
 seq_of() { sql "SELECT max(seq) FROM change_log WHERE row_id = '$1'"; }
-
-# rt_branch: a branch name unique to this run of this test file.
-rt_branch() { printf '%s-%s-%s\n' "$(basename "$0" .sh | cut -d- -f1)" "$$" "$RANDOM"; }

@@ -12,7 +12,7 @@
 
 require_relay
 LIMIT=1.0
-branch=$(rt_branch)
+branch=$(new_branch)
 
 subscribe all "$FIELDSYNC_URL/events"
 wait_ready all || bail_out "no ready event on GET /events"

@@ -9,7 +9,7 @@
 
 require_relay
 N=500
-branch=$(rt_branch)
+branch=$(new_branch)
 
 subscribe all "$FIELDSYNC_URL/events"
 wait_ready all || bail_out "no ready event on GET /events"

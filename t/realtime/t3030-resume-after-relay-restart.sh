@@ -11,7 +11,7 @@
 require_relay
 N=200
 STACK=$FIELDSYNC_TOP/stack
-branch=$(rt_branch)
+branch=$(new_branch)
 
 # Whatever happens, leave the relay running for the rest of the suite.
 restart_relay() { "$STACK" relay-start >/dev/null 2>&1 || diag "could not restart the relay"; }

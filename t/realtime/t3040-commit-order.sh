@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib-realtime.sh"
 
 require_relay
-branch=$(rt_branch)
+branch=$(new_branch)
 
 # open_a: psql session A in the background, fed through a fifo on descriptor 7; its
 # output goes to $RT_TMP/a.out.

@@ -11,7 +11,7 @@
 
 require_relay
 POSTS=20 ROWS=100 LIMIT=1.0
-branch=$(rt_branch)
+branch=$(new_branch)
 notes=$(head -c 6000 /dev/zero | tr '\0' 'n')
 
 subscribe slow "$FIELDSYNC_URL/events"

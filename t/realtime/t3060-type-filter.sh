@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib-realtime.sh"
 
 require_relay
-branch=$(rt_branch)
+branch=$(new_branch)
 
 subscribe all "$FIELDSYNC_URL/events"
 subscribe clients "$FIELDSYNC_URL/events?types=clients:*"

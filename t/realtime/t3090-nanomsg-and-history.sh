@@ -14,7 +14,7 @@
 
 require_relay
 command -v nanocat >/dev/null || bail_out "nanocat is missing (apt-get install nanomsg-utils)"
-branch=$(rt_branch)
+branch=$(new_branch)
 
 # The horizon is put back whatever happens.
 horizon=$(sql "SELECT pruned_through FROM change_log_horizon")

@@ -11,7 +11,7 @@
 [ "${FIELDSYNC_LOCAL_PG:-0}" = 1 ] || skip_all "the stack does not run its own PostgreSQL"
 require_relay
 STACK=$FIELDSYNC_TOP/stack
-branch=$(rt_branch)
+branch=$(new_branch)
 
 # Whatever happens, leave the database running for the rest of the suite.
 trap '"$STACK" pg-start >/dev/null 2>&1 || diag "could not restart PostgreSQL"; rt_cleanup' EXIT

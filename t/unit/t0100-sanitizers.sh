@@ -50,7 +50,7 @@ cgi() {
 	CGI_RC=$?
 }
 
-branch="t0100-$$-$RANDOM"
+branch=$(new_branch)
 id=$(uuid)
 cgi POST "" "{\"id\":\"$id\",\"branch\":\"$branch\",\"name\":\"Asan\"}"
 ok $((CGI_RC)) "POST one row, clean exit" && like "$CGI_OUT" "Status: 201" "POST answers 201"

@@ -1,0 +1,46 @@
+#!/bin/sh
+# locations.sh BINDIR RUN: the nginx snippet's location list, one line per FastCGI binary:
+#     location = /api/<path> { fastcgi_pass unix:RUN/<path>.sock; }
+# for every BINDIR/*.fcgi, <path> from its `--describe` JSON ("path"; see the README), or
+# the binary's name without .fcgi when it cannot describe itself (or jq is missing).
+# The output replaces the @LOCATIONS@ line of conf/fieldsync.nginx.conf.in (./stack and
+# Makefile.am), so the list of resources is written down only in cgi-bin/.
+set -eu
+
+if [ $# -ne 2 ]; then
+	echo "usage: $0 BINDIR RUN" >&2
+	exit 2
+fi
+bindir=$1 run=$2
+
+# path_of BIN: the URL segment BIN serves.
+path_of() {
+	p=
+	if command -v jq >/dev/null 2>&1; then
+		p=$("$1" --describe 2>/dev/null | jq -r '.path // empty' 2>/dev/null) || p=
+	fi
+	case $p in
+	'' | *[!A-Za-z0-9_-]*) p=$(basename "$1" .fcgi) ;;
+	esac
+	printf '%s\n' "$p"
+}
+
+found=0
+paths=
+for bin in "$bindir"/*.fcgi; do
+	[ -x "$bin" ] || continue
+	paths="$paths $(path_of "$bin")"
+	found=1
+done
+if [ "$found" = 0 ]; then
+	echo "$0: no $bindir/*.fcgi (build first)" >&2
+	exit 1
+fi
+
+width=0
+for p in $paths; do
+	[ ${#p} -gt "$width" ] && width=${#p}
+done
+for p in $paths; do
+	printf '    location = /api/%-*s { fastcgi_pass unix:%s/%s.sock; }\n' "$width" "$p" "$run" "$p"
+done
