@@ -68,23 +68,34 @@ digits(const char *s)
 	return p > s ? p : NULL;
 }
 
-/* Whether S is empty, "Z", or an offset ±HH[:MM] / ±HHMM. */
+/* The two digits at S as a number, or -1. */
+static int
+two_digits(const char *s)
+{
+	if (!isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]))
+		return -1;
+	return (s[0] - '0') * 10 + (s[1] - '0');
+}
+
+/* Whether S is empty, "Z", or an offset ±HH[:MM] / ±HHMM that exists (PostgreSQL's: up to 15:59). */
 static bool
 is_zone(const char *s)
 {
+	int hh, mm = 0;
+
 	if (*s == '\0' || strcmp(s, "Z") == 0 || strcmp(s, "z") == 0)
 		return true;
 	if (*s != '+' && *s != '-')
 		return false;
 	s++;
-	if (!isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]))
+	if ((hh = two_digits(s)) < 0 || hh > 15)
 		return false;
 	s += 2;
 	if (*s == ':')
 		s++;
-	if (*s == '\0')
-		return true;
-	return isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) && s[2] == '\0';
+	if (*s != '\0' && ((mm = two_digits(s)) < 0 || s[2] != '\0'))
+		return false;
+	return mm <= 59;
 }
 
 bool

@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib-realtime.sh"
 
 require_relay
-branch=$(rt_branch)
+branch=$(new_branch)
 
 for n in one two three; do
 	create clients "{\"branch\":\"$branch\",\"name\":\"Pruned $n\"}" || bail_out "setup"

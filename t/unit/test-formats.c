@@ -27,6 +27,10 @@ main(void)
 	ok(fs_is_timestamp("2026-11-26T10:00:05Z"), "seconds and Z");
 	ok(fs_is_timestamp("2026-11-26 10:00:05.123456+02:00"), "space, fraction, offset");
 	ok(fs_is_timestamp("2026-11-26T10:00:05-0530"), "offset without colon");
+	ok(!fs_is_timestamp("2026-11-26T10:00:05+25:00"), "an offset of 25 hours");
+	ok(!fs_is_timestamp("2026-11-26T10:00:05+02:75"), "an offset of 75 minutes");
+	ok(fs_is_timestamp("2026-11-26T10:00:05+14:00"), "the largest offset in use (Kiribati)");
+	ok(!fs_is_date("0000-01-01"), "there is no year 0");
 	ok(!fs_is_timestamp("2026-11-26"), "a date alone");
 	ok(!fs_is_timestamp("2026-11-26T25:00"), "hour 25");
 	ok(!fs_is_timestamp("2026-11-26T10:00:05.Z"), "empty fraction");
