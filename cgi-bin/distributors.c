@@ -28,9 +28,17 @@ static const struct fs_filter filters[] = {
 	{ NULL, FILTER_EQ, { NULL } },
 };
 
+static const struct fs_grant grants[] = {
+	{ .role = "rep", .ops = FS_OP_READ },
+	{ .role = "manager", .ops = FS_OP_READ | FS_OP_WRITE },
+	{ .role = "finance", .ops = FS_OP_READ },
+	{ .role = NULL },
+};
+
 static const struct fs_resource distributors = {
 	.table = "distributors", .path = "distributors", .noun = "distributor", .label = "name",
 	.columns = columns, .filters = filters, .sort = "name",
+	.grants = grants,
 };
 
 int

@@ -26,10 +26,22 @@ static const struct fs_filter filters[] = {
 	{ NULL, FILTER_EQ, { NULL } },
 };
 
+static const char *const pending[] = { "pending", NULL };
+
+static const struct fs_grant grants[] = {
+	/* Money: a rep sees only their own requests; only finance decides and pays. */
+	{ .role = "rep", .ops = FS_OP_READ | FS_OP_CREATE, .own = FS_OP_READ | FS_OP_CREATE,
+	  .sets = pending },
+	{ .role = "manager", .ops = FS_OP_READ | FS_OP_CREATE, .sets = pending },
+	{ .role = "finance", .ops = FS_OP_READ | FS_OP_WRITE },
+	{ .role = NULL },
+};
+
 static const struct fs_resource finance_cash_requests = {
 	.table = "finance_cash_requests", .path = "finance-cash-requests",
 	.noun = "cash request", .label = "purpose",
 	.columns = columns, .filters = filters, .sort = "created_at", .sort_desc = true,
+	.grants = grants, .owner = "requested_by", .approver = "approved_by", .approved = "approved",
 };
 
 int

@@ -26,10 +26,24 @@ static const struct fs_filter filters[] = {
 	{ NULL, FILTER_EQ, { NULL } },
 };
 
+static const char *const pending[] = { "pending", NULL };
+static const char *const own_changes[] = { "pending", "cancelled", NULL };
+static const char *const decisions[] = { "approved", "rejected", NULL };
+
+static const struct fs_grant grants[] = {
+	/* HR data: a rep sees and cancels only their own; a manager decides; finance sees none. */
+	{ .role = "rep", .ops = FS_OP_READ | FS_OP_CREATE | FS_OP_UPDATE,
+	  .own = FS_OP_READ | FS_OP_CREATE | FS_OP_UPDATE, .sets = own_changes, .while_in = pending },
+	{ .role = "manager", .ops = FS_OP_READ | FS_OP_UPDATE, .sets = decisions, .while_in = pending },
+	{ .role = "hr", .ops = FS_OP_READ | FS_OP_WRITE },
+	{ .role = NULL },
+};
+
 static const struct fs_resource leave_requests = {
 	.table = "leave_requests", .path = "leave-requests",
 	.noun = "leave request", .label = "employee",
 	.columns = columns, .filters = filters, .sort = "start_date", .sort_desc = true,
+	.grants = grants, .owner = "employee",
 };
 
 int

@@ -25,10 +25,22 @@ static const struct fs_filter filters[] = {
 	{ NULL, FILTER_EQ, { NULL } },
 };
 
+static const char *const pending[] = { "pending", NULL };
+
+static const struct fs_grant grants[] = {
+	/* A rep files requests and may change their own while nobody has decided on them. */
+	{ .role = "rep", .ops = FS_OP_READ | FS_OP_CREATE | FS_OP_UPDATE,
+	  .own = FS_OP_CREATE | FS_OP_UPDATE, .sets = pending, .while_in = pending },
+	{ .role = "manager", .ops = FS_OP_READ | FS_OP_WRITE },
+	{ .role = "finance", .ops = FS_OP_READ },
+	{ .role = NULL },
+};
+
 static const struct fs_resource stock_requests = {
 	.table = "stock_requests", .path = "stock-requests",
 	.noun = "stock request", .label = "requested_by",
 	.columns = columns, .filters = filters, .sort = "created_at", .sort_desc = true,
+	.grants = grants, .owner = "requested_by",
 };
 
 int

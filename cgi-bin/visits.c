@@ -25,9 +25,17 @@ static const struct fs_filter filters[] = {
 	{ NULL, FILTER_EQ, { NULL } },
 };
 
+static const struct fs_grant grants[] = {
+	{ .role = "rep", .ops = FS_OP_READ | FS_OP_WRITE },
+	{ .role = "manager", .ops = FS_OP_READ | FS_OP_WRITE },
+	{ .role = "finance", .ops = FS_OP_READ },
+	{ .role = NULL },
+};
+
 static const struct fs_resource visits = {
 	.table = "visits", .path = "visits", .noun = "visit", .label = "agent",
 	.columns = columns, .filters = filters, .sort = "visited_at", .sort_desc = true,
+	.grants = grants,
 };
 
 int

@@ -90,10 +90,56 @@ add_filters(cJSON *a, const struct fs_resource *res)
 	return true;
 }
 
+/* Adds the names of the FS_* bits in OPS to O as the array NAME. */
+static bool
+add_ops(cJSON *o, const char *name, unsigned ops)
+{
+	static const struct { unsigned bit; const char *word; } words[] = {
+		{ FS_OP_READ, "read" }, { FS_OP_CREATE, "create" }, { FS_OP_UPDATE, "update" },
+		{ FS_OP_DELETE, "delete" },
+	};
+	cJSON *a = cJSON_AddArrayToObject(o, name);
+
+	for (size_t i = 0; a && i < sizeof(words) / sizeof(words[0]); i++)
+		if ((ops & words[i].bit) && !cJSON_AddItemToArray(a, cJSON_CreateString(words[i].word)))
+			return false;
+	return a != NULL;
+}
+
+/* Adds the NULL-terminated VALUES to O as the array NAME; nothing when VALUES is NULL. */
+static bool
+add_values(cJSON *o, const char *name, const char *const *values)
+{
+	cJSON *a;
+
+	if (!values)
+		return true;
+	if (!(a = cJSON_AddArrayToObject(o, name)))
+		return false;
+	for (const char *const *v = values; *v; v++)
+		if (!cJSON_AddItemToArray(a, cJSON_CreateString(*v)))
+			return false;
+	return true;
+}
+
+/* Adds the grants of RES to the object P, one member per role. */
+static bool
+add_permissions(cJSON *p, const struct fs_resource *res)
+{
+	for (const struct fs_grant *g = res->grants; g && g->role; g++) {
+		cJSON *o = cJSON_AddObjectToObject(p, g->role);
+
+		if (!o || !add_ops(o, "ops", g->ops) || !add_ops(o, "own", g->own)
+		    || !add_values(o, "sets", g->sets) || !add_values(o, "while_in", g->while_in))
+			return false;
+	}
+	return true;
+}
+
 char *
 fs_describe(const struct fs_resource *res)
 {
-	cJSON *root = cJSON_CreateObject(), *cols, *filters;
+	cJSON *root = cJSON_CreateObject(), *cols, *filters, *perms;
 	bool ok = root
 	    && cJSON_AddStringToObject(root, "kind", "resource")
 	    && cJSON_AddStringToObject(root, "path", res->path)
@@ -108,7 +154,11 @@ fs_describe(const struct fs_resource *res)
 	    && add_columns(cols, fs_model_trailing, true)
 	    && (filters = cJSON_AddArrayToObject(root, "filters")) != NULL
 	    && add_filters(filters, res)
-	    && cJSON_AddObjectToObject(root, "permissions");
+	    && (perms = cJSON_AddObjectToObject(root, "permissions")) != NULL
+	    && add_permissions(perms, res)
+	    && (!res->owner || cJSON_AddStringToObject(root, "owner", res->owner))
+	    && (!res->approver || cJSON_AddStringToObject(root, "approver", res->approver))
+	    && (!res->approved || cJSON_AddStringToObject(root, "approved", res->approved));
 	char *text = ok ? fs_json_print(root) : NULL;
 
 	cJSON_Delete(root);

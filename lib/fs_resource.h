@@ -67,6 +67,25 @@ struct fs_filter {
 	const char *columns[FS_FILTER_COLUMNS]; /* NULL-terminated */
 };
 
+/* What a role may do with a resource's rows (fs_grant.ops; fs_perm.h checks them). */
+#define FS_OP_READ		0x1
+#define FS_OP_CREATE	0x2
+#define FS_OP_UPDATE	0x4
+#define FS_OP_DELETE	0x8
+#define FS_OP_WRITE	(FS_OP_CREATE | FS_OP_UPDATE | FS_OP_DELETE)
+
+/*
+ * What one role may do with the resource in each branch where a user holds it. admin is not
+ * listed: it may do everything everywhere. A role not listed may do nothing (not even read).
+ */
+struct fs_grant {
+	const char *role;		/* "rep", "manager", "finance" or "hr" */
+	unsigned ops;			/* FS_OP_READ, FS_OP_CREATE, FS_OP_UPDATE, FS_OP_DELETE */
+	unsigned own;			/* of OPS, those only on the user's own rows (fs_resource.owner) */
+	const char *const *sets;	/* statuses it may give a row (create, update); NULL: any */
+	const char *const *while_in;	/* it may update or delete a row only in these statuses; NULL: any */
+};
+
 /*
  * One resource. Everything the engine, the nginx snippet, the browser library, the demo
  * page and the tests know of it comes from here (`<path>.fcgi --describe` prints it).
@@ -80,6 +99,10 @@ struct fs_resource {
 	const struct fs_filter *filters; /* besides branch, {NULL} terminated */
 	const char *sort;	/* keyset sort column (NOT NULL in the table) */
 	bool sort_desc;		/* newest first */
+	const struct fs_grant *grants;	/* who may do what, {NULL} terminated */
+	const char *owner;	/* the column naming the user a row is of (set from the session), or NULL */
+	const char *approver;	/* the column set to the user who approves a row, or NULL */
+	const char *approved;	/* the status that means approved (then approver is set) */
 };
 
 #endif

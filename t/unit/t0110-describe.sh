@@ -33,7 +33,16 @@ for bin in "${bins[@]}"; do
 	is "$(jq -r '[.columns[] | select(.type == "enum") | select(.example != null) | select(.example as $e | .values | index($e) | not) | .name] | join(" ")' <<<"$d")" \
 		"" "$name: enum examples are among the values"
 	ok "$(jq -e '.permissions | type == "object"' <<<"$d" >/dev/null; echo $?)" \
-		"$name: room for permissions"
+		"$name: permissions are declared"
+	is "$(jq -r '.permissions | keys - ["rep", "manager", "finance", "hr"] | join(" ")' <<<"$d")" "" \
+		"$name: permissions name only the branch roles (admin may do everything)"
+	is "$(jq -r '[.permissions[] | .own - .ops] | add // [] | join(" ")' <<<"$d")" "" \
+		"$name: what is limited to own rows is granted at all"
+	is "$(jq -r '([.columns[] | select(.name == "status") | .values] | first // []) as $v
+		| [.permissions[] | (.sets // []) + (.while_in // []) | .[]] - $v | join(" ")' <<<"$d")" "" \
+		"$name: the statuses in the permissions are statuses of the resource"
+	is "$(jq -r '[.columns[].name] as $c | [.owner, .approver | select(. != null)] - $c | join(" ")' <<<"$d")" \
+		"" "$name: owner and approver are columns"
 done
 
 # The browser's schema is the binaries' descriptions, resources only.
