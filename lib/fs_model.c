@@ -15,6 +15,9 @@ const struct fs_column fs_model_trailing[] = {
 	{ .name = "updated_at", .type = COL_TIMESTAMP, .flags = COL_READONLY },
 	{ .name = "version", .type = COL_INT, .flags = COL_READONLY | COL_HAS_MIN | COL_HAS_MAX,
 	  .min = 1, .max = 2147483647 },
+	/* Who created and last changed the row (user ids), written by the database (sql/007). */
+	{ .name = "created_by", .type = COL_UUID, .flags = COL_READONLY },
+	{ .name = "updated_by", .type = COL_UUID, .flags = COL_READONLY },
 	{ .name = NULL },
 };
 

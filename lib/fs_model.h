@@ -18,7 +18,10 @@
 /* The longest text accepted when a column declares no max_len, in bytes. */
 #define FS_DEFAULT_MAX_LEN 1000
 
-/* The common columns every table has: id and branch first, then created_at, updated_at, version. */
+/*
+ * The common columns every table has: id and branch first, then created_at, updated_at,
+ * version, created_by and updated_by.
+ */
 extern const struct fs_column fs_model_leading[];	/* {NULL} terminated */
 extern const struct fs_column fs_model_trailing[];	/* {NULL} terminated */
 

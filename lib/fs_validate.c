@@ -225,9 +225,9 @@ fs_validate_row(const struct fs_resource *res, cJSON *row, enum fs_write_kind ki
 			    "%s has no field \"%.60s\"", res->path, v->string);
 		if ((rc = check_value(c, row, v, err)) != FS_OK)
 			return rc;
-		/* The server owns these; a client echoing a row back must not be refused. */
-		if (strcmp(c->name, "created_at") == 0 || strcmp(c->name, "updated_at") == 0
-		    || (kind == FS_CREATE && strcmp(c->name, "version") == 0))
+		/* The server owns these; a client echoing a row back must not be refused. PUT reads
+		 * version as its optimistic check. */
+		if ((c->flags & COL_READONLY) && !(kind == FS_UPDATE && strcmp(c->name, "version") == 0))
 			cJSON_Delete(cJSON_DetachItemViaPointer(row,
 			    cJSON_GetObjectItemCaseSensitive(row, c->name)));
 	}

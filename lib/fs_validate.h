@@ -17,8 +17,8 @@ enum fs_write_kind { FS_CREATE, FS_UPDATE };
 
 /*
  * Checks ROW, a JSON object from fs_json_parse(), for a create or an update of RES. On
- * success it is left ready to send to the database: created_at and updated_at are
- * dropped (the server sets them), on create so is version, money sent as a decimal
+ * success it is left ready to send to the database: the columns the server sets are
+ * dropped (created_at, updated_at, created_by, updated_by; version on create), money sent as a decimal
  * string becomes that number, and absent fields with a declared default get it.
  * Returns FS_OK or the code set in ERR.
  */

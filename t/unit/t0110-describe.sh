@@ -23,8 +23,9 @@ for bin in "${bins[@]}"; do
 	like "$kind" '^(resource|feed)$' "$name: kind is resource or feed"
 	[ "$kind" = resource ] || continue
 	tables="$tables $(jq -r .table <<<"$d")"
-	is "$(jq -r '[.columns[].name] | .[:2] + .[-3:] | join(" ")' <<<"$d")" \
-		"id branch created_at updated_at version" "$name: the common columns first and last"
+	is "$(jq -r '[.columns[].name] | .[:2] + .[-5:] | join(" ")' <<<"$d")" \
+		"id branch created_at updated_at version created_by updated_by" \
+		"$name: the common columns first and last"
 	is "$(jq -r '[.columns[] | select(.common | not) | select(.example == null and .references == null) | .name] | join(" ")' <<<"$d")" \
 		"" "$name: every domain column has an example (or is a reference)"
 	is "$(jq -r '[.columns[].name] as $c | [.filters[].columns[], .sort, .label] - $c | join(" ")' <<<"$d")" \
