@@ -616,11 +616,11 @@ static const struct command commands[] = {
 	{"list", cmd_list, 0, 0, 0},
 };
 
-/* Return the command named VERB, or NULL. */
+/* Return the command named VERB (which may be NULL), or NULL. */
 static const struct command *
 find_command(const char *verb)
 {
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+	for (size_t i = 0; verb && i < sizeof commands / sizeof commands[0]; i++)
 		if (strcmp(verb, commands[i].verb) == 0)
 			return &commands[i];
 	return NULL;
