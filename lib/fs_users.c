@@ -109,7 +109,10 @@ answer_cell(struct fs_request *req, int status, const PGresult *r)
 		fs_error_set(&req->err, ERR_NOT_FOUND, NULL, "no user with that id");
 		return;
 	}
-	body = strdup(PQgetvalue(r, 0, 0));
+	/* PostgreSQL's json text is spaced; the API's answers are printed without whitespace. */
+	cJSON *tree = cJSON_Parse(PQgetvalue(r, 0, 0));
+	body = tree ? fs_json_print(tree) : NULL;
+	cJSON_Delete(tree);
 	if (!body) {
 		fs_error_set(&req->err, ERR_INTERNAL, NULL, "out of memory");
 		return;
