@@ -3,6 +3,8 @@
 #     location = /api/<path> { fastcgi_pass unix:RUN/<path>.sock; }
 # for every BINDIR/*.fcgi, <path> from its `--describe` JSON ("path"; see the README), or
 # the binary's name without .fcgi when it cannot describe itself (or jq is missing).
+# The binary of kind "session" (sign-in) also gets the per-address sign-in limit, whose
+# zone conf/fieldsync-http.conf.in defines at http level.
 # The output replaces the @LOCATIONS@ line of conf/fieldsync.nginx.conf.in (./stack and
 # Makefile.am), so the list of resources is written down only in cgi-bin/.
 set -eu
@@ -25,11 +27,27 @@ path_of() {
 	printf '%s\n' "$p"
 }
 
+# kind_of BIN: the kind BIN describes itself as ("resource", "feed", "session", ...), or
+# "session" for session.fcgi when it cannot say (the limit must not vanish with jq).
+kind_of() {
+	k=
+	if command -v jq >/dev/null 2>&1; then
+		k=$("$1" --describe 2>/dev/null | jq -r '.kind // empty' 2>/dev/null) || k=
+	fi
+	if [ -z "$k" ] && [ "$(basename "$1")" = session.fcgi ]; then
+		k=session
+	fi
+	printf '%s\n' "$k"
+}
+
 found=0
 paths=
+limited=
 for bin in "$bindir"/*.fcgi; do
 	[ -x "$bin" ] || continue
-	paths="$paths $(path_of "$bin")"
+	p=$(path_of "$bin")
+	paths="$paths $p"
+	[ "$(kind_of "$bin")" = session ] && limited="$limited $p"
 	found=1
 done
 if [ "$found" = 0 ]; then
@@ -42,5 +60,11 @@ for p in $paths; do
 	[ ${#p} -gt "$width" ] && width=${#p}
 done
 for p in $paths; do
-	printf '    location = /api/%-*s { fastcgi_pass unix:%s/%s.sock; }\n' "$width" "$p" "$run" "$p"
+	case " $limited " in
+	*" $p "*)
+		printf '    location = /api/%-*s { limit_req zone=fieldsync_login burst=10 nodelay;' "$width" "$p"
+		printf ' limit_req_status 429; fastcgi_pass unix:%s/%s.sock; }\n' "$run" "$p"
+		;;
+	*) printf '    location = /api/%-*s { fastcgi_pass unix:%s/%s.sock; }\n' "$width" "$p" "$run" "$p" ;;
+	esac
 done

@@ -29,6 +29,12 @@ fs_config_defaults(struct fs_config *cfg)
 	cfg->client_buffer = 256 * 1024;
 	cfg->poll_interval = 1000;
 	cfg->max_clients = 10000;
+	cfg->session_lifetime = 60L * 24 * 3600;
+	cfg->session_idle = 14L * 24 * 3600;
+	cfg->auth_cache_ms = 1000;
+	cfg->login_max_failures = 5;
+	cfg->login_lockout_max = 900;
+	cfg->password_min_length = 10;
 }
 
 /* Parses a whole decimal number in [lo, hi] into *out; returns 1 on success. */
@@ -107,6 +113,18 @@ fs_config_set(struct fs_config *cfg, const char *section, const char *key, const
 		return parse_long(value, 10, 600000, &v) ? (cfg->poll_interval = (int)v, 1) : 0;
 	if (IS("relay", "max_clients"))
 		return parse_long(value, 1, 1000000, &v) ? (cfg->max_clients = (int)v, 1) : 0;
+	if (IS("auth", "session_lifetime"))	/* at most ten years */
+		return parse_long(value, 60, 315360000, &v) ? (cfg->session_lifetime = v, 1) : 0;
+	if (IS("auth", "session_idle"))
+		return parse_long(value, 60, 315360000, &v) ? (cfg->session_idle = v, 1) : 0;
+	if (IS("auth", "auth_cache_ms"))
+		return parse_long(value, 0, 60000, &v) ? (cfg->auth_cache_ms = (int)v, 1) : 0;
+	if (IS("auth", "login_max_failures"))
+		return parse_long(value, 1, 1000, &v) ? (cfg->login_max_failures = (int)v, 1) : 0;
+	if (IS("auth", "login_lockout_max"))
+		return parse_long(value, 1, 86400, &v) ? (cfg->login_lockout_max = (int)v, 1) : 0;
+	if (IS("auth", "password_min_length"))	/* passwords are at most 1024 bytes */
+		return parse_long(value, 1, 1024, &v) ? (cfg->password_min_length = (int)v, 1) : 0;
 #undef COPY
 #undef IS
 	return 0;

@@ -31,6 +31,13 @@ struct fs_config {
 	size_t client_buffer;		/* bytes of unsent output before a client is cut off */
 	int poll_interval;		/* milliseconds between change_log checks for missed events */
 	int max_clients;		/* concurrent SSE connections */
+	/* [auth] */
+	long session_lifetime;		/* seconds a session lives at most (absolute) */
+	long session_idle;		/* seconds a session lives unused */
+	int auth_cache_ms;		/* how stale a worker's cached session may be */
+	int login_max_failures;		/* failed sign-ins in a row before the account is held off */
+	int login_lockout_max;		/* seconds the hold-off grows to at most */
+	int password_min_length;	/* bytes */
 };
 
 /* Fills CFG with the defaults. */

@@ -22,6 +22,10 @@ enum fs_err {
 	ERR_INVALID_PARAMETER,
 	ERR_MISSING_ID,
 	ERR_EMPTY_BATCH,
+	ERR_UNAUTHENTICATED,
+	ERR_INVALID_CREDENTIALS,
+	ERR_FORBIDDEN,
+	ERR_CSRF_FAILED,
 	ERR_ORIGIN_NOT_ALLOWED,
 	ERR_NOT_FOUND,
 	ERR_METHOD_NOT_ALLOWED,
@@ -35,6 +39,7 @@ enum fs_err {
 	ERR_INVALID_VALUE,
 	ERR_UNKNOWN_REFERENCE,
 	ERR_IDEMPOTENCY_KEY_REUSED,
+	ERR_RATE_LIMITED,
 	ERR_HISTORY_GONE,
 	ERR_INTERNAL,
 	ERR_DATABASE_UNAVAILABLE,
@@ -50,6 +55,7 @@ struct fs_error {
 	int index;		/* position in a bulk array, or -1 */
 	const char *extra_name;	/* name of an extra member of "error" ("current", "head"), or NULL */
 	char *extra;		/* owned JSON text of that member, or NULL */
+	int retry_after;	/* seconds for Retry-After with rate_limited (0: none known) */
 };
 
 /* An empty error, for declarations: struct fs_error err = FS_ERROR_INIT; */

@@ -205,6 +205,7 @@ reason(int status)
 	case 201: return "Created";
 	case 204: return "No Content";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
@@ -213,6 +214,7 @@ reason(int status)
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
 	case 422: return "Unprocessable Entity";
+	case 429: return "Too Many Requests";
 	case 503: return "Service Unavailable";
 	default: return "Internal Server Error";
 	}
@@ -229,7 +231,7 @@ write_all(struct fs_request *req, const char *buf, size_t n)
 	return fwrite(buf, 1, n, stdout) == n ? 0 : -1;
 }
 
-/* Turns the error of REQ into its answer: JSON body, status, Retry-After or Allow. */
+/* Turns the error of REQ into its answer: JSON body, status, Retry-After, Allow or WWW-Authenticate. */
 static void
 error_to_answer(struct fs_request *req)
 {
@@ -243,6 +245,11 @@ error_to_answer(struct fs_request *req)
 		fs_response_header(req, "Retry-After", "%d", req->cfg->retry_after);
 	else if (req->err.code == ERR_METHOD_NOT_ALLOWED)
 		fs_response_header(req, "Allow", "%s", FS_ALLOW);
+	else if (req->err.code == ERR_RATE_LIMITED)
+		fs_response_header(req, "Retry-After", "%d", req->err.retry_after > 0
+		    ? req->err.retry_after : 1);
+	else if (fs_error_status(req->err.code) == 401)	/* RFC 9110: every 401 names its scheme */
+		fs_response_header(req, "WWW-Authenticate", "Bearer");
 	if (json)
 		fs_response_take(req, fs_error_status(req->err.code), json, strlen(json));
 	else

@@ -18,6 +18,8 @@
 #include "fs_dispatch.h"
 #include "fs_http.h"
 #include "fs_serve.h"
+#include "fs_session.h"
+#include "fs_users.h"
 #include "fs_worker.h"
 
 #define MAX_WORKERS 64
@@ -190,9 +192,12 @@ usage(const char *prog)
 	    "  environment: DATABASE_URL, FIELDSYNC_CONF\n", prog);
 }
 
-/* Prints SVC's declaration as JSON (see fs_describe.h). */
+/*
+ * Prints SVC's declaration as JSON (see fs_describe.h); a service that is no resource
+ * prints only {"kind":KIND,"path":…}.
+ */
 static int
-describe(const struct fs_service *svc)
+describe(const struct fs_service *svc, const char *kind)
 {
 	char *text = svc->res ? fs_describe(svc->res) : NULL;
 	int ok;
@@ -201,14 +206,17 @@ describe(const struct fs_service *svc)
 		fprintf(stderr, "fieldsync: %s: cannot describe the declaration\n", svc->path);
 		return 1;
 	}
-	ok = printf("%s\n", text ? text : "{\"kind\":\"feed\",\"path\":\"changes\"}") > 0;
+	if (text)
+		ok = printf("%s\n", text) > 0;
+	else
+		ok = printf("{\"kind\":\"%s\",\"path\":\"%s\"}\n", kind, svc->path) > 0;
 	free(text);
 	return ok && fflush(stdout) == 0 ? 0 : 1;
 }
 
-/* Runs the binary for SVC as its arguments and environment say; returns the exit status. */
+/* Runs the binary for SVC (of KIND, for --describe) as its arguments and environment say; returns the exit status. */
 static int
-serve(int argc, char **argv, const struct fs_service *svc)
+serve(int argc, char **argv, const struct fs_service *svc, const char *kind)
 {
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
@@ -226,7 +234,7 @@ serve(int argc, char **argv, const struct fs_service *svc)
 		switch (c) {
 		case 's': socket_path = optarg; break;
 		case 'c': config = optarg; break;
-		case 'd': return describe(svc);
+		case 'd': return describe(svc, kind);
 		case 'w':
 			workers = atoi(optarg);
 			if (workers >= 1 && workers <= MAX_WORKERS)
@@ -254,7 +262,7 @@ fs_serve(int argc, char **argv, const struct fs_resource *res)
 {
 	const struct fs_service svc = { .path = res->path, .res = res, .handle = fs_dispatch };
 
-	return serve(argc, argv, &svc);
+	return serve(argc, argv, &svc, "resource");
 }
 
 int
@@ -262,5 +270,21 @@ fs_serve_changes(int argc, char **argv)
 {
 	const struct fs_service svc = { .path = "changes", .res = NULL, .handle = fs_changes_handle };
 
-	return serve(argc, argv, &svc);
+	return serve(argc, argv, &svc, "feed");
+}
+
+int
+fs_serve_session(int argc, char **argv)
+{
+	const struct fs_service svc = { .path = "session", .res = NULL, .handle = fs_session_handle };
+
+	return serve(argc, argv, &svc, "session");
+}
+
+int
+fs_serve_users(int argc, char **argv)
+{
+	const struct fs_service svc = { .path = "users", .res = NULL, .handle = fs_users_handle };
+
+	return serve(argc, argv, &svc, "users");
 }

@@ -22,4 +22,10 @@ int fs_serve(int argc, char **argv, const struct fs_resource *res);
 /* Runs changes.fcgi, the changes feed (fs_changes.h), the same ways. */
 int fs_serve_changes(int argc, char **argv);
 
+/* Runs session.fcgi, /api/session (fs_session.h): sign in, who am I, sign out. */
+int fs_serve_session(int argc, char **argv);
+
+/* Runs users.fcgi, /api/users (fs_users.h): the accounts, for admins. */
+int fs_serve_users(int argc, char **argv);
+
 #endif

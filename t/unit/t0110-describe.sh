@@ -20,7 +20,11 @@ for bin in "${bins[@]}"; do
 	fi
 	is "$(jq -r .path <<<"$d")" "$name" "$name: path is the binary's name"
 	kind=$(jq -r .kind <<<"$d")
-	like "$kind" '^(resource|feed)$' "$name: kind is resource or feed"
+	like "$kind" '^(resource|feed|session|users)$' "$name: kind is resource, feed, session or users"
+	case $name in
+	changes) is "$kind" feed "changes: kind is feed" ;;
+	session | users) is "$d" "{\"kind\":\"$name\",\"path\":\"$name\"}" "$name: describes itself as kind $name only" ;;
+	esac
 	[ "$kind" = resource ] || continue
 	tables="$tables $(jq -r .table <<<"$d")"
 	is "$(jq -r '[.columns[].name] | .[:2] + .[-5:] | join(" ")' <<<"$d")" \
