@@ -9,8 +9,8 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1"
 cflags="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I$top/lib -I$top/t/unit
-	$(pkg-config --cflags libpq libcjson liburiparser inih nanomsg)"
-libs="$(pkg-config --libs libpq libcjson liburiparser inih nanomsg) -lfcgi -lm"
+	$(pkg-config --cflags libpq libcjson liburiparser inih nanomsg libsodium)"
+libs="$(pkg-config --libs libpq libcjson liburiparser inih nanomsg libsodium) -lfcgi -lm"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=98
 
@@ -99,4 +99,21 @@ sock="ipc://$out/events.ipc"
 printf '[events]\npublish = %s\n' "$sock" >"$out/events.conf"
 cgi POST "" "{\"branch\":\"$branch\",\"name\":\"Published\"}" FIELDSYNC_CONF="$out/events.conf"
 ok $CGI_RC "a write that publishes (no subscriber), clean exit" && like "$CGI_OUT" "Status: 201" "it answers 201"
+
+# Sessions: a sign-in refused, no session, a malformed token, under the sanitizers.
+build session "$top/cgi-bin/session.c"
+ok $? "session.fcgi builds with sanitizers" || sed 's/^/# /' "$out/session.err"
+login() {
+	CGI_OUT=$(printf '%s' "$1" | env "${@:2}" REQUEST_METHOD=POST QUERY_STRING= \
+		CONTENT_TYPE=application/json CONTENT_LENGTH=${#1} DOCUMENT_URI=/api/session \
+		"$out/session" 2>&1)
+	CGI_RC=$?
+}
+login '{"login":"nobody-t0100","password":"wrong password"}'
+ok $CGI_RC "a refused sign-in, clean exit" && like "$CGI_OUT" "Status: 401" "it answers 401"
+login '{"login":"x","login":"y","password":"p"}'
+ok $CGI_RC "a sign-in with a repeated key, clean exit" && like "$CGI_OUT" "Status: 400" "it answers 400"
+CGI_OUT=$(env REQUEST_METHOD=GET QUERY_STRING= HTTP_AUTHORIZATION="Bearer ${RANDOM}bogus" \
+	"$out/session" </dev/null 2>&1)
+ok $? "GET with a bogus token, clean exit" && like "$CGI_OUT" "Status: 401" "it answers 401"
 done_testing
