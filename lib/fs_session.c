@@ -255,6 +255,10 @@ sign_in(struct fs_worker *w, struct fs_request *req)
 
 	if (!body || credentials(body, &login, &pw, err) != FS_OK)
 		goto out;
+	if (!login || !pw) {	/* credentials() sets both on success; never trust that blindly */
+		invalid_credentials(err);
+		goto out;
+	}
 	len = strlen(pw);
 	params[0] = login;
 	if (fs_pg_exec(&w->db.pg, &stmts[ST_FIND], params, &r, err) != FS_OK)
