@@ -4,7 +4,28 @@
 #include <string.h>
 
 #include "fs_db.h"
+#include "fs_describe.h"
 #include "fs_model.h"
+
+/*
+ * Records the resource's owner column and declaration in change_log_tables, so that the
+ * change log's trigger, the feed and the relay learn them from the declaration. Written only
+ * when they changed: every worker does this on every new connection.
+ */
+static void
+record_declaration(struct fs_pg *pg, void *arg)
+{
+	const struct fs_db *db = arg;
+	const char *params[3] = { db->res->table, db->res->owner, db->declaration };
+	PGresult *r = PQexecParams(pg->conn, "UPDATE change_log_tables SET owner_column = $2,"
+	    " declaration = $3::jsonb WHERE name = $1 AND (owner_column IS DISTINCT FROM $2"
+	    " OR declaration IS DISTINCT FROM $3::jsonb)", 3, NULL, params, NULL, NULL, 0);
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		fprintf(stderr, "fieldsync-%s: cannot record the declaration: %s", db->res->path,
+		    PQerrorMessage(pg->conn));
+	PQclear(r);
+}
 
 enum fs_err
 fs_db_init(struct fs_db *db, const struct fs_config *cfg, const char *name,
@@ -20,6 +41,12 @@ fs_db_init(struct fs_db *db, const struct fs_config *cfg, const char *name,
 	snprintf(appname, sizeof(appname), "fieldsync-%s", name);
 	/* Custom plans let the optional "$n IS NULL OR …" filters use their indexes. */
 	fs_pg_init(&db->pg, cfg, appname, res ? FS_PG_CUSTOM_PLANS : 0);
+	if (res) {
+		if (!(db->declaration = fs_describe(res)))
+			return ERR_INTERNAL;
+		db->pg.on_connect = record_declaration;
+		db->pg.on_connect_arg = db;
+	}
 	return fs_pg_add(&db->pg, db->stmts, STMT__MAX);
 }
 
@@ -27,6 +54,8 @@ void
 fs_db_close(struct fs_db *db)
 {
 	fs_pg_close(&db->pg);
+	free(db->declaration);
+	db->declaration = NULL;
 }
 
 PGresult *

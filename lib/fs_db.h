@@ -21,6 +21,7 @@ struct fs_db {
 	struct fs_pg pg;
 	struct fs_pg_stmt stmts[STMT__MAX];	/* the generated SQL under its names */
 	const struct fs_resource *res;		/* for naming fields in errors; NULL for the feed */
+	char *declaration;			/* owned: res's --describe, recorded on each connection */
 };
 
 /*

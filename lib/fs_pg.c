@@ -156,6 +156,8 @@ fs_pg_ready(struct fs_pg *pg, struct fs_error *err)
 		say(pg, "database connected again");
 	pg->down = 0;
 	pg->generation++;
+	if (pg->on_connect)
+		pg->on_connect(pg, pg->on_connect_arg);
 	return FS_OK;
 }
 

@@ -47,6 +47,9 @@ struct fs_pg {
 	int down;				/* the outage has been logged */
 	struct timespec retry_at;		/* FS_PG_HOLD_OFF: no attempt before this */
 	void (*log)(const char *fmt, ...);	/* NULL: "<appname>: ..." on stderr */
+	/* Run on each new connection once it is set up (NULL: nothing); a failure is only logged. */
+	void (*on_connect)(struct fs_pg *pg, void *arg);
+	void *on_connect_arg;
 };
 
 /* Sets up PG over CFG (borrowed, must outlive PG) as APPNAME with FLAGS; connects lazily. */

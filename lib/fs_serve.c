@@ -78,6 +78,17 @@ request_loop(const struct fs_service *svc, const struct fs_config *cfg, int list
 		fprintf(stderr, "fieldsync: %s: cannot start a worker\n", svc->path);
 		return 1;
 	}
+	/*
+	 * Connect before the first request, so it is not the one that waits, and the resource's
+	 * declaration is recorded in the database as soon as the worker runs. A database that is
+	 * away is only logged: requests connect again as they come.
+	 */
+	{
+		struct fs_error err = FS_ERROR_INIT;
+
+		fs_pg_ready(&w.db.pg, &err);
+		fs_error_clear(&err);
+	}
 	while (!stopping && FCGX_Accept_r(&fr) == 0) {
 		fs_request_init(&req, &fr, cfg);
 		serve_one(svc, &w, &req);

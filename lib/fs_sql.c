@@ -14,6 +14,7 @@ static const char *const names[STMT__MAX] = {
 	[STMT_UPDATE] = "update", [STMT_DELETE] = "delete", [STMT_IDEM_EXPIRE] = "idem_expire",
 	[STMT_IDEM_CLAIM] = "idem_claim", [STMT_IDEM_LOOKUP] = "idem_lookup",
 	[STMT_IDEM_SAVE] = "idem_save", [STMT_IDEM_PRUNE] = "idem_prune", [STMT_XID] = "xid",
+	[STMT_ACTOR] = "actor",
 };
 
 static const char *const sql_types[COL__MAX] = {
@@ -35,6 +36,7 @@ static const char *const fixed_sql[STMT__MAX] = {
 	[STMT_IDEM_PRUNE] = "DELETE FROM idempotency_keys"
 	    " WHERE created_at < now() - make_interval(secs => $1::double precision)",
 	[STMT_XID] = "SELECT pg_current_xact_id()::text",
+	[STMT_ACTOR] = "SELECT set_config('fieldsync.actor', $1, true)",
 };
 
 const char *
@@ -50,7 +52,7 @@ nparams(const struct fs_resource *res, enum fs_stmt s)
 	static const int fixed[STMT__MAX] = {
 		[STMT_GET] = 1, [STMT_INSERT] = 1, [STMT_UPDATE] = 3, [STMT_DELETE] = 1,
 		[STMT_IDEM_EXPIRE] = 3, [STMT_IDEM_CLAIM] = 3, [STMT_IDEM_LOOKUP] = 3,
-		[STMT_IDEM_SAVE] = 4, [STMT_IDEM_PRUNE] = 1, [STMT_XID] = 0,
+		[STMT_IDEM_SAVE] = 4, [STMT_IDEM_PRUNE] = 1, [STMT_XID] = 0, [STMT_ACTOR] = 1,
 	};
 	if (s == STMT_LIST)
 		return LIST_FIRST_FILTER - 1 + fs_model_nfilters(res);

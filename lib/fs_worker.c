@@ -14,7 +14,8 @@ fs_worker_init(struct fs_worker *w, const struct fs_service *svc, const struct f
 	if (svc->res && fs_sql_build(svc->res, &w->sql) != FS_OK)
 		return ERR_INTERNAL;
 	if (fs_db_init(&w->db, cfg, svc->path, svc->res, &w->sql) != FS_OK
-	    || fs_changelog_init(&w->log, &w->db.pg) != FS_OK) {
+	    || fs_changelog_init(&w->log, &w->db.pg) != FS_OK
+	    || (svc->res && fs_auth_init(&w->auth, &w->db.pg, cfg) != FS_OK)) {
 		fs_sql_release(&w->sql);
 		return ERR_INTERNAL;
 	}
@@ -29,6 +30,7 @@ fs_worker_release(struct fs_worker *w)
 	free(w->committed_xid);
 	fs_events_close(&w->events);
 	fs_changelog_release(&w->log);
+	fs_auth_release(&w->auth);
 	fs_db_close(&w->db);
 	fs_sql_release(&w->sql);
 }

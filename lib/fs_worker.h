@@ -8,6 +8,7 @@
 #ifndef FS_WORKER_H
 #define FS_WORKER_H
 
+#include "fs_auth.h"
 #include "fs_changelog.h"
 #include "fs_config.h"
 #include "fs_db.h"
@@ -22,6 +23,7 @@ struct fs_worker {
 	struct fs_sql sql;
 	struct fs_db db;
 	struct fs_changelog log;	/* the change log statements, on db's connection */
+	struct fs_auth auth;		/* who is asking, on db's connection (resources only) */
 	struct fs_events events;	/* opened per worker process, after fork */
 	unsigned long writes;	/* committed writes, to prune expired idempotency keys now and then */
 	/* Work a handler leaves for after the answer is sent (publishing its events), or NULL. */

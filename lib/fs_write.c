@@ -278,6 +278,31 @@ after_commit(struct fs_worker *e)
 		fs_idem_prune(&e->db);
 }
 
+/*
+ * Records who writes: the user of REQ's session becomes the transaction's actor (rows'
+ * created_by and updated_by, change_log.actor). No credentials: no actor. Credentials that
+ * are not a valid session are refused (401), never taken as anonymous.
+ */
+static enum fs_err
+set_actor(struct fs_worker *e, struct fs_request *req, struct fs_error *err)
+{
+	const char *cookie = fs_request_param(req, "HTTP_COOKIE"), *params[1];
+	const struct fs_user *u;
+	bool via_cookie;
+	PGresult *r;
+
+	if (!fs_request_param(req, "HTTP_AUTHORIZATION") && !(cookie && strstr(cookie, FS_COOKIE "=")))
+		return FS_OK;
+	if (fs_auth_identify(&e->auth, req, &u, &via_cookie, err) != FS_OK
+	    || fs_auth_csrf(req, via_cookie, err) != FS_OK)
+		return err->code;
+	params[0] = u->id;
+	if (!(r = fs_db_exec(&e->db, STMT_ACTOR, params, 0, err)))
+		return err->code;
+	PQclear(r);
+	return FS_OK;
+}
+
 /* Runs W in one transaction with REQ's Idempotency-Key; on success or replay fills the answer. */
 static void
 run(struct fs_worker *e, struct fs_request *req, struct fs_write *w, struct fs_error *err)
@@ -288,6 +313,8 @@ run(struct fs_worker *e, struct fs_request *req, struct fs_write *w, struct fs_e
 
 	if (fs_db_command(&e->db, "BEGIN", err) != FS_OK)
 		return;
+	if (set_actor(e, req, err) != FS_OK)
+		goto rollback;
 	if (req->idem_key && (claim_key(e, req, &replay, err) != FS_OK || replay))
 		goto rollback;
 	if (apply(e, w, err) != FS_OK)

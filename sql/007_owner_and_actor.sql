@@ -7,14 +7,16 @@
 -- see the row it was: permissions filter the log on branch and owner without reading data.
 --
 -- Which column is the owner is declared with the resource in C (cgi-bin/<name>.c, .owner); its
--- workers record it, and the grants, in change_log_tables when they connect, so the database,
--- the feed and the relay learn it from the one declaration.
+-- workers record it, and the whole declaration (its --describe, grants included), in
+-- change_log_tables when they connect, so the database, the feed and the relay learn it from
+-- the one declaration. A table no worker has described yet has no owner: its tombstones are
+-- then shown only to those who may see every row of the branch.
 
 ALTER TABLE change_log ADD COLUMN owner text, ADD COLUMN actor uuid;
 
 ALTER TABLE change_log_tables
 	ADD COLUMN owner_column text,	-- as the resource's declaration names it; NULL: rows have no owner
-	ADD COLUMN grants jsonb;	-- the declaration's permissions, as --describe prints them
+	ADD COLUMN declaration jsonb;	-- the resource's --describe, as its workers last recorded it
 
 -- The actor of the current transaction, or NULL (psql, or a worker that set none).
 CREATE FUNCTION fs_actor() RETURNS uuid LANGUAGE sql STABLE AS $$

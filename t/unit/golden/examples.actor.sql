@@ -1,0 +1,1 @@
+SELECT set_config('fieldsync.actor', $1, true)
