@@ -22,7 +22,7 @@ build() {
 		"$top"/lib/*.c $libs 2>"$out/$name.err"
 }
 
-for t in formats query validate sql errors config; do
+for t in formats query validate sql errors config perm; do
 	if build "test-$t" "$top/t/unit/test-$t.c"; then
 		"$out/test-$t" >"$out/test-$t.out" 2>&1
 		rc=$?

@@ -5,24 +5,10 @@
 #include "fs_perm.h"
 #include "tap.h"
 
-static const char *const pending[] = { "pending", NULL };
-static const char *const own_changes[] = { "pending", "cancelled", NULL };
-static const char *const decisions[] = { "approved", "rejected", NULL };
-
-/* Leave requests as cgi-bin/leave-requests.c declares them. */
-static const struct fs_grant grants[] = {
-	{ .role = "rep", .ops = FS_OP_READ | FS_OP_CREATE | FS_OP_UPDATE,
-	  .own = FS_OP_READ | FS_OP_CREATE | FS_OP_UPDATE, .sets = own_changes, .while_in = pending },
-	{ .role = "manager", .ops = FS_OP_READ | FS_OP_UPDATE, .sets = decisions, .while_in = pending },
-	{ .role = "hr", .ops = FS_OP_READ | FS_OP_WRITE },
-	{ .role = NULL },
-};
-static const struct fs_column columns[] = { { .name = NULL } };
-static const struct fs_filter filters[] = { { NULL, FILTER_EQ, { NULL } } };
-static const struct fs_resource leave = {
-	.table = "leave_requests", .path = "leave-requests", .columns = columns, .filters = filters,
-	.sort = "start_date", .grants = grants, .owner = "employee",
-};
+/* The real declaration of leave requests, so the test checks the permissions as shipped. */
+#define main leave_requests_main
+#include "../../cgi-bin/leave-requests.c"
+#undef main
 
 int
 main(void)
@@ -39,68 +25,68 @@ main(void)
 	bool everywhere;
 
 	/* Reads. */
-	ok(fs_perm_allows(&leave, &ann, FS_OP_READ, &(struct fs_perm_row){ "north", "ann", NULL, NULL }),
+	ok(fs_perm_allows(&leave_requests, &ann, FS_OP_READ, &(struct fs_perm_row){ "north", "ann", NULL, NULL }),
 	    "a rep reads their own leave request");
-	ok(!fs_perm_allows(&leave, &ann, FS_OP_READ, &(struct fs_perm_row){ "north", "bob", NULL, NULL }),
+	ok(!fs_perm_allows(&leave_requests, &ann, FS_OP_READ, &(struct fs_perm_row){ "north", "bob", NULL, NULL }),
 	    "a rep does not read someone else's");
-	ok(fs_perm_allows(&leave, &ann, FS_OP_READ, &(struct fs_perm_row){ "south", "bob", NULL, NULL }),
+	ok(fs_perm_allows(&leave_requests, &ann, FS_OP_READ, &(struct fs_perm_row){ "south", "bob", NULL, NULL }),
 	    "the same user as manager of another branch reads every request there");
-	ok(!fs_perm_allows(&leave, &ann, FS_OP_READ, &(struct fs_perm_row){ "east", "ann", NULL, NULL }),
+	ok(!fs_perm_allows(&leave_requests, &ann, FS_OP_READ, &(struct fs_perm_row){ "east", "ann", NULL, NULL }),
 	    "nothing in a branch not held, not even one's own");
-	ok(!fs_perm_allows(&leave, &fin, FS_OP_READ, &(struct fs_perm_row){ "north", "fred", NULL, NULL }),
+	ok(!fs_perm_allows(&leave_requests, &fin, FS_OP_READ, &(struct fs_perm_row){ "north", "fred", NULL, NULL }),
 	    "finance reads no leave request at all");
-	ok(fs_perm_allows(&leave, &admin, FS_OP_DELETE, &(struct fs_perm_row){ "x", NULL, "approved", NULL }),
+	ok(fs_perm_allows(&leave_requests, &admin, FS_OP_DELETE, &(struct fs_perm_row){ "x", NULL, "approved", NULL }),
 	    "admin may do everything everywhere");
 
 	/* Writes and statuses. */
-	ok(fs_perm_allows(&leave, &ann, FS_OP_CREATE, &(struct fs_perm_row){ "north", "ann", NULL, "pending" }),
+	ok(fs_perm_allows(&leave_requests, &ann, FS_OP_CREATE, &(struct fs_perm_row){ "north", "ann", NULL, "pending" }),
 	    "a rep files their own request");
-	ok(!fs_perm_allows(&leave, &ann, FS_OP_CREATE, &(struct fs_perm_row){ "north", "bob", NULL, "pending" }),
+	ok(!fs_perm_allows(&leave_requests, &ann, FS_OP_CREATE, &(struct fs_perm_row){ "north", "bob", NULL, "pending" }),
 	    "a rep cannot file in someone else's name");
-	ok(!fs_perm_allows(&leave, &ann, FS_OP_CREATE, &(struct fs_perm_row){ "north", "ann", NULL, "approved" }),
+	ok(!fs_perm_allows(&leave_requests, &ann, FS_OP_CREATE, &(struct fs_perm_row){ "north", "ann", NULL, "approved" }),
 	    "a rep cannot file an approved request");
-	ok(fs_perm_allows(&leave, &ann, FS_OP_UPDATE, &(struct fs_perm_row){ "north", "ann", "pending", "cancelled" }),
+	ok(fs_perm_allows(&leave_requests, &ann, FS_OP_UPDATE, &(struct fs_perm_row){ "north", "ann", "pending", "cancelled" }),
 	    "a rep cancels their own pending request");
-	ok(!fs_perm_allows(&leave, &ann, FS_OP_UPDATE, &(struct fs_perm_row){ "north", "ann", "pending", "approved" }),
+	ok(!fs_perm_allows(&leave_requests, &ann, FS_OP_UPDATE, &(struct fs_perm_row){ "north", "ann", "pending", "approved" }),
 	    "a rep cannot approve their own request");
-	ok(!fs_perm_allows(&leave, &ann, FS_OP_UPDATE, &(struct fs_perm_row){ "north", "ann", "approved", "cancelled" }),
+	ok(!fs_perm_allows(&leave_requests, &ann, FS_OP_UPDATE, &(struct fs_perm_row){ "north", "ann", "approved", "cancelled" }),
 	    "a rep cannot change a request that was decided");
-	ok(!fs_perm_allows(&leave, &ann, FS_OP_DELETE, &(struct fs_perm_row){ "north", "ann", "pending", NULL }),
+	ok(!fs_perm_allows(&leave_requests, &ann, FS_OP_DELETE, &(struct fs_perm_row){ "north", "ann", "pending", NULL }),
 	    "a rep deletes nothing");
-	ok(fs_perm_allows(&leave, &ann, FS_OP_UPDATE, &(struct fs_perm_row){ "south", "bob", "pending", "approved" }),
+	ok(fs_perm_allows(&leave_requests, &ann, FS_OP_UPDATE, &(struct fs_perm_row){ "south", "bob", "pending", "approved" }),
 	    "a manager approves a pending request in their branch");
-	ok(!fs_perm_allows(&leave, &ann, FS_OP_UPDATE, &(struct fs_perm_row){ "south", "bob", "pending", "cancelled" }),
+	ok(!fs_perm_allows(&leave_requests, &ann, FS_OP_UPDATE, &(struct fs_perm_row){ "south", "bob", "pending", "cancelled" }),
 	    "a manager may only decide");
-	ok(!fs_perm_allows(&leave, &ann, FS_OP_CREATE, &(struct fs_perm_row){ "south", "ann", NULL, "pending" }),
+	ok(!fs_perm_allows(&leave_requests, &ann, FS_OP_CREATE, &(struct fs_perm_row){ "south", "ann", NULL, "pending" }),
 	    "a manager files no leave request for the branch they manage");
-	ok(fs_perm_allows(&leave, &hr, FS_OP_UPDATE, &(struct fs_perm_row){ "north", "bob", "approved", "rejected" }),
+	ok(fs_perm_allows(&leave_requests, &hr, FS_OP_UPDATE, &(struct fs_perm_row){ "north", "bob", "approved", "rejected" }),
 	    "hr changes any request in any status");
-	ok(fs_perm_may(&leave, &ann, FS_OP_CREATE, "north") && !fs_perm_may(&leave, &ann, FS_OP_CREATE, "east"),
+	ok(fs_perm_may(&leave_requests, &ann, FS_OP_CREATE, "north") && !fs_perm_may(&leave_requests, &ann, FS_OP_CREATE, "east"),
 	    "may: creating in a held branch, not in another");
 
 	/* Branch sets for SQL. */
-	is_int(fs_perm_branches(&leave, &ann, FS_OP_READ, &all, &own, &everywhere, &err), FS_OK, "branches");
+	is_int(fs_perm_branches(&leave_requests, &ann, FS_OP_READ, &all, &own, &everywhere, &err), FS_OK, "branches");
 	is_str(all, "{\"south\"}", "reads every row where manager");
 	is_str(own, "{\"north\"}", "reads own rows where rep");
 	ok(!everywhere, "a rep is not everywhere");
 	free(all);
 	free(own);
-	fs_perm_branches(&leave, &hr, FS_OP_READ, &all, &own, &everywhere, &err);
+	fs_perm_branches(&leave_requests, &hr, FS_OP_READ, &all, &own, &everywhere, &err);
 	is_str(all, "{\"north\"}", "hr and rep in one branch: hr's wider grant wins");
 	is_str(own, "{}", "... and the branch is not listed twice");
 	free(all);
 	free(own);
-	fs_perm_branches(&leave, &fin, FS_OP_READ, &all, &own, &everywhere, &err);
+	fs_perm_branches(&leave_requests, &fin, FS_OP_READ, &all, &own, &everywhere, &err);
 	is_str(all, "{}", "finance: no branch for leave requests");
 	free(all);
 	free(own);
-	fs_perm_branches(&leave, &admin, FS_OP_READ, &all, &own, &everywhere, &err);
+	fs_perm_branches(&leave_requests, &admin, FS_OP_READ, &all, &own, &everywhere, &err);
 	ok(everywhere && !all && !own, "admin: everywhere, no sets");
 	{
 		struct fs_membership odd_m[] = { { "a\"b\\c", ROLE_HR } };
 		struct fs_user odd = { .login = "o", .n = 1, .m = odd_m };
 
-		fs_perm_branches(&leave, &odd, FS_OP_READ, &all, &own, &everywhere, &err);
+		fs_perm_branches(&leave_requests, &odd, FS_OP_READ, &all, &own, &everywhere, &err);
 		is_str(all, "{\"a\\\"b\\\\c\"}", "quotes and backslashes in a branch are escaped");
 		free(all);
 		free(own);
