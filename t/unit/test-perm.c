@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs_declared.h"
+#include "fs_describe.h"
 #include "fs_perm.h"
 #include "tap.h"
 
@@ -90,6 +92,40 @@ main(void)
 		is_str(all, "{\"a\\\"b\\\\c\"}", "quotes and backslashes in a branch are escaped");
 		free(all);
 		free(own);
+	}
+	/*
+	 * The feed and the relay check with the declaration read back from its --describe: every
+	 * combination must give the same answer as the compiled one.
+	 */
+	{
+		char *text = fs_describe(&leave_requests);
+		struct fs_declared d;
+		const struct fs_user *users[] = { &ann, &hr, &fin, &admin };
+		const char *branches[] = { "north", "south", "east" }, *owners[] = { "ann", "bob", NULL };
+		const char *statuses[] = { "pending", "approved", "cancelled", NULL };
+		const unsigned ops[] = { FS_OP_READ, FS_OP_CREATE, FS_OP_UPDATE, FS_OP_DELETE };
+		int same = 1, checked = 0;
+
+		is_int(fs_declared_parse(&d, text, &err), FS_OK, "the description reads back");
+		is_str(d.res.owner, "employee", "with its owner column");
+		for (size_t u = 0; u < 4; u++)
+			for (size_t o = 0; o < 4; o++)
+				for (size_t b = 0; b < 3; b++)
+					for (size_t w = 0; w < 3; w++)
+						for (size_t s1 = 0; s1 < 4; s1++)
+							for (size_t s2 = 0; s2 < 4; s2++) {
+								struct fs_perm_row row = { branches[b], owners[w],
+								    statuses[s1], statuses[s2] };
+								same &= fs_perm_allows(&leave_requests, users[u], ops[o], &row)
+								    == fs_perm_allows(&d.res, users[u], ops[o], &row);
+								checked++;
+							}
+		ok(same, "the same answer as the compiled declaration in all %d cases", checked);
+		fs_declared_release(&d);
+		free(text);
+		is_int(fs_declared_parse(&d, "{\"kind\":\"feed\"}", &err), ERR_INVALID_VALUE,
+		    "a description without permissions is refused");
+		fs_declared_release(&d);
 	}
 	return done_testing();
 }
