@@ -27,10 +27,12 @@ for m in GET POST PUT DELETE; do
 	ok "$(has_token "$methods" "$m"; echo $?)" "Access-Control-Allow-Methods lists $m"
 done
 headers=$(header Access-Control-Allow-Headers)
-for h in Content-Type Idempotency-Key If-Match; do
+for h in Content-Type Idempotency-Key If-Match Authorization X-Requested-With; do
 	ok "$(has_token "$headers" "$h"; echo $?)" "Access-Control-Allow-Headers lists $h"
 done
 [ -n "$methods$headers" ] || diag "preflight headers:" "$HEADERS"
+is "$(header Access-Control-Allow-Credentials)" true \
+	"an origin named in cors_origins may send the session cookie (Allow-Credentials)"
 
 for res in $RESOURCES; do
 	preflight "/api/$res" "$GOOD" DELETE
