@@ -1,5 +1,4 @@
 /* fs_write.c - the write path: row checks, the transaction, the answer. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
