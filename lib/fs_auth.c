@@ -12,7 +12,7 @@ static const char *const role_names[ROLE__MAX] = {
 	[ROLE_HR] = "hr", [ROLE_ADMIN] = "admin",
 };
 
-enum stmt { ST_LOOKUP, ST__MAX };
+enum stmt { ST_LOOKUP, ST_TRUSTED, ST__MAX };
 
 /*
  * The session of token hash $1, if valid ($2: session_idle seconds), with its user and one
@@ -30,6 +30,11 @@ static const struct fs_pg_stmt stmts[ST__MAX] = {
 	    " FROM s JOIN users u ON u.id = s.user_id AND u.status = 'active'"
 	    " LEFT JOIN memberships m ON m.user_id = u.id"
 	    " ORDER BY m.branch COLLATE \"C\", m.role", 2 },
+	/* The active account of login $1 that the front door (trusted_header) vouches for. */
+	[ST_TRUSTED] = { "auth_trusted",
+	    "SELECT u.id::text, u.login, u.name, NULL, m.branch, m.role FROM users u"
+	    " LEFT JOIN memberships m ON m.user_id = u.id WHERE u.login = $1 AND u.status = 'active'"
+	    " ORDER BY m.branch COLLATE \"C\", m.role", 1 },
 };
 enum { COL_ID, COL_LOGIN, COL_NAME, COL_EXPIRES, COL_BRANCH, COL_ROLE };
 
@@ -266,21 +271,18 @@ fs_auth_forget(struct fs_auth *a, const unsigned char *hash)
 		drop_slot(a, i);
 }
 
-enum fs_err
-fs_auth_lookup(struct fs_auth *a, const unsigned char *hash, const struct fs_user **out,
-    struct fs_error *err)
+/* Runs the user lookup S with PARAMS and caches its answer under HASH; see fs_auth_lookup. */
+static enum fs_err
+lookup(struct fs_auth *a, enum stmt s, const char *const *params, const unsigned char *hash,
+    const struct fs_user **out, struct fs_error *err)
 {
-	char hex[2 * FS_TOKEN_HASH_LEN + 3], idle[32];
-	const char *params[2] = { hex, idle };
 	PGresult *r = NULL;
 	enum fs_err rc;
 	int i;
 
 	*out = NULL;
 	fs_auth_forget(a, hash);
-	fs_auth_hash_text(hash, hex);
-	snprintf(idle, sizeof(idle), "%ld", a->cfg->session_idle);
-	rc = fs_pg_exec(a->pg, &stmts[ST_LOOKUP], params, &r, err);
+	rc = fs_pg_exec(a->pg, &stmts[s], params, &r, err);
 	if (rc == FS_OK && PQntuples(r) == 0)
 		rc = fs_error_set(err, ERR_UNAUTHENTICATED, NULL,
 		    "the session has ended or is unknown: sign in again");
@@ -302,6 +304,43 @@ fs_auth_lookup(struct fs_auth *a, const unsigned char *hash, const struct fs_use
 }
 
 enum fs_err
+fs_auth_lookup(struct fs_auth *a, const unsigned char *hash, const struct fs_user **out,
+    struct fs_error *err)
+{
+	char hex[2 * FS_TOKEN_HASH_LEN + 3], idle[32];
+	const char *params[2] = { hex, idle };
+
+	fs_auth_hash_text(hash, hex);
+	snprintf(idle, sizeof(idle), "%ld", a->cfg->session_idle);
+	return lookup(a, ST_LOOKUP, params, hash, out, err);
+}
+
+/* The user the front door names in REQ (trusted_header), cached like a session. */
+static enum fs_err
+trusted_user(struct fs_auth *a, const char *login, const struct fs_user **out,
+    struct fs_error *err)
+{
+	unsigned char hash[FS_TOKEN_HASH_LEN];
+	const char *params[1] = { login };
+	char *key = NULL;
+	int i;
+
+	/* Its own namespace in the cache: no token hashes to "trusted\n<login>". */
+	if (asprintf(&key, "trusted\n%s", login) < 0)
+		return fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
+	fs_auth_token_hash(key, hash);
+	free(key);
+	i = find_slot(a, hash);
+	if (i >= 0 && a->cache_ms > 0 && ms_since(&a->cache[i].at) < a->cache_ms) {
+		*out = &a->cache[i].user;
+		return FS_OK;
+	}
+	if (lookup(a, ST_TRUSTED, params, hash, out, err) == ERR_UNAUTHENTICATED)
+		fs_error_set(err, ERR_UNAUTHENTICATED, NULL, "the signed-in user has no active account here");
+	return *out ? FS_OK : err->code;
+}
+
+enum fs_err
 fs_auth_identify(struct fs_auth *a, const struct fs_request *req, const struct fs_user **out,
     bool *via_cookie, struct fs_error *err)
 {
@@ -310,6 +349,14 @@ fs_auth_identify(struct fs_auth *a, const struct fs_request *req, const struct f
 	int i;
 
 	*out = NULL;
+	if (a->cfg->trusted_header[0]) {
+		const char *login = fs_request_param(req, a->cfg->trusted_header);
+
+		/* The browser signed in through the front door: its cookies, so the CSRF rule. */
+		*via_cookie = true;
+		if (login && *login)
+			return trusted_user(a, login, out, err);
+	}
 	if (!fs_auth_token_of(req, token, via_cookie))
 		return fs_error_set(err, ERR_UNAUTHENTICATED, NULL,
 		    "sign in first (POST /api/session), then send the token as Authorization: Bearer"
@@ -322,6 +369,16 @@ fs_auth_identify(struct fs_auth *a, const struct fs_request *req, const struct f
 		return FS_OK;
 	}
 	return fs_auth_lookup(a, hash, out, err);
+}
+
+bool
+fs_auth_offered(const struct fs_request *req)
+{
+	const char *cookie = fs_request_param(req, "HTTP_COOKIE"), *front;
+
+	front = req->cfg->trusted_header[0] ? fs_request_param(req, req->cfg->trusted_header) : NULL;
+	return fs_request_param(req, "HTTP_AUTHORIZATION") || (cookie && strstr(cookie, FS_COOKIE "="))
+	    || (front && *front);
 }
 
 enum fs_err

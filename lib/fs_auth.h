@@ -105,6 +105,12 @@ enum fs_err fs_auth_csrf(const struct fs_request *req, bool via_cookie, struct f
  */
 bool fs_auth_token_of(const struct fs_request *req, char *token, bool *via_cookie);
 
+/*
+ * Whether REQ offers credentials at all: an Authorization header, the session cookie, or
+ * the front door's parameter (trusted_header). Offered credentials are checked, never ignored.
+ */
+bool fs_auth_offered(const struct fs_request *req);
+
 /* A new random token into TOKEN (FS_TOKEN_LEN + 1 bytes) and its hash into HASH. */
 void fs_auth_token_new(char *token, unsigned char *hash);
 

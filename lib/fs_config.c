@@ -123,6 +123,10 @@ fs_config_set(struct fs_config *cfg, const char *section, const char *key, const
 		return parse_long(value, 1, 1000, &v) ? (cfg->login_max_failures = (int)v, 1) : 0;
 	if (IS("auth", "login_lockout_max"))
 		return parse_long(value, 1, 86400, &v) ? (cfg->login_lockout_max = (int)v, 1) : 0;
+	/* A parameter nginx sets itself; an HTTP_* one would come from the client's headers. */
+	if (IS("auth", "trusted_header"))
+		return strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == strlen(value)
+		    && strncmp(value, "HTTP_", 5) != 0 ? COPY(cfg->trusted_header) : 0;
 	if (IS("auth", "password_min_length"))	/* passwords are at most 1024 bytes */
 		return parse_long(value, 1, 1024, &v) ? (cfg->password_min_length = (int)v, 1) : 0;
 #undef COPY

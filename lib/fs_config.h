@@ -38,6 +38,7 @@ struct fs_config {
 	int login_max_failures;		/* failed sign-ins in a row before the account is held off */
 	int login_lockout_max;		/* seconds the hold-off grows to at most */
 	int password_min_length;	/* bytes */
+	char trusted_header[64];	/* FastCGI parameter nginx sets to an SSO login, "" for none */
 };
 
 /* Fills CFG with the defaults. */

@@ -285,12 +285,12 @@ after_commit(struct fs_worker *e)
 static enum fs_err
 set_actor(struct fs_worker *e, struct fs_request *req, struct fs_error *err)
 {
-	const char *cookie = fs_request_param(req, "HTTP_COOKIE"), *params[1];
 	const struct fs_user *u;
+	const char *params[1];
 	bool via_cookie;
 	PGresult *r;
 
-	if (!fs_request_param(req, "HTTP_AUTHORIZATION") && !(cookie && strstr(cookie, FS_COOKIE "=")))
+	if (!fs_auth_offered(req))
 		return FS_OK;
 	if (fs_auth_identify(&e->auth, req, &u, &via_cookie, err) != FS_OK
 	    || fs_auth_csrf(req, via_cookie, err) != FS_OK)
