@@ -287,7 +287,8 @@ fs_serve_changes(int argc, char **argv)
 int
 fs_serve_session(int argc, char **argv)
 {
-	const struct fs_service svc = { .path = "session", .res = NULL, .handle = fs_session_handle };
+	const struct fs_service svc = { .path = "session", .res = NULL, .handle = fs_session_handle,
+		.init = fs_session_init };
 
 	return serve(argc, argv, &svc, "session");
 }
@@ -295,7 +296,8 @@ fs_serve_session(int argc, char **argv)
 int
 fs_serve_users(int argc, char **argv)
 {
-	const struct fs_service svc = { .path = "users", .res = NULL, .handle = fs_users_handle };
+	const struct fs_service svc = { .path = "users", .res = NULL, .handle = fs_users_handle,
+		.init = fs_users_init };
 
 	return serve(argc, argv, &svc, "users");
 }

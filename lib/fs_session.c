@@ -45,39 +45,28 @@ static const struct fs_pg_stmt stmts[ST__MAX] = {
 enum { FIND_ID, FIND_HASH, FIND_ACTIVE, FIND_LOCKED };
 
 /*
- * What a session worker process keeps between requests beside its connection: the
- * statements on it, and the dummy hash an unknown login is verified against. Made on the
- * process's first request, before the connection is first used (struct fs_worker has no
- * room for it in this stage).
+ * What a session worker process keeps beside its connection: the auth statements (never
+ * cached here: GET /api/session is the authority on a session), and the dummy hash an
+ * unknown login is verified against. Set up by fs_session_init() before the first connection.
  */
 static struct {
-	bool tried;
-	enum fs_err rc;
 	struct fs_auth auth;
 	char dummy[crypto_pwhash_STRBYTES];
 } st;
 
-/* Sets the process's session state up over W, once. FS_OK or ERR_INTERNAL in ERR. */
-static enum fs_err
-state(struct fs_worker *w, struct fs_error *err)
+enum fs_err
+fs_session_init(struct fs_worker *w)
 {
 	static const char dummy_pw[] = "fieldsync: no such account";
 
-	if (!st.tried) {
-		st.tried = true;
-		st.rc = fs_auth_init(&st.auth, &w->db.pg, w->cfg);
-		if (st.rc == FS_OK)
-			st.rc = fs_pg_add(&w->db.pg, stmts, ST__MAX);
-		if (st.rc == FS_OK && crypto_pwhash_str(st.dummy, dummy_pw, sizeof(dummy_pw) - 1,
-		    crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-			st.rc = ERR_INTERNAL;
-		/* GET /api/session is the authority on a session: always asked fresh. */
-		st.auth.cache_ms = 0;
-		/* A connection made before our statements were added would lack them. */
-		fs_pg_close(&w->db.pg);
+	if (fs_auth_init(&st.auth, &w->db.pg, w->cfg) != FS_OK
+	    || fs_pg_add(&w->db.pg, stmts, ST__MAX) != FS_OK
+	    || crypto_pwhash_str(st.dummy, dummy_pw, sizeof(dummy_pw) - 1,
+	    crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+		fprintf(stderr, "fieldsync: session: cannot set up the sign-in service\n");
+		return ERR_INTERNAL;
 	}
-	if (st.rc != FS_OK)
-		return fs_error_set(err, ERR_INTERNAL, NULL, "the session service cannot start");
+	st.auth.cache_ms = 0;
 	return FS_OK;
 }
 
@@ -337,8 +326,6 @@ sign_out(struct fs_worker *w, struct fs_request *req)
 void
 fs_session_handle(struct fs_worker *w, struct fs_request *req)
 {
-	if (state(w, &req->err) != FS_OK)
-		return;
 	switch (req->method) {
 	case M_POST:
 		sign_in(w, req);

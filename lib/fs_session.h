@@ -20,4 +20,7 @@
 /* Answers REQ, a request to /api/session. */
 void fs_session_handle(struct fs_worker *w, struct fs_request *req);
 
+/* The service's init (fs_service.init): its statements and the dummy hash. FS_OK or ERR_INTERNAL. */
+enum fs_err fs_session_init(struct fs_worker *w);
+
 #endif

@@ -61,16 +61,26 @@ static const struct fs_pg_stmt stmts[ST__MAX] = {
 };
 
 /*
- * What a users worker process keeps beside its connection: the statements on it. Made on
- * the process's first request, before the connection is first used (struct fs_worker has
- * no room for it in this stage).
+ * What a users worker process keeps beside its connection: the auth statements and the
+ * login rule. Set up by fs_users_init() before the first connection.
  */
 static struct {
-	bool tried;
-	enum fs_err rc;
 	struct fs_auth auth;
 	regex_t login_re;
 } st;
+
+enum fs_err
+fs_users_init(struct fs_worker *w)
+{
+	/* migration 006's users_login_check, so a bad login is named before SQL */
+	if (fs_auth_init(&st.auth, &w->db.pg, w->cfg) != FS_OK
+	    || fs_pg_add(&w->db.pg, stmts, ST__MAX) != FS_OK
+	    || regcomp(&st.login_re, "^[a-z0-9][a-z0-9._@-]{0,63}$", REG_EXTENDED | REG_NOSUB) != 0) {
+		fprintf(stderr, "fieldsync: users: cannot set up the service\n");
+		return ERR_INTERNAL;
+	}
+	return FS_OK;
+}
 
 /* A change to the accounts, as checked from the body. Strings point into the body's tree. */
 struct change {
@@ -79,25 +89,6 @@ struct change {
 	char hash[crypto_pwhash_STRBYTES];
 };
 
-/* Sets the process's state up over W, once. FS_OK or ERR_INTERNAL in ERR. */
-static enum fs_err
-state(struct fs_worker *w, struct fs_error *err)
-{
-	if (!st.tried) {
-		st.tried = true;
-		st.rc = fs_auth_init(&st.auth, &w->db.pg, w->cfg);
-		if (st.rc == FS_OK)
-			st.rc = fs_pg_add(&w->db.pg, stmts, ST__MAX);
-		/* migration 006's users_login_check, so a bad login is named before SQL */
-		if (st.rc == FS_OK && regcomp(&st.login_re, "^[a-z0-9][a-z0-9._@-]{0,63}$",
-		    REG_EXTENDED | REG_NOSUB) != 0)
-			st.rc = ERR_INTERNAL;
-		fs_pg_close(&w->db.pg);	/* a connection made before our statements would lack them */
-	}
-	if (st.rc != FS_OK)
-		return fs_error_set(err, ERR_INTERNAL, NULL, "the users service cannot start");
-	return FS_OK;
-}
 
 /* Answers STATUS with the JSON text in the one cell of R. */
 static void
@@ -444,8 +435,6 @@ fs_users_handle(struct fs_worker *w, struct fs_request *req)
 	const char *id = NULL;
 	cJSON *body = NULL;
 
-	if (state(w, err) != FS_OK)
-		return;
 	if (req->method == M_OPTIONS) {
 		fs_http_preflight(req);
 		return;

@@ -23,4 +23,7 @@
 /* Answers REQ, a request to /api/users. */
 void fs_users_handle(struct fs_worker *w, struct fs_request *req);
 
+/* The service's init (fs_service.init): its statements and the login rule. FS_OK or ERR_INTERNAL. */
+enum fs_err fs_users_init(struct fs_worker *w);
+
 #endif

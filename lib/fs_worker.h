@@ -36,6 +36,8 @@ struct fs_service {
 	const char *path;
 	const struct fs_resource *res;	/* NULL for the changes feed */
 	void (*handle)(struct fs_worker *w, struct fs_request *req);
+	/* Sets up what the service keeps beside W (its statements) before the first connection; or NULL. */
+	enum fs_err (*init)(struct fs_worker *w);
 };
 
 /* Generates SVC's SQL and opens its publisher; the database is connected on first use. */
