@@ -171,6 +171,15 @@ fs_config_load(struct fs_config *cfg, const char *path)
 }
 
 int
+fs_config_origin_named(const struct fs_config *cfg, const char *origin)
+{
+	for (int i = 0; origin && *origin && i < cfg->norigins; i++)
+		if (strcasecmp(cfg->origins[i], origin) == 0)
+			return 1;
+	return 0;
+}
+
+int
 fs_config_origin_allowed(const struct fs_config *cfg, const char *origin)
 {
 	if (!origin || !*origin)

@@ -56,4 +56,10 @@ int fs_config_set(struct fs_config *cfg, const char *section, const char *key, c
 /* Whether ORIGIN may make cross-origin requests. */
 int fs_config_origin_allowed(const struct fs_config *cfg, const char *origin);
 
+/*
+ * Whether ORIGIN is named in cors_origins itself, not only let in by "*": only such an
+ * origin may send the session cookie cross-origin (Access-Control-Allow-Credentials).
+ */
+int fs_config_origin_named(const struct fs_config *cfg, const char *origin);
+
 #endif

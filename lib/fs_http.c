@@ -1,7 +1,6 @@
 /* fs_http.c - reading a request and writing its one answer, over FastCGI or CGI. */
 #include <errno.h>
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,19 +263,6 @@ write_str(struct fs_request *req, const char *s)
 	return write_all(req, s, strlen(s));
 }
 
-/*
- * Whether ORIGIN is named in cors_origins itself (not only let in by "*"): only such an origin
- * may send the session cookie cross-origin (Access-Control-Allow-Credentials).
- */
-static bool
-origin_named(const struct fs_config *cfg, const char *origin)
-{
-	for (int i = 0; origin && i < cfg->norigins; i++)
-		if (strcmp(cfg->origins[i], origin) == 0)
-			return true;
-	return false;
-}
-
 /* The status line and the standard headers of REQ's answer, then its own. -1 on a write error. */
 static int
 write_head(struct fs_request *req)
@@ -291,7 +277,7 @@ write_head(struct fs_request *req)
 	if (cors && (write_str(req, "Access-Control-Allow-Origin: ") < 0
 	    || write_str(req, req->origin) < 0 || write_str(req, "\r\nVary: Origin\r\n"
 	    "Access-Control-Expose-Headers: Link, ETag, Idempotent-Replay\r\n") < 0
-	    || (origin_named(req->cfg, req->origin)
+	    || (fs_config_origin_named(req->cfg, req->origin)
 	    && write_str(req, "Access-Control-Allow-Credentials: true\r\n") < 0)))
 		return -1;
 	return write_all(req, req->resp.headers ? req->resp.headers : "", req->resp.headers_len) < 0

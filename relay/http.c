@@ -187,6 +187,9 @@ on_request(struct evhttp_request *req, void *arg)
 	if (origin && fs_config_origin_allowed(r->cfg, origin)) {
 		evhttp_add_header(out, "Access-Control-Allow-Origin", origin);
 		evhttp_add_header(out, "Vary", "Origin");
+		/* As on the API: the cookie may travel only from an origin named in the list. */
+		if (fs_config_origin_named(r->cfg, origin))
+			evhttp_add_header(out, "Access-Control-Allow-Credentials", "true");
 	}
 	known = path && (strcmp(path, "/events") == 0 || strcmp(path, "/events/health") == 0);
 	if (!known) {
