@@ -1,6 +1,17 @@
 /* backlog.c - the relay's change log access over lib's fs_pg and fs_changelog. */
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "backlog.h"
 #include "log.h"
+
+/* What ends or narrows someone's rights (migration 006's auth_changes), followed by the relay. */
+enum { AUTH_HEAD, AUTH_AFTER, AUTH__MAX };
+static const struct fs_pg_stmt auth_stmts[AUTH__MAX] = {
+	[AUTH_HEAD] = { "relay_auth_head", "SELECT coalesce(max(seq), 0) FROM auth_changes", 0 },
+	[AUTH_AFTER] = { "relay_auth_after", "SELECT seq, user_id::text, why FROM auth_changes"
+	    " WHERE seq > $1::bigint ORDER BY seq LIMIT 1000", 1 },
+};
 
 int
 backlog_init(struct backlog *b, const struct fs_config *cfg)
@@ -8,7 +19,11 @@ backlog_init(struct backlog *b, const struct fs_config *cfg)
 	/* Custom plans: the range statement's "$n IS NULL OR" bounds use the seq index. */
 	fs_pg_init(&b->pg, cfg, "fieldsync-relay", FS_PG_HOLD_OFF | FS_PG_CUSTOM_PLANS);
 	b->pg.log = relay_log;
-	return fs_changelog_init(&b->log, &b->pg) == FS_OK ? 0 : -1;
+	if (fs_changelog_init(&b->log, &b->pg) != FS_OK || fs_auth_init(&b->auth, &b->pg, cfg) != FS_OK
+	    || fs_pg_add(&b->pg, auth_stmts, AUTH__MAX) != FS_OK)
+		return -1;
+	b->auth.cache_ms = 0;
+	return 0;
 }
 
 void
@@ -16,6 +31,39 @@ backlog_close(struct backlog *b)
 {
 	fs_pg_close(&b->pg);
 	fs_changelog_release(&b->log);
+	fs_auth_release(&b->auth);
+}
+
+PGresult *
+backlog_auth_changes(struct backlog *b, int64_t after)
+{
+	char a[24];
+	const char *params[1] = { a };
+	struct fs_error err = FS_ERROR_INIT;
+	PGresult *r = NULL;
+
+	snprintf(a, sizeof(a), "%lld", (long long)after);
+	if (fs_pg_exec(&b->pg, &auth_stmts[AUTH_AFTER], params, &r, &err) != FS_OK) {
+		PQclear(r);
+		r = NULL;
+	}
+	fs_error_clear(&err);
+	return r;
+}
+
+int
+backlog_auth_head(struct backlog *b, int64_t *seq)
+{
+	struct fs_error err = FS_ERROR_INIT;
+	PGresult *r = NULL;
+	int ok = fs_pg_exec(&b->pg, &auth_stmts[AUTH_HEAD], NULL, &r, &err) == FS_OK
+	    && PQntuples(r) == 1;
+
+	if (ok)
+		*seq = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	fs_error_clear(&err);
+	return ok ? 0 : -1;
 }
 
 /* 0 for FS_OK, else -1 (fs_pg logged why); clears ERR. */

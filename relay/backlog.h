@@ -11,6 +11,7 @@
 
 #include <libpq-fe.h>
 
+#include "fs_auth.h"
 #include "fs_changelog.h"
 #include "fs_config.h"
 #include "fs_pg.h"
@@ -18,7 +19,17 @@
 struct backlog {
 	struct fs_pg pg;
 	struct fs_changelog log;	/* over pg */
+	struct fs_auth auth;		/* who opens a stream, over pg (never cached: asked fresh) */
 };
+
+/*
+ * The entries of auth_changes after AFTER, oldest first, at most 1000: rows of (seq, user
+ * id, why), text. The caller PQclear()s the result. NULL when unavailable.
+ */
+PGresult *backlog_auth_changes(struct backlog *b, int64_t after);
+
+/* Sets *SEQ to the newest auth_changes entry (0 for none). 0, or -1 when unavailable. */
+int backlog_auth_head(struct backlog *b, int64_t *seq);
 
 /* Sets up B over CFG (borrowed, must outlive B); connects lazily. 0, or -1. */
 int backlog_init(struct backlog *b, const struct fs_config *cfg);

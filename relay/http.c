@@ -3,8 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sys/queue.h>
+
+#include <sodium.h>
 
 #include <event2/keyvalq_struct.h>
 
@@ -123,6 +126,41 @@ parse_events(struct relay *r, struct evhttp_request *req, const char *query, str
 	return err->code;
 }
 
+/*
+ * The session REQ offers (Authorization: Bearer, else the session cookie), looked up fresh,
+ * into Q. No credentials: an anonymous stream (for now; access control closes that next).
+ * Credentials that are not a valid session are refused, never taken as anonymous.
+ */
+static enum fs_err
+identify(struct relay *r, struct evhttp_request *req, struct sse_request *q, struct fs_error *err)
+{
+	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+	const char *auth = evhttp_find_header(h, "Authorization");
+	const char *cookie = evhttp_find_header(h, "Cookie"), *t = NULL;
+	char token[FS_TOKEN_LEN + 1];
+	const struct fs_user *u;
+	size_t n;
+
+	if (auth)
+		t = strncasecmp(auth, "Bearer ", 7) == 0 ? auth + 7 : "";
+	else if (cookie && (t = strstr(cookie, FS_COOKIE "=")) != NULL)
+		t += strlen(FS_COOKIE "=");
+	if (!t)
+		return FS_OK;
+	if ((n = strcspn(t, "; ")) != FS_TOKEN_LEN)
+		return fs_error_set(err, ERR_UNAUTHENTICATED, NULL, "the session token is malformed");
+	memcpy(token, t, n);
+	token[n] = '\0';
+	fs_auth_token_hash(token, q->hash);
+	sodium_memzero(token, sizeof(token));
+	if (fs_auth_lookup(&r->db.auth, q->hash, &u, err) != FS_OK)
+		return err->code;
+	q->signed_in = 1;
+	snprintf(q->user_id, sizeof(q->user_id), "%s", u->id);
+	sse_rights_digest(u, q->rights);
+	return FS_OK;
+}
+
 /* GET /events: a stream, or a JSON error before it starts. */
 static void
 serve_events(struct relay *r, struct evhttp_request *req, const char *query)
@@ -130,8 +168,13 @@ serve_events(struct relay *r, struct evhttp_request *req, const char *query)
 	struct fs_error err = FS_ERROR_INIT;
 	struct sse_request q;
 
-	if (parse_events(r, req, query, &q, &err) != FS_OK)
+	/* Where revocation is followed from must be known before a signed-in stream opens. */
+	if (r->auth_seq < 0)
+		sse_follow_auth(r);
+	if (parse_events(r, req, query, &q, &err) != FS_OK || identify(r, req, &q, &err) != FS_OK)
 		reply_error(r, req, &err);
+	else if (q.signed_in && r->auth_seq < 0)
+		reply_code(r, req, ERR_DATABASE_UNAVAILABLE, "the relay has not reached the database yet");
 	else if (r->head < 0)
 		reply_code(r, req, ERR_DATABASE_UNAVAILABLE, "the relay has not reached the database yet");
 	else if (r->nstreams >= r->cfg->max_clients)

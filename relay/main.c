@@ -143,6 +143,7 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	sse_sweep(arg);
+	sse_follow_auth(arg);	/* every second: revocation reaches open streams within 2 s */
 }
 
 static void
@@ -191,6 +192,7 @@ relay_init(struct relay *r, const struct fs_config *cfg)
 	memset(r, 0, sizeof(*r));
 	r->cfg = cfg;
 	r->head = -1;
+	r->auth_seq = -1;
 	r->nn_sock = -1;
 	r->batch = cfg->ring_size < BATCH ? cfg->ring_size : BATCH;
 	r->base = event_base_new();

@@ -35,6 +35,7 @@ struct relay {
 	long bad_messages;		/* nanomsg messages without a seq, ignored */
 	int nn_sock;			/* nanomsg SUB socket, -1 when none */
 	struct event *nn_ev;		/* its NN_RCVFD in the loop */
+	int64_t auth_seq;		/* auth_changes followed up to here; -1 until known */
 };
 
 #endif

@@ -1,11 +1,13 @@
 /* sse.c - event streams: catch-up, live delivery, heartbeats, slow consumers, closing. */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <event2/bufferevent.h>
+#include <sodium.h>
 
 #include "log.h"
 #include "sse.h"
@@ -27,6 +29,10 @@ struct stream {
 	int64_t cursor;			/* every event up to here is queued or filtered out */
 	time_t behind_since;		/* when a live stream fell behind; 0 when it did not */
 	enum state state;
+	int signed_in;			/* opened with a session: followed for revocation */
+	unsigned char hash[FS_TOKEN_HASH_LEN];	/* that session's token hash */
+	char user_id[37];
+	unsigned char rights[32];	/* digest of the memberships it was opened with */
 };
 
 /* Seconds on a clock that only moves forward. */
@@ -280,6 +286,115 @@ sse_sweep(struct relay *r)
 	}
 }
 
+/* Ends S with a "revoked" event saying WHY (logout, disabled, password_changed, rights_changed). */
+static void
+revoke(struct relay *r, struct stream *s, const char *why)
+{
+	char text[160];
+
+	relay_log("a stream of user %s ends: %s", s->user_id, why);
+	snprintf(text, sizeof(text), "event: revoked\ndata: {\"reason\":\"%s\"}\n\n", why);
+	stream_end(r, s, text);
+}
+
+void
+sse_rights_digest(const struct fs_user *u, unsigned char *out)
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, 32);
+	crypto_generichash_update(&st, (const unsigned char *)(u->admin ? "admin" : "-"), u->admin ? 5 : 1);
+	for (size_t i = 0; i < u->n; i++) {
+		const char *role = fs_role_name(u->m[i].role);
+
+		crypto_generichash_update(&st, (const unsigned char *)u->m[i].branch,
+		    strlen(u->m[i].branch) + 1);
+		crypto_generichash_update(&st, (const unsigned char *)role, strlen(role) + 1);
+	}
+	crypto_generichash_final(&st, out, 32);
+}
+
+/*
+ * Re-checks the streams of USER after the auth change WHY: a session that no longer holds
+ * ends its stream with WHY; one whose memberships differ from those the stream was opened
+ * with ends it with rights_changed (the client reconnects and gets the new rights). A change
+ * that left a stream's session and rights as they were (another session's logout, a grant
+ * made just before it opened) leaves it alone.
+ */
+static void
+recheck(struct relay *r, const char *user, const char *why)
+{
+	struct stream *s, *next;
+	const struct fs_user *u;
+	unsigned char now[32];
+
+	for (s = r->streams; s; s = next) {
+		struct fs_error err = FS_ERROR_INIT;
+
+		next = s->next;
+		if (!s->signed_in || s->state == CLOSING || strcmp(s->user_id, user) != 0)
+			continue;
+		if (fs_auth_lookup(&r->db.auth, s->hash, &u, &err) == ERR_UNAUTHENTICATED) {
+			revoke(r, s, why);
+		} else if (err.code == FS_OK) {
+			sse_rights_digest(u, now);
+			if (memcmp(now, s->rights, sizeof(now)) != 0)
+				revoke(r, s, "rights_changed");
+		}
+		fs_error_clear(&err);
+	}
+}
+
+/* How much a reason says: a client told "disabled" knows more than one told "logout". */
+static int
+weight(const char *why)
+{
+	static const char *const order[] = { "rights_changed", "logout", "password_changed", "disabled" };
+
+	for (int i = 0; i < 4; i++)
+		if (strcmp(why, order[i]) == 0)
+			return i;
+	return 0;
+}
+
+void
+sse_follow_auth(struct relay *r)
+{
+	PGresult *res;
+	int n;
+
+	if (r->auth_seq < 0) {
+		if (backlog_auth_head(&r->db, &r->auth_seq) < 0)
+			r->auth_seq = -1;
+		return;
+	}
+	if (!(res = backlog_auth_changes(&r->db, r->auth_seq)))
+		return;
+	/*
+	 * One check per user of the batch, after all of it, with the weightiest reason among its
+	 * entries: disabling an account also logs each of its sessions out, and the client should
+	 * be told the account was disabled.
+	 */
+	n = PQntuples(res);
+	for (int i = 0; i < n; i++) {
+		const char *user = PQgetvalue(res, i, 1), *why = PQgetvalue(res, i, 2);
+		bool first = true;
+
+		for (int k = 0; k < i && first; k++)
+			first = strcmp(PQgetvalue(res, k, 1), user) != 0;
+		if (!first)
+			continue;
+		for (int k = i + 1; k < n; k++)
+			if (strcmp(PQgetvalue(res, k, 1), user) == 0
+			    && weight(PQgetvalue(res, k, 2)) > weight(why))
+				why = PQgetvalue(res, k, 2);
+		recheck(r, user, why);
+	}
+	if (n > 0)
+		r->auth_seq = strtoll(PQgetvalue(res, n - 1, 0), NULL, 10);
+	PQclear(res);
+}
+
 void
 sse_heartbeat(struct relay *r)
 {
@@ -399,6 +514,10 @@ sse_open(struct relay *r, struct evhttp_request *req, struct sse_request *q)
 		free(s);
 		return -1;
 	}
+	s->signed_in = q->signed_in;
+	memcpy(s->hash, q->hash, sizeof(s->hash));
+	memcpy(s->user_id, q->user_id, sizeof(s->user_id));
+	memcpy(s->rights, q->rights, sizeof(s->rights));
 	s->filter = q->filter;		/* the stream owns it from here */
 	memset(&q->filter, 0, sizeof(q->filter));
 	q->filter.types.all = 1;

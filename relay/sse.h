@@ -29,7 +29,14 @@ struct sse_request {
 	int cursor_ok;			/* ... and is a whole number (not yet compared with head) */
 	int64_t cursor;
 	struct filter filter;		/* types= and branch=; owned */
+	int signed_in;			/* the request carried a valid session */
+	unsigned char hash[FS_TOKEN_HASH_LEN];	/* ... its token's hash */
+	char user_id[37];		/* ... and its user */
+	unsigned char rights[32];	/* ... and a digest of its memberships then */
 };
+
+/* The digest of U's memberships (admin included) into OUT (32 bytes), to tell a change of rights. */
+void sse_rights_digest(const struct fs_user *u, unsigned char *out);
 
 /*
  * Answers REQ with a stream per Q. Returns 0 once the stream owns REQ and Q->filter (Q's
@@ -50,6 +57,13 @@ void sse_broadcast(struct relay *r, struct frame *const *frames, size_t n);
 
 /* Cuts off the streams that have been behind the live events for too long. */
 void sse_sweep(struct relay *r);
+
+/*
+ * Follows auth_changes: every stream of a user whose rights ended or changed (logout,
+ * disabled, password changed, memberships changed) and whose session no longer holds, or
+ * whose rights changed, gets a final "revoked" event with the reason and is closed.
+ */
+void sse_follow_auth(struct relay *r);
 
 /* Writes a heartbeat comment to every stream that is not closing. */
 void sse_heartbeat(struct relay *r);
