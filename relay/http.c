@@ -158,6 +158,7 @@ identify(struct relay *r, struct evhttp_request *req, struct sse_request *q, str
 	q->signed_in = 1;
 	snprintf(q->user_id, sizeof(q->user_id), "%s", u->id);
 	sse_rights_digest(u, q->rights);
+	q->expires = sse_parse_instant(u->expires_at);
 	return FS_OK;
 }
 

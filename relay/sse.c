@@ -33,6 +33,7 @@ struct stream {
 	unsigned char hash[FS_TOKEN_HASH_LEN];	/* that session's token hash */
 	char user_id[37];
 	unsigned char rights[32];	/* digest of the memberships it was opened with */
+	time_t expires;			/* when its session ends (seconds since the epoch) */
 };
 
 /* Seconds on a clock that only moves forward. */
@@ -53,6 +54,7 @@ pending(const struct stream *s)
 }
 
 static void on_drain(struct evhttp_connection *evcon, void *arg);
+static void revoke(struct relay *r, struct stream *s, const char *why);
 
 /* Sends what r->scratch holds to S as one chunk, leaving the scratch buffer empty. */
 static void
@@ -279,11 +281,34 @@ sse_sweep(struct relay *r)
 	struct stream *s, *next;
 	time_t now = now_s();
 
+	time_t wall = time(NULL);
+
 	for (s = r->streams; s; s = next) {
 		next = s->next;
-		if (s->state == CATCHING_UP && s->behind_since && now - s->behind_since >= SLOW_AFTER)
+		if (s->signed_in && s->state != CLOSING && s->expires && wall >= s->expires)
+			revoke(r, s, "expired");	/* the session's absolute lifetime is over */
+		else if (s->state == CATCHING_UP && s->behind_since && now - s->behind_since >= SLOW_AFTER)
 			cut_off(r, s);
 	}
+}
+
+time_t
+sse_parse_instant(const char *text)
+{
+	struct tm tm;
+	const char *p;
+	int sign, hh = 0, mm = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	if (!(p = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm)))
+		return 0;
+	p += strspn(p, ".0123456789");	/* the fraction: a second early at most */
+	if (*p == 'Z' || *p == '\0')
+		return timegm(&tm);
+	sign = *p == '-' ? -1 : 1;
+	if ((*p != '+' && *p != '-') || sscanf(p + 1, "%2d:%2d", &hh, &mm) < 1)
+		return 0;
+	return timegm(&tm) - sign * (hh * 3600 + mm * 60);
 }
 
 /* Ends S with a "revoked" event saying WHY (logout, disabled, password_changed, rights_changed). */
@@ -518,6 +543,7 @@ sse_open(struct relay *r, struct evhttp_request *req, struct sse_request *q)
 	memcpy(s->hash, q->hash, sizeof(s->hash));
 	memcpy(s->user_id, q->user_id, sizeof(s->user_id));
 	memcpy(s->rights, q->rights, sizeof(s->rights));
+	s->expires = q->expires;
 	s->filter = q->filter;		/* the stream owns it from here */
 	memset(&q->filter, 0, sizeof(q->filter));
 	q->filter.types.all = 1;

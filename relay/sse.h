@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <event2/http.h>
 
@@ -33,7 +34,11 @@ struct sse_request {
 	unsigned char hash[FS_TOKEN_HASH_LEN];	/* ... its token's hash */
 	char user_id[37];		/* ... and its user */
 	unsigned char rights[32];	/* ... and a digest of its memberships then */
+	time_t expires;			/* ... and when the session ends (seconds since the epoch) */
 };
+
+/* The instant of the ISO 8601 timestamp TEXT ("2027-01-30T13:40:00.123+02:00") as seconds, or 0. */
+time_t sse_parse_instant(const char *text);
 
 /* The digest of U's memberships (admin included) into OUT (32 bytes), to tell a change of rights. */
 void sse_rights_digest(const struct fs_user *u, unsigned char *out);

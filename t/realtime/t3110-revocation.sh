@@ -56,6 +56,16 @@ signed_in_stream off "$ann"
 "$FIELDSYNC_TOP/sql/fieldsync-admin" user disable "$ann" >/dev/null
 ok "$(revoked_within off disabled; echo $?)" "the account disabled: 'revoked' (disabled) within 2 s"
 
+# A stream ends with its session's absolute lifetime.
+sql "update users set status = 'active' where login = '$ann'" >/dev/null
+login "$ann" "$AUTH_PW"
+sql "update sessions set expires_at = now() + interval '2 seconds'
+	where user_id = (select id from users where login = '$ann')" >/dev/null
+subscribe late "$FIELDSYNC_URL/events" -H "Authorization: Bearer $TOKEN"
+wait_ready late || bail_out "stream late did not start"
+ok "$(wait_until 4 sub_ended late && has_event late revoked '"reason":"expired"'; echo $?)" \
+	"a stream ends with 'revoked' (expired) when its session's lifetime is over"
+
 api GET /events -H "Authorization: Bearer ${keep_token}" --max-time 3
 is "$STATUS,$(jq -r .error.code <<<"$BODY")" "401,unauthenticated" "a stream with an ended session is refused, never anonymous"
 api GET /events -H "Authorization: Bearer short" --max-time 3
