@@ -1,7 +1,6 @@
 /*
  * fs_auth.h - who is asking: roles, passwords, session tokens, the session of a request
- * and the CSRF rule. Shared by the session and users endpoints (and, in stage 2, by every
- * path).
+ * and the CSRF rule. Every path asks here (fs_auth_require) before anything else.
  *
  * A token is 32 random bytes sent as 43 characters of unpadded base64url; the database
  * keeps only the SHA-256 of that text (sessions.token_hash). A request carries it as
@@ -80,6 +79,15 @@ void fs_auth_release(struct fs_auth *a);
  */
 enum fs_err fs_auth_identify(struct fs_auth *a, const struct fs_request *req,
     const struct fs_user **out, bool *via_cookie, struct fs_error *err);
+
+/*
+ * What every resource and the feed ask first: the user of REQ's session (fs_auth_identify)
+ * into *OUT, with the CSRF rule for what changes data (fs_auth_csrf). ERR_UNAUTHENTICATED
+ * without a valid session. A build configured --enable-open-access (benchmarks only) answers
+ * an admin without asking.
+ */
+enum fs_err fs_auth_require(struct fs_auth *a, const struct fs_request *req,
+    const struct fs_user **out, struct fs_error *err);
 
 /*
  * The session whose token hashes to HASH into *OUT (owned by A, as fs_auth_identify),

@@ -122,6 +122,9 @@ out:
 void
 fs_changes_handle(struct fs_worker *w, struct fs_request *req)
 {
+	w->user = NULL;
+	if (req->method != M_OPTIONS && fs_auth_require(&w->auth, req, &w->user, &req->err) != FS_OK)
+		return;
 	switch (req->method) {
 	case M_GET:
 	case M_HEAD:

@@ -6,10 +6,15 @@
 void
 fs_dispatch(struct fs_worker *w, struct fs_request *req)
 {
-	switch (req->method) {
-	case M_OPTIONS:
+	if (req->method == M_OPTIONS) {
 		fs_http_preflight(req);
-		break;
+		return;
+	}
+	/* Nothing is answered to anyone without a session, not even that a method is wrong. */
+	w->user = NULL;
+	if (fs_auth_require(&w->auth, req, &w->user, &req->err) != FS_OK)
+		return;
+	switch (req->method) {
 	case M_GET:
 	case M_HEAD:
 		fs_read_handle(w, req);

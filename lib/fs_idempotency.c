@@ -33,12 +33,12 @@ lookup(struct fs_db *db, const char *const *params, int *replay, struct fs_idem_
 }
 
 enum fs_err
-fs_idem_claim(struct fs_db *db, const char *key, const char *request, int *replay,
-    struct fs_idem_answer *answer, struct fs_error *err)
+fs_idem_claim(struct fs_db *db, const char *scope, const char *key,
+    const char *request, int *replay, struct fs_idem_answer *answer, struct fs_error *err)
 {
 	char ttl[32];
-	const char *params[] = { db->res->table, key, request };
-	const char *expire[] = { db->res->table, key, ttl };
+	const char *params[] = { scope, key, request };
+	const char *expire[] = { scope, key, ttl };
 	PGresult *r;
 	int claimed;
 
@@ -61,11 +61,11 @@ fs_idem_claim(struct fs_db *db, const char *key, const char *request, int *repla
 }
 
 enum fs_err
-fs_idem_save(struct fs_db *db, const char *key, int status, const char *body,
-    struct fs_error *err)
+fs_idem_save(struct fs_db *db, const char *scope, const char *key,
+    int status, const char *body, struct fs_error *err)
 {
 	char st[16];
-	const char *params[] = { db->res->table, key, st, body };
+	const char *params[] = { scope, key, st, body };
 	PGresult *r;
 
 	snprintf(st, sizeof(st), "%d", status);

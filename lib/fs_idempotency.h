@@ -19,17 +19,20 @@ struct fs_idem_answer {
 };
 
 /*
+ * Keys are SCOPE's: a resource and a user ("clients:<user id>"), so that another user's key
+ * never replays someone else's answer.
+ *
  * Inside the open transaction: claims KEY for REQUEST (method, query and body as one
  * text). Sets *REPLAY to 1 and fills ANSWER when the key answered the same request
  * before; a different request under the key is ERR_IDEMPOTENCY_KEY_REUSED. A key
  * older than the configured ttl counts as new. Returns FS_OK or the code set in ERR.
  */
-enum fs_err fs_idem_claim(struct fs_db *db, const char *key, const char *request, int *replay,
-    struct fs_idem_answer *answer, struct fs_error *err);
+enum fs_err fs_idem_claim(struct fs_db *db, const char *scope, const char *key,
+    const char *request, int *replay, struct fs_idem_answer *answer, struct fs_error *err);
 
 /* Inside the same transaction: stores STATUS and BODY (may be NULL) as KEY's answer. */
-enum fs_err fs_idem_save(struct fs_db *db, const char *key, int status, const char *body,
-    struct fs_error *err);
+enum fs_err fs_idem_save(struct fs_db *db, const char *scope, const char *key,
+    int status, const char *body, struct fs_error *err);
 
 /* Forgets every expired key (run now and then, outside a request's transaction). */
 void fs_idem_prune(struct fs_db *db);

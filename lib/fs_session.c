@@ -50,7 +50,6 @@ enum { FIND_ID, FIND_HASH, FIND_ACTIVE, FIND_LOCKED };
  * unknown login is verified against. Set up by fs_session_init() before the first connection.
  */
 static struct {
-	struct fs_auth auth;
 	char dummy[crypto_pwhash_STRBYTES];
 } st;
 
@@ -59,14 +58,13 @@ fs_session_init(struct fs_worker *w)
 {
 	static const char dummy_pw[] = "fieldsync: no such account";
 
-	if (fs_auth_init(&st.auth, &w->db.pg, w->cfg) != FS_OK
-	    || fs_pg_add(&w->db.pg, stmts, ST__MAX) != FS_OK
+	if (fs_pg_add(&w->db.pg, stmts, ST__MAX) != FS_OK
 	    || crypto_pwhash_str(st.dummy, dummy_pw, sizeof(dummy_pw) - 1,
 	    crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
 		fprintf(stderr, "fieldsync: session: cannot set up the sign-in service\n");
 		return ERR_INTERNAL;
 	}
-	st.auth.cache_ms = 0;
+	w->auth.cache_ms = 0;
 	return FS_OK;
 }
 
@@ -222,7 +220,7 @@ open_session(struct fs_worker *w, struct fs_request *req, const char *id)
 		invalid_credentials(err);
 		goto out;
 	}
-	if (fs_auth_lookup(&st.auth, hash, &u, err) != FS_OK || set_cookie(req, token,
+	if (fs_auth_lookup(&w->auth, hash, &u, err) != FS_OK || set_cookie(req, token,
 	    w->cfg->session_lifetime) != FS_OK)
 		goto out;
 	answer_user(req, 201, token, u);
@@ -289,12 +287,12 @@ out:
 
 /* GET and HEAD: the session's user. */
 static void
-who_am_i(struct fs_request *req)
+who_am_i(struct fs_worker *w, struct fs_request *req)
 {
 	const struct fs_user *u;
 	bool via_cookie;
 
-	if (fs_auth_identify(&st.auth, req, &u, &via_cookie, &req->err) == FS_OK)
+	if (fs_auth_identify(&w->auth, req, &u, &via_cookie, &req->err) == FS_OK)
 		answer_user(req, 200, NULL, u);
 }
 
@@ -309,14 +307,14 @@ sign_out(struct fs_worker *w, struct fs_request *req)
 	PGresult *r = NULL;
 	bool via_cookie;
 
-	if (fs_auth_identify(&st.auth, req, &u, &via_cookie, &req->err) != FS_OK
+	if (fs_auth_identify(&w->auth, req, &u, &via_cookie, &req->err) != FS_OK
 	    || fs_auth_csrf(req, via_cookie, &req->err) != FS_OK
 	    || !fs_auth_token_of(req, token, &via_cookie))
 		return;
 	fs_auth_token_hash(token, hash);
 	sodium_memzero(token, sizeof(token));
 	fs_auth_hash_text(hash, hex);
-	fs_auth_forget(&st.auth, hash);
+	fs_auth_forget(&w->auth, hash);
 	if (fs_pg_exec(&w->db.pg, &stmts[ST_LOGOUT], params, &r, &req->err) == FS_OK
 	    && set_cookie(req, "", 0) == FS_OK)
 		fs_response_set(req, 204, NULL, 0);
@@ -332,7 +330,7 @@ fs_session_handle(struct fs_worker *w, struct fs_request *req)
 		break;
 	case M_GET:
 	case M_HEAD:
-		who_am_i(req);
+		who_am_i(w, req);
 		break;
 	case M_DELETE:
 		sign_out(w, req);

@@ -6,11 +6,12 @@
 #include "fs_model.h"
 #include "fs_sql.h"
 
-/* The first parameter number of the filters in STMT_LIST. */
-#define LIST_FIRST_FILTER 4
+/* The first parameter of the scope in STMT_LIST and STMT_GET. */
+#define LIST_SCOPE 4
+#define GET_SCOPE 2
 
 static const char *const names[STMT__MAX] = {
-	[STMT_LIST] = "list", [STMT_GET] = "get", [STMT_INSERT] = "insert",
+	[STMT_LIST] = "list", [STMT_GET] = "get", [STMT_LOCK] = "lock", [STMT_INSERT] = "insert",
 	[STMT_UPDATE] = "update", [STMT_DELETE] = "delete", [STMT_IDEM_EXPIRE] = "idem_expire",
 	[STMT_IDEM_CLAIM] = "idem_claim", [STMT_IDEM_LOOKUP] = "idem_lookup",
 	[STMT_IDEM_SAVE] = "idem_save", [STMT_IDEM_PRUNE] = "idem_prune", [STMT_XID] = "xid",
@@ -39,6 +40,12 @@ static const char *const fixed_sql[STMT__MAX] = {
 	[STMT_ACTOR] = "SELECT set_config('fieldsync.actor', $1, true)",
 };
 
+int
+fs_sql_scope_params(const struct fs_resource *res)
+{
+	return res->owner ? 3 : 1;
+}
+
 const char *
 fs_sql_name(enum fs_stmt s)
 {
@@ -50,12 +57,14 @@ static int
 nparams(const struct fs_resource *res, enum fs_stmt s)
 {
 	static const int fixed[STMT__MAX] = {
-		[STMT_GET] = 1, [STMT_INSERT] = 1, [STMT_UPDATE] = 3, [STMT_DELETE] = 1,
+		[STMT_LOCK] = 1, [STMT_INSERT] = 1, [STMT_UPDATE] = 3, [STMT_DELETE] = 1,
 		[STMT_IDEM_EXPIRE] = 3, [STMT_IDEM_CLAIM] = 3, [STMT_IDEM_LOOKUP] = 3,
 		[STMT_IDEM_SAVE] = 4, [STMT_IDEM_PRUNE] = 1, [STMT_XID] = 0, [STMT_ACTOR] = 1,
 	};
 	if (s == STMT_LIST)
-		return LIST_FIRST_FILTER - 1 + fs_model_nfilters(res);
+		return LIST_SCOPE - 1 + fs_sql_scope_params(res) + fs_model_nfilters(res);
+	if (s == STMT_GET)
+		return GET_SCOPE - 1 + fs_sql_scope_params(res);
 	return fixed[s];
 }
 
@@ -101,18 +110,30 @@ write_filter(FILE *f, const struct fs_resource *res, const struct fs_filter *flt
 	}
 }
 
-/* The keyset page: rows after the cursor, filtered, one more than asked for. */
+/* The scope condition on row t, its parameters from N (fs_sql_scope_params). */
+static void
+write_scope(FILE *f, const struct fs_resource *res, int n)
+{
+	fprintf(f, "($%d::text[] IS NULL OR t.branch = ANY ($%d::text[])", n, n);
+	if (res->owner)
+		fprintf(f, " OR (t.branch = ANY ($%d::text[]) AND t.%s = $%d::text)", n + 1, res->owner,
+		    n + 2);
+	fputc(')', f);
+}
+
+/* The keyset page: rows in scope after the cursor, filtered, one more than asked for. */
 static void
 write_list(FILE *f, const struct fs_resource *res)
 {
 	const char *k = res->sort, *dir = res->sort_desc ? " DESC" : "";
-	int nfilters = fs_model_nfilters(res);
+	int nfilters = fs_model_nfilters(res), first = LIST_SCOPE + fs_sql_scope_params(res);
 
 	fprintf(f, "WITH page AS (SELECT t.* FROM %s t WHERE ($2::text IS NULL OR (t.%s, t.id) %c"
-	    " ($2::text::%s, $3::uuid))", res->table, k, res->sort_desc ? '<' : '>', type_of(res, k));
+	    " ($2::text::%s, $3::uuid)) AND ", res->table, k, res->sort_desc ? '<' : '>', type_of(res, k));
+	write_scope(f, res, LIST_SCOPE);
 	for (int i = 0; i < nfilters; i++) {
 		fputs(" AND ", f);
-		write_filter(f, res, fs_model_filter(res, i), LIST_FIRST_FILTER + i);
+		write_filter(f, res, fs_model_filter(res, i), first + i);
 	}
 	fprintf(f, " ORDER BY t.%s%s, t.id%s LIMIT $1::integer + 1),"
 	    " numbered AS (SELECT page AS p, row_number() OVER (ORDER BY page.%s%s, page.id%s) AS i"
@@ -179,8 +200,15 @@ build_one(const struct fs_resource *res, enum fs_stmt s)
 		write_list(f, res);
 		break;
 	case STMT_GET:
-		fprintf(f, "SELECT row_to_json(t)::text, t.version FROM %s t WHERE t.id = $1::uuid",
+		fprintf(f, "SELECT row_to_json(t)::text, t.version FROM %s t WHERE t.id = $1::uuid AND ",
 		    res->table);
+		write_scope(f, res, GET_SCOPE);
+		break;
+	case STMT_LOCK:
+		fprintf(f, "SELECT row_to_json(t)::text, t.branch, %s%s::text, %s%s::text FROM %s t"
+		    " WHERE t.id = $1::uuid FOR UPDATE", res->owner ? "t." : "",
+		    res->owner ? res->owner : "NULL", fs_model_column(res, "status") ? "t." : "",
+		    fs_model_column(res, "status") ? "status" : "NULL", res->table);
 		break;
 	case STMT_INSERT:
 		write_insert(f, res);

@@ -11,8 +11,10 @@
 #include "fs_resource.h"
 
 enum fs_stmt {
-	STMT_LIST,	/* $1 limit, $2 after key, $3 after id, $4… filters -> (json array, next cursor) */
-	STMT_GET,	/* $1 id -> (row json, version) */
+	STMT_LIST,	/* $1 limit, $2 after key, $3 after id, scope from $4, filters after it
+			   -> (json array, next cursor) */
+	STMT_GET,	/* $1 id, scope from $2 -> (row json, version) */
+	STMT_LOCK,	/* $1 id -> (row json, branch, owner, status), the row locked FOR UPDATE */
 	STMT_INSERT,	/* $1 row jsonb -> (outcome c|e|d, row json) */
 	STMT_UPDATE,	/* $1 fields jsonb, $2 id, $3 version or NULL -> (outcome u|v, row json) */
 	STMT_DELETE,	/* $1 id -> (id) */
@@ -31,6 +33,13 @@ struct fs_sql {
 	char *text[STMT__MAX];
 	int nparams[STMT__MAX];
 };
+
+/*
+ * A scope is what a user may read (fs_perm_branches): one text[] of the branches where every
+ * row is readable (NULL: every branch), and when RES has an owner column two more, the
+ * branches where only one's own rows are and the user's login. This many parameters.
+ */
+int fs_sql_scope_params(const struct fs_resource *res);
 
 /* The prepared-statement name of S. */
 const char *fs_sql_name(enum fs_stmt s);

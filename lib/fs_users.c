@@ -65,7 +65,6 @@ static const struct fs_pg_stmt stmts[ST__MAX] = {
  * login rule. Set up by fs_users_init() before the first connection.
  */
 static struct {
-	struct fs_auth auth;
 	regex_t login_re;
 } st;
 
@@ -73,8 +72,7 @@ enum fs_err
 fs_users_init(struct fs_worker *w)
 {
 	/* migration 006's users_login_check, so a bad login is named before SQL */
-	if (fs_auth_init(&st.auth, &w->db.pg, w->cfg) != FS_OK
-	    || fs_pg_add(&w->db.pg, stmts, ST__MAX) != FS_OK
+	if (fs_pg_add(&w->db.pg, stmts, ST__MAX) != FS_OK
 	    || regcomp(&st.login_re, "^[a-z0-9][a-z0-9._@-]{0,63}$", REG_EXTENDED | REG_NOSUB) != 0) {
 		fprintf(stderr, "fieldsync: users: cannot set up the service\n");
 		return ERR_INTERNAL;
@@ -374,7 +372,7 @@ update_user(struct fs_worker *w, struct fs_request *req, const cJSON *body)
 		goto out;
 	}
 	if (common_fields(w, body, &c, err) == FS_OK && apply(w, &c, err) == FS_OK) {
-		fs_auth_release(&st.auth);	/* our own cache must not outlive the change */
+		fs_auth_release(&w->auth);	/* our own cache must not outlive the change */
 		answer_user(w, req, 200, c.id);
 	}
 out:
@@ -393,7 +391,7 @@ disable_user(struct fs_worker *w, struct fs_request *req, const char *id)
 		return;
 	}
 	if (apply(w, &c, &req->err) == FS_OK) {
-		fs_auth_release(&st.auth);
+		fs_auth_release(&w->auth);
 		fs_response_set(req, 204, NULL, 0);
 	}
 }
@@ -415,12 +413,12 @@ read_users(struct fs_worker *w, struct fs_request *req, const char *id)
 
 /* Who may: an admin's session, and for a change made with the cookie the CSRF rule. */
 static enum fs_err
-admit(struct fs_request *req, struct fs_error *err)
+admit(struct fs_worker *w, struct fs_request *req, struct fs_error *err)
 {
 	const struct fs_user *u;
 	bool via_cookie;
 
-	if (fs_auth_identify(&st.auth, req, &u, &via_cookie, err) != FS_OK
+	if (fs_auth_identify(&w->auth, req, &u, &via_cookie, err) != FS_OK
 	    || fs_auth_csrf(req, via_cookie, err) != FS_OK)
 		return err->code;
 	if (!u->admin)
@@ -443,7 +441,7 @@ fs_users_handle(struct fs_worker *w, struct fs_request *req)
 		fs_error_set(err, ERR_METHOD_NOT_ALLOWED, NULL, "use one of " FS_ALLOW);
 		return;
 	}
-	if (admit(req, err) != FS_OK || query_id(req->query, &id, err) != FS_OK)
+	if (admit(w, req, err) != FS_OK || query_id(req->query, &id, err) != FS_OK)
 		return;
 	if ((req->method == M_POST || req->method == M_PUT) && id) {
 		fs_error_set(err, ERR_UNKNOWN_PARAMETER, "id", "POST and PUT take the id in the body");

@@ -15,7 +15,7 @@ fs_worker_init(struct fs_worker *w, const struct fs_service *svc, const struct f
 		return ERR_INTERNAL;
 	if (fs_db_init(&w->db, cfg, svc->path, svc->res, &w->sql) != FS_OK
 	    || fs_changelog_init(&w->log, &w->db.pg) != FS_OK
-	    || (svc->res && fs_auth_init(&w->auth, &w->db.pg, cfg) != FS_OK)
+	    || fs_auth_init(&w->auth, &w->db.pg, cfg) != FS_OK
 	    || (svc->init && svc->init(w) != FS_OK)) {
 		fs_sql_release(&w->sql);
 		return ERR_INTERNAL;

@@ -23,7 +23,8 @@ struct fs_worker {
 	struct fs_sql sql;
 	struct fs_db db;
 	struct fs_changelog log;	/* the change log statements, on db's connection */
-	struct fs_auth auth;		/* who is asking, on db's connection (resources only) */
+	struct fs_auth auth;		/* who is asking, on db's connection */
+	const struct fs_user *user;	/* who asks the request being served (owned by auth), or NULL */
 	struct fs_events events;	/* opened per worker process, after fork */
 	unsigned long writes;	/* committed writes, to prune expired idempotency keys now and then */
 	/* Work a handler leaves for after the answer is sent (publishing its events), or NULL. */

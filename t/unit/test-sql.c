@@ -84,14 +84,28 @@ main(void)
 	}
 	ok(strstr(sql.text[STMT_LIST], "(t.seen_at, t.id) < ($2::text::timestamptz, $3::uuid)") != NULL,
 	    "descending keyset compares with <");
-	ok(strstr(sql.text[STMT_LIST], "t.name ILIKE $6::text OR t.status ILIKE $6::text") != NULL,
+	ok(strstr(sql.text[STMT_LIST], "t.name ILIKE $7::text OR t.status ILIKE $7::text") != NULL,
 	    "search covers each of its columns");
-	ok(strstr(sql.text[STMT_LIST], "t.starts_on <= $9::date AND (t.due_on IS NULL") != NULL,
+	ok(strstr(sql.text[STMT_LIST], "t.starts_on <= $10::date AND (t.due_on IS NULL") != NULL,
 	    "span filter between two columns");
 	ok(strstr(sql.text[STMT_INSERT], "ON CONFLICT (id) DO NOTHING") != NULL,
 	    "insert tolerates a replayed id");
 	ok(strstr(sql.text[STMT_UPDATE], "count = CASE WHEN $1::jsonb ? 'count' THEN p.count") != NULL,
 	    "update only changes the fields sent");
+	ok(strstr(sql.text[STMT_GET], "AND ($2::text[] IS NULL OR t.branch = ANY ($2::text[]))") != NULL,
+	    "a row is read only in scope");
+	ok(strstr(sql.text[STMT_LOCK], "FOR UPDATE") != NULL, "a row to change is locked first");
+	fs_sql_release(&sql);
+
+	/* With an owner column, the scope adds the branches of one's own rows and the login. */
+	struct fs_resource owned = example;
+
+	owned.owner = "name";
+	ok(fs_sql_build(&owned, &sql) == 0, "statements of an owned resource built");
+	ok(strstr(sql.text[STMT_GET], " OR (t.branch = ANY ($3::text[]) AND t.name = $4::text))") != NULL,
+	    "own rows are in scope in the own-only branches");
+	ok(strstr(sql.text[STMT_LIST], "t.name = $6::text)) AND") != NULL, "the list takes the same scope");
+	is_int(max_param(sql.text[STMT_LIST]), sql.nparams[STMT_LIST], "the owned list's parameters");
 	fs_sql_release(&sql);
 	return done_testing();
 }
