@@ -1,5 +1,6 @@
 /* fs_changelog.c - the change log's statements, prepared on the shared connection. */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include "fs_changelog.h"
 
 #define TABLES_TTL 60		/* seconds a loaded table list is trusted on one connection */
+#define TABLES_TTL_UNDECLARED 5	/* ... while a table's workers have not yet recorded its declaration */
 
 enum stmt { ST_HEAD, ST_HORIZON, ST_SINCE, ST_PAGE, ST_PRUNE, ST_OF_XID, ST_TABLES, ST__MAX };
 
@@ -24,7 +26,7 @@ static const struct fs_pg_stmt stmts[ST__MAX] = {
 	[ST_HORIZON] = { "changelog_horizon",
 	    "SELECT coalesce(max(pruned_through), 0) FROM change_log_horizon", 0 },
 	[ST_SINCE] = { "changelog_since",
-	    "SELECT c.seq, c.resource || ':' || c.action, c.branch, fs_change_event(c)"
+	    "SELECT c.seq, c.resource || ':' || c.action, c.branch, fs_change_event(c), c.owner"
 	    " FROM change_log c WHERE " RANGE " ORDER BY c.seq LIMIT $3::integer", 5 },
 	/* One more than the limit says whether more follow. */
 	[ST_PAGE] = { "changelog_page",
@@ -37,7 +39,8 @@ static const struct fs_pg_stmt stmts[ST__MAX] = {
 	[ST_PRUNE] = { "changelog_prune", "SELECT fs_prune_change_log(make_interval(days => $1::integer))", 1 },
 	[ST_OF_XID] = { "changelog_of_xid", "SELECT c.resource || ':' || c.action, c.seq::text"
 	    " FROM change_log c WHERE c.xid = $1::xid8 ORDER BY c.seq", 1 },
-	[ST_TABLES] = { "changelog_tables", "SELECT name FROM change_log_tables ORDER BY name COLLATE \"C\"", 0 },
+	[ST_TABLES] = { "changelog_tables", "SELECT name, declaration::text FROM change_log_tables"
+	    " ORDER BY name COLLATE \"C\"", 0 },
 };
 
 enum fs_err
@@ -48,14 +51,19 @@ fs_changelog_init(struct fs_changelog *cl, struct fs_pg *pg)
 	return fs_pg_add(pg, stmts, ST__MAX);
 }
 
-/* Frees the table list. */
+/* Frees the table list and its declarations. */
 static void
 free_tables(struct fs_tables *t)
 {
-	for (size_t i = 0; i < t->n; i++)
+	for (size_t i = 0; i < t->n; i++) {
 		free(t->names[i]);
+		if (t->decl)
+			fs_declared_release(&t->decl[i]);
+	}
 	free(t->names);
+	free(t->decl);
 	t->names = NULL;
+	t->decl = NULL;
 	t->n = 0;
 }
 
@@ -174,22 +182,62 @@ now_s(void)
 	return ts.tv_sec;
 }
 
-/* Reads change_log_tables into cl->tables. FS_OK or ERR (the old list is kept). */
+/*
+ * Reads the declaration of row I of R (change_log_tables) into D; a missing one leaves D
+ * empty and sets *UNDECLARED, one that cannot be read leaves D empty too (only admin sees
+ * that table's changes) and is logged. FS_OK, or ERR_INTERNAL out of memory.
+ */
+static enum fs_err
+load_declaration(struct fs_changelog *cl, const PGresult *r, int i, struct fs_declared *d,
+    bool *undeclared, struct fs_error *err)
+{
+	struct fs_error bad = FS_ERROR_INIT;
+	enum fs_err rc;
+
+	if (PQgetisnull(r, i, 1)) {
+		*undeclared = true;
+		return FS_OK;
+	}
+	rc = fs_declared_parse(d, PQgetvalue(r, i, 1), &bad);
+	if (rc != FS_OK) {
+		fs_declared_release(d);
+		if (rc == ERR_INTERNAL)
+			return fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
+		if (cl->pg->log)
+			cl->pg->log("the declaration of %s cannot be read (%s): only admin sees its changes",
+			    PQgetvalue(r, i, 0), bad.message);
+		else
+			fprintf(stderr, "%s: the declaration of %s cannot be read (%s): only admin sees its"
+			    " changes\n", cl->pg->appname, PQgetvalue(r, i, 0), bad.message);
+	}
+	fs_error_clear(&bad);
+	return FS_OK;
+}
+
+/* Reads change_log_tables, names and declarations, into cl->tables. FS_OK or ERR (the old list is kept). */
 static enum fs_err
 load_tables(struct fs_changelog *cl, struct fs_error *err)
 {
 	PGresult *r = NULL;
-	struct fs_tables t = { NULL, 0 };
+	struct fs_tables t = { NULL, 0, NULL };
 	enum fs_err rc = fs_pg_exec(cl->pg, &stmts[ST_TABLES], NULL, &r, err);
 	int n = rc == FS_OK ? PQntuples(r) : 0;
+	bool undeclared = false;
 
-	if (rc == FS_OK && n > 0 && !(t.names = calloc((size_t)n, sizeof(*t.names)))) {
-		PQclear(r);
-		return fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
-	}
-	for (int i = 0; t.names && rc == FS_OK && i < n; i++, t.n++)
-		if (!(t.names[i] = strdup(PQgetvalue(r, i, 0))))
+	if (rc == FS_OK && n > 0) {
+		t.names = calloc((size_t)n, sizeof(*t.names));
+		t.decl = calloc((size_t)n, sizeof(*t.decl));
+		if (!t.names || !t.decl)
 			rc = fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
+		else
+			t.n = (size_t)n;	/* every slot is freeable from here: NULL or filled */
+	}
+	for (size_t i = 0; rc == FS_OK && i < t.n; i++) {
+		if (!(t.names[i] = strdup(PQgetvalue(r, (int)i, 0))))
+			rc = fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
+		else
+			rc = load_declaration(cl, r, (int)i, &t.decl[i], &undeclared, err);
+	}
 	PQclear(r);
 	if (rc != FS_OK) {
 		free_tables(&t);
@@ -199,6 +247,7 @@ load_tables(struct fs_changelog *cl, struct fs_error *err)
 	cl->tables = t;
 	cl->tables_gen = fs_pg_generation(cl->pg);
 	cl->tables_at = now_s();
+	cl->tables_ttl = undeclared ? TABLES_TTL_UNDECLARED : TABLES_TTL;
 	return FS_OK;
 }
 
@@ -209,7 +258,7 @@ fs_changelog_tables(struct fs_changelog *cl, const struct fs_tables **out, struc
 
 	*out = &cl->tables;
 	if (rc == FS_OK && (cl->tables_gen != fs_pg_generation(cl->pg) ||
-	    now_s() - cl->tables_at >= TABLES_TTL))
+	    now_s() - cl->tables_at >= cl->tables_ttl))
 		rc = load_tables(cl, err);
 	if (rc != FS_OK && cl->tables_gen) {
 		/* Tables are only ever added: the list we have stays true while the database is away. */

@@ -22,6 +22,7 @@ struct fs_changelog {
 	struct fs_tables tables;	/* owned: change_log_tables as last loaded */
 	unsigned long tables_gen;	/* the connection they were loaded on; 0: not loaded */
 	time_t tables_at;		/* when (CLOCK_MONOTONIC seconds) */
+	time_t tables_ttl;		/* seconds they are trusted for */
 };
 
 /* Which entries fs_changelog_since and fs_changelog_page read. */
@@ -33,8 +34,13 @@ struct fs_changelog_range {
 	const char *branch;		/* only this branch's rows, or NULL; borrowed */
 };
 
-/* The columns of each row fs_changelog_since returns, all text. */
-enum { FS_CHANGELOG_SEQ, FS_CHANGELOG_TYPE, FS_CHANGELOG_BRANCH, FS_CHANGELOG_EVENT };
+/*
+ * The columns of each row fs_changelog_since returns, all text. FS_CHANGELOG_OWNER is the
+ * row's owner (change_log.owner, the login its resource's owner column named, tombstones
+ * included); SQL NULL (PQgetisnull) when the resource has no owner column or the row none.
+ */
+enum { FS_CHANGELOG_SEQ, FS_CHANGELOG_TYPE, FS_CHANGELOG_BRANCH, FS_CHANGELOG_EVENT,
+	FS_CHANGELOG_OWNER };
 
 /* One page of the feed, as fs_changelog_page fills it. */
 struct fs_changelog_page {
@@ -58,8 +64,9 @@ enum fs_err fs_changelog_head(struct fs_changelog *cl, int64_t *head, struct fs_
 enum fs_err fs_changelog_horizon(struct fs_changelog *cl, int64_t *pruned, struct fs_error *err);
 
 /*
- * The entries in range Q, oldest first, as rows of FS_CHANGELOG_SEQ, _TYPE, _BRANCH and
- * _EVENT (the event payload JSON), into *OUT (the caller PQclear()s it). FS_OK or ERR.
+ * The entries in range Q, oldest first, as rows of FS_CHANGELOG_SEQ, _TYPE, _BRANCH,
+ * _EVENT (the event payload JSON) and _OWNER, into *OUT (the caller PQclear()s it). FS_OK
+ * or ERR.
  */
 enum fs_err fs_changelog_since(struct fs_changelog *cl, const struct fs_changelog_range *q,
     PGresult **out, struct fs_error *err);
@@ -83,9 +90,12 @@ enum fs_err fs_changelog_of_xid(struct fs_changelog *cl, const char *xid, PGresu
     struct fs_error *err);
 
 /*
- * The tables whose changes are logged (change_log_tables), into *OUT (CL keeps ownership;
- * valid until the next call). Loaded on each new connection and again when a minute old;
- * while the database is away the last list loaded is answered. FS_OK or ERR.
+ * The tables whose changes are logged (change_log_tables) with each one's permissions as
+ * its workers recorded them (out->decl, fs_declared_parse of the declaration column; see
+ * fs_tables_resource), into *OUT (CL keeps ownership; valid until the next call: keep no
+ * pointer into it across calls). Loaded on each new connection and again when a minute
+ * old, or when 5 s old while some table has no declaration yet (its workers have not
+ * connected); while the database is away the last list loaded is answered. FS_OK or ERR.
  */
 enum fs_err fs_changelog_tables(struct fs_changelog *cl, const struct fs_tables **out,
     struct fs_error *err);

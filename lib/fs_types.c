@@ -7,8 +7,9 @@
 
 static const char *const actions[] = { "create", "update", "delete", NULL };
 
-int
-fs_tables_has(const struct fs_tables *t, const char *name, size_t len)
+/* The position of the table named by the LEN bytes at NAME in T, or -1. */
+static long
+find_table(const struct fs_tables *t, const char *name, size_t len)
 {
 	size_t lo = 0, hi = t ? t->n : 0, mid;
 	int c;
@@ -17,13 +18,29 @@ fs_tables_has(const struct fs_tables *t, const char *name, size_t len)
 		mid = lo + (hi - lo) / 2;
 		c = strncmp(t->names[mid], name, len);
 		if (c == 0 && t->names[mid][len] == '\0')
-			return 1;
+			return (long)mid;
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;	/* greater, or NAME followed by more */
 	}
-	return 0;
+	return -1;
+}
+
+int
+fs_tables_has(const struct fs_tables *t, const char *name, size_t len)
+{
+	return find_table(t, name, len) >= 0;
+}
+
+const struct fs_resource *
+fs_tables_resource(const struct fs_tables *t, const char *name, size_t len)
+{
+	long i = find_table(t, name, len);
+
+	if (i < 0 || !t->decl || !t->decl[i].res.table)
+		return NULL;
+	return &t->decl[i].res;
 }
 
 /* Whether the N bytes at S are an action ("" for "*"); copies it into OUT (8 bytes). */

@@ -14,19 +14,33 @@
 
 #include <stddef.h>
 
+#include "fs_declared.h"
 #include "fs_error.h"
 
 #define FS_TYPES_MAX_TEXT 1000	/* bytes of a types= value */
 #define FS_TYPES_MAX_NAME 63	/* bytes of a table name (PostgreSQL's identifier limit) */
 
-/* The tables whose changes are logged, sorted by name (as fs_changelog loads them). */
+/*
+ * The tables whose changes are logged, sorted by name (as fs_changelog loads them), each
+ * with the permissions its resource's workers recorded (change_log_tables.declaration).
+ */
 struct fs_tables {
 	char **names;		/* owned by whoever filled it */
 	size_t n;
+	struct fs_declared *decl; /* owned: one per name, decl[i].res.table NULL when no (readable)
+				   * declaration is recorded; the whole array may be NULL */
 };
 
 /* Whether the LEN bytes at NAME are one of the tables of T. */
 int fs_tables_has(const struct fs_tables *t, const char *name, size_t len);
+
+/*
+ * The permissions of the table named by the LEN bytes at NAME (for fs_perm), or NULL when
+ * it is not one of T's or has no declaration recorded: then only admin may see its changes.
+ * Valid as long as T is.
+ */
+const struct fs_resource *fs_tables_resource(const struct fs_tables *t, const char *name,
+    size_t len);
 
 /* One entry of a checked list: a table and an action, "" for every action. */
 struct fs_type {

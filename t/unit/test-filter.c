@@ -7,7 +7,7 @@
 #include "tap.h"
 
 static char *names[] = { "appointments", "clients", "stock_requests" };
-static const struct fs_tables known = { names, 3 };
+static const struct fs_tables known = { names, 3, NULL };
 
 /* The error code fs_types_parse gives TEXT (FS_OK when accepted). */
 static enum fs_err
@@ -63,6 +63,22 @@ main(void)
 	ok(fs_tables_has(&known, "clients:x", 7), "... by length, not terminator");
 	ok(!fs_tables_has(&known, "client", 6), "... a prefix is not a table");
 	ok(!fs_tables_has(&known, "visits", 6), "... nor is a table without a change log");
+
+	/* the permissions beside the names */
+	{
+		struct fs_declared decl[3];
+		const struct fs_tables with = { names, 3, decl };
+
+		memset(decl, 0, sizeof(decl));
+		is_int(fs_declared_parse(&decl[1], "{\"table\":\"clients\",\"permissions\":"
+		    "{\"rep\":{\"ops\":[\"read\"]}}}", &err), FS_OK, "a declaration for clients");
+		ok(fs_tables_resource(&known, "clients", 7) == NULL, "a list without declarations has no permissions");
+		ok(fs_tables_resource(&with, "clients:create", 7) == &decl[1].res, "... clients' own, by length");
+		ok(fs_tables_resource(&with, "appointments", 12) == NULL, "... none where none is recorded");
+		ok(fs_tables_resource(&with, "visits", 6) == NULL, "... nor for a table without a change log");
+		fs_declared_release(&decl[1]);
+		fs_error_clear(&err);
+	}
 
 	/* grammar */
 	is_int(check("*"), FS_OK, "* is accepted");
