@@ -16,10 +16,16 @@ enum stmt { ST_HEAD, ST_HORIZON, ST_SINCE, ST_PAGE, ST_PRUNE, ST_OF_XID, ST_TABL
 #define HEAD "greatest((SELECT coalesce(max(seq), 0) FROM change_log)," \
 	" (SELECT coalesce(max(pruned_through), 0) FROM change_log_horizon))"
 
-/* The range of fs_changelog_since and fs_changelog_page: $1 after, $2 upto, $4 patterns, $5 branch. */
+/*
+ * The range of fs_changelog_since and fs_changelog_page: $1 after, $2 upto, $4 patterns,
+ * $5 branch, and what the reader may see: $6 rights (NULL: everything; see
+ * fs_changelog_range), $7 the reader's login for the rows it owns.
+ */
 #define RANGE "c.seq > $1::bigint AND ($2::bigint IS NULL OR c.seq <= $2::bigint)" \
 	" AND ($4::text[] IS NULL OR (c.resource || ':' || c.action) LIKE ANY ($4::text[]))" \
-	" AND ($5::text IS NULL OR c.branch = $5::text)"
+	" AND ($5::text IS NULL OR c.branch = $5::text)" \
+	" AND ($6::jsonb IS NULL OR c.branch = ANY (($6::jsonb -> c.resource ->> 'all')::text[])" \
+	" OR (c.owner = $7::text AND c.branch = ANY (($6::jsonb -> c.resource ->> 'own')::text[])))"
 
 static const struct fs_pg_stmt stmts[ST__MAX] = {
 	[ST_HEAD] = { "changelog_head", "SELECT " HEAD, 0 },
@@ -27,7 +33,7 @@ static const struct fs_pg_stmt stmts[ST__MAX] = {
 	    "SELECT coalesce(max(pruned_through), 0) FROM change_log_horizon", 0 },
 	[ST_SINCE] = { "changelog_since",
 	    "SELECT c.seq, c.resource || ':' || c.action, c.branch, fs_change_event(c), c.owner"
-	    " FROM change_log c WHERE " RANGE " ORDER BY c.seq LIMIT $3::integer", 5 },
+	    " FROM change_log c WHERE " RANGE " ORDER BY c.seq LIMIT $3::integer", 7 },
 	/* One more than the limit says whether more follow. */
 	[ST_PAGE] = { "changelog_page",
 	    "WITH page AS (SELECT c.seq, fs_change_event(c) AS ev FROM change_log c WHERE " RANGE
@@ -35,7 +41,7 @@ static const struct fs_pg_stmt stmts[ST__MAX] = {
 	    " numbered AS (SELECT seq, ev, row_number() OVER (ORDER BY seq) AS i FROM page)"
 	    " SELECT '[' || coalesce(string_agg(ev, ',' ORDER BY seq) FILTER (WHERE i <= $3::integer), '')"
 	    " || ']', count(*) > $3::integer, max(seq) FILTER (WHERE i <= $3::integer),"
-	    " (SELECT coalesce(max(pruned_through), 0) FROM change_log_horizon), " HEAD " FROM numbered", 5 },
+	    " (SELECT coalesce(max(pruned_through), 0) FROM change_log_horizon), " HEAD " FROM numbered", 7 },
 	[ST_PRUNE] = { "changelog_prune", "SELECT fs_prune_change_log(make_interval(days => $1::integer))", 1 },
 	[ST_OF_XID] = { "changelog_of_xid", "SELECT c.resource || ':' || c.action, c.seq::text"
 	    " FROM change_log c WHERE c.xid = $1::xid8 ORDER BY c.seq", 1 },
@@ -108,7 +114,8 @@ run_range(struct fs_changelog *cl, enum stmt s, const struct fs_changelog_range 
     PGresult **out, struct fs_error *err)
 {
 	char a[24], u[24], l[16];
-	const char *params[5] = { a, upto >= 0 ? u : NULL, l, q->patterns, q->branch };
+	const char *params[7] = { a, upto >= 0 ? u : NULL, l, q->patterns, q->branch, q->rights,
+		q->login };
 	enum fs_err rc;
 
 	snprintf(a, sizeof(a), "%" PRId64, q->after);

@@ -32,6 +32,13 @@ struct fs_changelog_range {
 	int limit;			/* at most this many entries */
 	const char *patterns;		/* fs_types_patterns() text, or NULL for every type; borrowed */
 	const char *branch;		/* only this branch's rows, or NULL; borrowed */
+	/*
+	 * What the reader may see, or NULL for everything: a JSON object naming for each table
+	 * the branches where every row is visible and those where only the reader's own rows
+	 * are, as PostgreSQL text[] literals ({"clients": {"all": "{A}", "own": "{}"}}; see
+	 * fs_perm_branches); a table it does not name is invisible. LOGIN: the reader's login.
+	 */
+	const char *rights, *login;
 };
 
 /*

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fs_changes.h"
+#include "fs_perm.h"
 #include "fs_query.h"
 #include "fs_types.h"
 
@@ -83,14 +84,66 @@ type_patterns(struct fs_worker *w, const char *text, char **patterns, struct fs_
 	return rc;
 }
 
-/* GET and HEAD: one page of the feed. */
+/* Adds to RIGHTS what U may read of table NAME (RES its permissions): {"all": …, "own": …}. */
+static bool
+add_rights(cJSON *rights, const char *name, const struct fs_resource *res, const struct fs_user *u,
+    struct fs_error *err)
+{
+	char *all = NULL, *own = NULL;
+	bool everywhere, ok;
+	cJSON *t;
+
+	if (fs_perm_branches(res, u, FS_OP_READ, &all, &own, &everywhere, err) != FS_OK)
+		return false;
+	ok = (t = cJSON_AddObjectToObject(rights, name)) && cJSON_AddStringToObject(t, "all", all)
+	    && cJSON_AddStringToObject(t, "own", own);
+	free(all);
+	free(own);
+	if (!ok)
+		fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
+	return ok;
+}
+
+/*
+ * What W's user may read of the change log, as fs_changelog_range.rights, into *OUT (the
+ * caller frees it; NULL for an admin: everything). A table whose workers recorded no
+ * declaration is left out, so only an admin sees it. FS_OK or ERR.
+ */
+static enum fs_err
+feed_rights(struct fs_worker *w, char **out, struct fs_error *err)
+{
+	const struct fs_tables *known;
+	cJSON *rights;
+	bool ok = true;
+
+	*out = NULL;
+	if (w->user->admin)
+		return FS_OK;
+	if (fs_changelog_tables(&w->log, &known, err) != FS_OK)
+		return err->code;
+	if (!(rights = cJSON_CreateObject()))
+		return fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
+	for (size_t i = 0; ok && i < known->n; i++) {
+		const char *name = known->names[i];
+		const struct fs_resource *res = fs_tables_resource(known, name, strlen(name));
+
+		if (res)
+			ok = add_rights(rights, name, res, w->user, err);
+	}
+	if (ok && !(*out = cJSON_PrintUnformatted(rights)))
+		ok = fs_error_set(err, ERR_INTERNAL, NULL, "out of memory") == FS_OK;
+	cJSON_Delete(rights);
+	return ok ? FS_OK : err->code;
+}
+
+/* GET and HEAD: one page of the feed, of the entries its user may read. */
 static void
 read_feed(struct fs_worker *w, struct fs_request *req)
 {
 	struct fs_error *err = &req->err;
 	struct fs_changelog_page page = { 0 };
 	struct fs_query q;
-	char *patterns = NULL;
+	char *patterns = NULL, *rights = NULL;
 	long long since = -1;
 
 	if (fs_query_parse(&feed, req->query, FS_QUERY_LIST, w->cfg->page_default,
@@ -104,18 +157,21 @@ read_feed(struct fs_worker *w, struct fs_request *req)
 		fs_error_set(err, ERR_INVALID_PARAMETER, "since", "since must be a seq, a whole number >= 0");
 		goto out;
 	}
-	if (type_patterns(w, q.values[SLOT_TYPES], &patterns, err) != FS_OK)
+	if (type_patterns(w, q.values[SLOT_TYPES], &patterns, err) != FS_OK
+	    || feed_rights(w, &rights, err) != FS_OK)
 		goto out;
 	/* Without since the page is empty, but the head is known: where the log is now. */
 	const struct fs_changelog_range range = {
 		.after = since >= 0 ? since : INT64_MAX, .upto = -1, .limit = q.limit,
 		.patterns = patterns, .branch = q.values[SLOT_BRANCH],
+		.rights = rights, .login = w->user->login,
 	};
 	if (fs_changelog_page(&w->log, &range, &page, err) == FS_OK)
 		answer_page(req, &page, since);
 out:
 	free(page.changes);
 	free(patterns);
+	free(rights);
 	fs_query_release(&q);
 }
 
