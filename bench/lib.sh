@@ -29,17 +29,21 @@ seed() {
 # median: the middle of the numbers on stdin.
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# bench_token: signs in the benchmarks' account, a rep of the bench branch (made or given a
-# fresh random password with fieldsync-admin), and prints its token.
+# bench_token [admin]: signs in one of the benchmarks' accounts, bench-rep (a rep of the
+# bench branch) or bench-admin, made or given a fresh random password with fieldsync-admin,
+# and prints its token.
 bench_token() {
-	local admin=$top/sql/fieldsync-admin pw
+	local admin=$top/sql/fieldsync-admin pw login=bench-rep role=(--role rep --branch "$branch")
+	if [ "${1:-}" = admin ]; then
+		login=bench-admin role=(--role admin)
+	fi
 	pw=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
-	if ! printf '%s\n' "$pw" | "$admin" user add bench-rep --role rep --branch "$branch" \
-		--password-stdin >/dev/null 2>&1; then
-		printf '%s\n' "$pw" | "$admin" user passwd bench-rep --password-stdin >/dev/null
+	if ! printf '%s\n' "$pw" | "$admin" user add "$login" "${role[@]}" --password-stdin \
+		>/dev/null 2>&1; then
+		printf '%s\n' "$pw" | "$admin" user passwd "$login" --password-stdin >/dev/null
 	fi
 	curl -sS --fail --max-time 10 -H 'Content-Type: application/json' \
-		--data-binary "{\"login\":\"bench-rep\",\"password\":\"$pw\"}" \
+		--data-binary "{\"login\":\"$login\",\"password\":\"$pw\"}" \
 		"$FIELDSYNC_URL/api/session" | jq -er .token
 }
 
