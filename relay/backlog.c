@@ -102,6 +102,26 @@ backlog_fetch(struct backlog *b, int64_t after, int64_t upto, int limit)
 	return r;
 }
 
+struct frame *
+backlog_frame(const PGresult *res, int k)
+{
+	return frame_new(strtoll(PQgetvalue(res, k, FS_CHANGELOG_SEQ), NULL, 10),
+	    PQgetvalue(res, k, FS_CHANGELOG_TYPE), PQgetvalue(res, k, FS_CHANGELOG_BRANCH),
+	    PQgetisnull(res, k, FS_CHANGELOG_OWNER) ? NULL : PQgetvalue(res, k, FS_CHANGELOG_OWNER),
+	    PQgetvalue(res, k, FS_CHANGELOG_EVENT));
+}
+
+const struct fs_tables *
+backlog_tables(struct backlog *b)
+{
+	struct fs_error err = FS_ERROR_INIT;
+	const struct fs_tables *t = NULL;
+
+	fs_changelog_tables(&b->log, &t, &err);
+	fs_error_clear(&err);
+	return t ? t : &b->log.tables;
+}
+
 int
 backlog_prune(struct backlog *b, int days, long long *gone)
 {

@@ -15,6 +15,8 @@
 #include "fs_changelog.h"
 #include "fs_config.h"
 #include "fs_pg.h"
+#include "fs_types.h"
+#include "frame.h"
 
 struct backlog {
 	struct fs_pg pg;
@@ -45,10 +47,20 @@ int backlog_horizon(struct backlog *b, int64_t *pruned);
 
 /*
  * The entries with AFTER < seq <= UPTO, oldest first, at most LIMIT, as rows of
- * FS_CHANGELOG_SEQ, _TYPE, _BRANCH and _EVENT. The caller PQclear()s the result. NULL when
- * unavailable.
+ * FS_CHANGELOG_SEQ, _TYPE, _BRANCH, _EVENT and _OWNER. The caller PQclear()s the result.
+ * NULL when unavailable.
  */
 PGresult *backlog_fetch(struct backlog *b, int64_t after, int64_t upto, int limit);
+
+/* Row K of RES (backlog_fetch) as a frame the caller owns (free() it), or NULL (frame_new). */
+struct frame *backlog_frame(const PGresult *res, int k);
+
+/*
+ * The tracked tables with each one's permissions (fs_changelog_tables), loaded again when
+ * due; while the database is away the last list loaded (empty before the first). B keeps
+ * it; valid until the next call, so no pointer into it is kept across calls.
+ */
+const struct fs_tables *backlog_tables(struct backlog *b);
 
 /* Deletes entries older than DAYS days; sets *GONE to how many. 0, or -1 when unavailable. */
 int backlog_prune(struct backlog *b, int days, long long *gone);

@@ -9,11 +9,12 @@
 #define MAX_TYPE 200
 
 struct frame *
-frame_new(int64_t seq, const char *type, const char *branch, const char *payload)
+frame_new(int64_t seq, const char *type, const char *branch, const char *owner,
+    const char *payload)
 {
 	char id[64];
 	size_t type_len = strlen(type), payload_len = strlen(payload), id_len, len;
-	size_t branch_len = strlen(branch);
+	size_t branch_len = strlen(branch), owner_len = owner ? strlen(owner) : 0;
 	struct frame *f;
 	char *p;
 
@@ -21,7 +22,7 @@ frame_new(int64_t seq, const char *type, const char *branch, const char *payload
 		return NULL;
 	id_len = (size_t)snprintf(id, sizeof(id), "id: %" PRId64 "\nevent: ", seq);
 	len = id_len + type_len + strlen("\ndata: ") + payload_len + strlen("\n\n");
-	if (len > UINT32_MAX || !(f = malloc(sizeof(*f) + len + 1 + branch_len + 1)))
+	if (len > UINT32_MAX || !(f = malloc(sizeof(*f) + len + 1 + branch_len + 1 + owner_len + 1)))
 		return NULL;
 	f->seq = seq;
 	f->len = (uint32_t)len;
@@ -38,5 +39,15 @@ frame_new(int64_t seq, const char *type, const char *branch, const char *payload
 		*p++ = (payload[i] == '\n' || payload[i] == '\r') ? ' ' : payload[i];
 	memcpy(p, "\n\n", 3);
 	memcpy(p + 3, branch, branch_len + 1);
+	/* No owner is kept as "": an owner column never holds an empty login. */
+	memcpy(p + 3 + branch_len + 1, owner ? owner : "", owner_len + 1);
 	return f;
+}
+
+const char *
+frame_owner(const struct frame *f)
+{
+	const char *branch = frame_branch(f), *owner = branch + strlen(branch) + 1;
+
+	return *owner ? owner : NULL;
 }

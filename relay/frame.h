@@ -15,23 +15,29 @@ struct frame {
 	int64_t seq;
 	uint32_t len;			/* bytes of text, without a terminator */
 	uint16_t type_off, type_len;	/* where the type sits in text */
-	char text[];			/* the frame, NUL-terminated, then the branch, NUL-terminated */
+	char text[];			/* the frame, NUL-terminated, then the branch and the owner, each
+					 * NUL-terminated */
 };
 
 /*
  * Formats event SEQ of TYPE with PAYLOAD (JSON text; raw line breaks, which JSON only allows
- * as whitespace, become spaces), keeping BRANCH (the row's, as change_log has it) beside it.
- * Returns a frame the caller owns (free() it), or NULL when out of memory or TYPE is empty,
- * longer than 200 bytes or holds a line break.
+ * as whitespace, become spaces), keeping BRANCH and OWNER (the row's, as change_log has
+ * them; OWNER NULL for none) beside it, for the permission check. Returns a frame the
+ * caller owns (free() it), or NULL when out of memory or TYPE is empty, longer than 200
+ * bytes or holds a line break.
  */
-struct frame *frame_new(int64_t seq, const char *type, const char *branch, const char *payload);
+struct frame *frame_new(int64_t seq, const char *type, const char *branch, const char *owner,
+    const char *payload);
 
-/* The branch of the frame's row, for branch= streams. */
+/* The branch of the frame's row, for branch= streams and permissions. */
 static inline const char *
 frame_branch(const struct frame *f)
 {
 	return f->text + f->len + 1;
 }
+
+/* The owner of the frame's row (a login), or NULL when it has none. */
+const char *frame_owner(const struct frame *f);
 
 /* The frame's event type (not NUL-terminated: F->type_len bytes). */
 static inline const char *

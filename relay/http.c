@@ -1,5 +1,6 @@
-/* http.c - routes requests, checks GET /events parameters, answers JSON. */
+/* http.c - routes requests, checks the session and the GET /events parameters, answers JSON. */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 
 #define REQUEST_TIMEOUT 10	/* seconds to receive a request (a stream then has none) */
 #define MAX_HEADERS 16384	/* bytes of request line and headers */
+#define ALLOW "GET, OPTIONS"	/* the methods served under /events */
 
 /* Answers REQ with STATUS and the JSON BODY (no caching). */
 static void
@@ -40,17 +42,21 @@ reply_json(struct evhttp_request *req, int status, const char *body)
 
 /*
  * Answers REQ with ERR in the API's shape, {"error":{"status","code","message",...}}, and
- * its status; a 503 says when to come back (retry_after of the config). Clears ERR.
+ * its status; a 503 says when to come back (retry_after of the config), a 401 names the
+ * scheme (WWW-Authenticate: Bearer), as the API does. Clears ERR.
  */
 static void
 reply_error(struct relay *r, struct evhttp_request *req, struct fs_error *err)
 {
 	char *body = fs_error_json(err), after[16];
 	int status = fs_error_status(err->code);
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 
 	if (status == 503) {
 		snprintf(after, sizeof(after), "%d", r->cfg->retry_after);
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", after);
+		evhttp_add_header(h, "Retry-After", after);
+	} else if (status == 401) {
+		evhttp_add_header(h, "WWW-Authenticate", "Bearer");
 	}
 	if (body)
 		reply_json(req, status, body);
@@ -84,19 +90,16 @@ parse_cursor(const char *s, int64_t *out)
 
 /*
  * Reads the query QUERY and the Last-Event-ID header of REQ into Q, checking types=
- * against the tables the change log tracks. FS_OK, or the code set in ERR (a 400, or 503
- * when the tables cannot be known). Q->filter is the caller's to release either way.
+ * against the tables KNOWN the change log tracks. FS_OK, or the code set in ERR (a 400).
+ * Q->filter is the caller's to release either way.
  */
 static enum fs_err
-parse_events(struct relay *r, struct evhttp_request *req, const char *query, struct sse_request *q,
-    struct fs_error *err)
+parse_events(struct evhttp_request *req, const char *query, const struct fs_tables *known,
+    struct sse_request *q, struct fs_error *err)
 {
 	struct evkeyvalq kv;
 	const char *since = NULL, *types = NULL, *branch = NULL, *last;
-	const struct fs_tables *known = NULL;
 
-	memset(q, 0, sizeof(*q));
-	q->filter.types.all = 1;
 	TAILQ_INIT(&kv);
 	if (query && evhttp_parse_query_str(query, &kv) < 0)
 		return fs_error_set(err, ERR_INVALID_PARAMETER, NULL, "the query string is malformed");
@@ -113,8 +116,6 @@ parse_events(struct relay *r, struct evhttp_request *req, const char *query, str
 		else
 			*slot = e->value;
 	}
-	if (!err->code && types)
-		fs_changelog_tables(&r->db.log, &known, err);
 	if (!err->code)
 		filter_init(&q->filter, types, branch, known, err);
 	last = evhttp_find_header(evhttp_request_get_input_headers(req), "Last-Event-ID");
@@ -128,8 +129,8 @@ parse_events(struct relay *r, struct evhttp_request *req, const char *query, str
 
 /*
  * The session REQ offers (Authorization: Bearer, else the session cookie), looked up fresh,
- * into Q. No credentials: an anonymous stream (for now; access control closes that next).
- * Credentials that are not a valid session are refused, never taken as anonymous.
+ * into Q (Q may be NULL: only checked). Without a valid session, ERR_UNAUTHENTICATED:
+ * there is no anonymous stream.
  */
 static enum fs_err
 identify(struct relay *r, struct evhttp_request *req, struct sse_request *q, struct fs_error *err)
@@ -138,6 +139,7 @@ identify(struct relay *r, struct evhttp_request *req, struct sse_request *q, str
 	const char *auth = evhttp_find_header(h, "Authorization");
 	const char *cookie = evhttp_find_header(h, "Cookie"), *t = NULL;
 	char token[FS_TOKEN_LEN + 1];
+	unsigned char hash[FS_TOKEN_HASH_LEN];
 	const struct fs_user *u;
 	size_t n;
 
@@ -146,35 +148,46 @@ identify(struct relay *r, struct evhttp_request *req, struct sse_request *q, str
 	else if (cookie && (t = strstr(cookie, FS_COOKIE "=")) != NULL)
 		t += strlen(FS_COOKIE "=");
 	if (!t)
-		return FS_OK;
+		return fs_error_set(err, ERR_UNAUTHENTICATED, NULL, "the event stream needs a session:"
+		    " sign in (POST /api/session) and send its token (Authorization: Bearer) or cookie");
 	if ((n = strcspn(t, "; ")) != FS_TOKEN_LEN)
 		return fs_error_set(err, ERR_UNAUTHENTICATED, NULL, "the session token is malformed");
 	memcpy(token, t, n);
 	token[n] = '\0';
-	fs_auth_token_hash(token, q->hash);
+	fs_auth_token_hash(token, hash);
 	sodium_memzero(token, sizeof(token));
-	if (fs_auth_lookup(&r->db.auth, q->hash, &u, err) != FS_OK)
+	if (fs_auth_lookup(&r->db.auth, hash, &u, err) != FS_OK || !q)
 		return err->code;
-	q->signed_in = 1;
-	snprintf(q->user_id, sizeof(q->user_id), "%s", u->id);
+	if (scope_init(&q->scope, u, err) != FS_OK)
+		return err->code;
+	memcpy(q->hash, hash, sizeof(q->hash));
 	sse_rights_digest(u, q->rights);
 	q->expires = sse_parse_instant(u->expires_at);
 	return FS_OK;
 }
 
-/* GET /events: a stream, or a JSON error before it starts. */
+/*
+ * GET /events: a stream, or a JSON error before it starts: 401 without a session (checked
+ * first: nothing is said to a stranger), 400 for the parameters, 403 for what the user may
+ * not read (scope.h), 503 while the database (the tables, the head) is not known.
+ */
 static void
 serve_events(struct relay *r, struct evhttp_request *req, const char *query)
 {
 	struct fs_error err = FS_ERROR_INIT;
+	const struct fs_tables *known = NULL;
 	struct sse_request q;
 
-	/* Where revocation is followed from must be known before a signed-in stream opens. */
+	memset(&q, 0, sizeof(q));
+	q.filter.types.all = 1;
+	/* Where revocation is followed from must be known before a stream opens. */
 	if (r->auth_seq < 0)
 		sse_follow_auth(r);
-	if (parse_events(r, req, query, &q, &err) != FS_OK || identify(r, req, &q, &err) != FS_OK)
+	if (identify(r, req, &q, &err) != FS_OK || fs_changelog_tables(&r->db.log, &known, &err) != FS_OK
+	    || parse_events(req, query, known, &q, &err) != FS_OK
+	    || scope_check(&q.scope, &q.filter, known, &err) != FS_OK)
 		reply_error(r, req, &err);
-	else if (q.signed_in && r->auth_seq < 0)
+	else if (r->auth_seq < 0)
 		reply_code(r, req, ERR_DATABASE_UNAVAILABLE, "the relay has not reached the database yet");
 	else if (r->head < 0)
 		reply_code(r, req, ERR_DATABASE_UNAVAILABLE, "the relay has not reached the database yet");
@@ -183,6 +196,38 @@ serve_events(struct relay *r, struct evhttp_request *req, const char *query)
 	else if (sse_open(r, req, &q) < 0)
 		reply_code(r, req, ERR_INTERNAL, "the relay is out of memory");
 	filter_release(&q.filter);
+	scope_release(&q.scope);
+}
+
+/* Another path under /events: 401 without a session, as for the stream, else 404. */
+static void
+serve_other(struct relay *r, struct evhttp_request *req)
+{
+	struct fs_error err = FS_ERROR_INIT;
+
+	if (identify(r, req, NULL, &err) == FS_OK)
+		fs_error_set(&err, ERR_NOT_FOUND, NULL, "no such resource");
+	reply_error(r, req, &err);
+}
+
+/*
+ * OPTIONS: the CORS preflight of a stream read with fetch (an EventSource sends none), as
+ * the API answers it: 204 for an allowed origin, else 403 origin_not_allowed.
+ */
+static void
+serve_preflight(struct relay *r, struct evhttp_request *req, const char *origin)
+{
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+
+	if (origin && !fs_config_origin_allowed(r->cfg, origin)) {
+		reply_code(r, req, ERR_ORIGIN_NOT_ALLOWED, "this origin is not allowed");
+		return;
+	}
+	evhttp_add_header(out, "Allow", ALLOW);
+	evhttp_add_header(out, "Access-Control-Allow-Methods", ALLOW);
+	evhttp_add_header(out, "Access-Control-Allow-Headers", "Authorization, Last-Event-ID");
+	evhttp_add_header(out, "Access-Control-Max-Age", "600");
+	evhttp_send_reply(req, 204, "No Content", NULL);
 }
 
 /* GET /events/health: {"head":N,"clients":M,"ring":K}, or 503 until the head is known. */
@@ -213,7 +258,10 @@ on_broken(struct relay *r, struct evhttp_request *req)
 		reply_code(r, req, ERR_INVALID_PARAMETER, "the request is malformed or too large");
 }
 
-/* Every request: route by path, allow GET only. */
+/*
+ * Every request: route by path; under /events, OPTIONS is the preflight, GET the rest, and
+ * every path but /events/health needs a session.
+ */
 static void
 on_request(struct evhttp_request *req, void *arg)
 {
@@ -222,7 +270,7 @@ on_request(struct evhttp_request *req, void *arg)
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	const char *origin = evhttp_find_header(evhttp_request_get_input_headers(req), "Origin");
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
-	int known;
+	bool ours;
 
 	if (!evhttp_request_get_uri(req)) {
 		on_broken(r, req);
@@ -235,16 +283,20 @@ on_request(struct evhttp_request *req, void *arg)
 		if (fs_config_origin_named(r->cfg, origin))
 			evhttp_add_header(out, "Access-Control-Allow-Credentials", "true");
 	}
-	known = path && (strcmp(path, "/events") == 0 || strcmp(path, "/events/health") == 0);
-	if (!known) {
+	ours = path && strncmp(path, "/events", 7) == 0 && (path[7] == '\0' || path[7] == '/');
+	if (!ours) {
 		reply_code(r, req, ERR_NOT_FOUND, "no such resource");
+	} else if (evhttp_request_get_command(req) == EVHTTP_REQ_OPTIONS) {
+		serve_preflight(r, req, origin);
 	} else if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
-		evhttp_add_header(out, "Allow", "GET");
+		evhttp_add_header(out, "Allow", ALLOW);
 		reply_code(r, req, ERR_METHOD_NOT_ALLOWED, "only GET is allowed here");
 	} else if (strcmp(path, "/events") == 0) {
 		serve_events(r, req, evhttp_uri_get_query(uri));
-	} else {
+	} else if (strcmp(path, "/events/health") == 0) {
 		serve_health(r, req);
+	} else {
+		serve_other(r, req);
 	}
 }
 

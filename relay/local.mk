@@ -10,6 +10,7 @@ relay_fieldsync_relay_SOURCES = \
 	relay/listen.c relay/listen.h \
 	relay/log.c relay/log.h \
 	relay/ring.c relay/ring.h \
+	relay/scope.c relay/scope.h \
 	relay/source.c relay/source.h \
 	relay/sse.c relay/sse.h
 relay_fieldsync_relay_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(SODIUM_CFLAGS)

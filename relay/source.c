@@ -29,9 +29,7 @@ source_advance(struct relay *r, int64_t upto)
 			return;
 		n = PQntuples(res);
 		for (k = 0; k < n; k++) {
-			f = frame_new(strtoll(PQgetvalue(res, k, FS_CHANGELOG_SEQ), NULL, 10),
-			    PQgetvalue(res, k, FS_CHANGELOG_TYPE), PQgetvalue(res, k, FS_CHANGELOG_BRANCH),
-			    PQgetvalue(res, k, FS_CHANGELOG_EVENT));
+			f = backlog_frame(res, k);
 			if (!f)
 				break;
 			ring_push(&r->ring, f);

@@ -25,13 +25,12 @@ struct stream {
 	struct evhttp_request *req;	/* NULL once handed back to libevent (closing) */
 	struct evhttp_connection *evcon;
 	struct filter filter;		/* types= and branch= */
+	struct scope scope;		/* whose it is: what its events are checked against */
 	struct event *deadline;		/* closing streams: when to drop the connection */
 	int64_t cursor;			/* every event up to here is queued or filtered out */
 	time_t behind_since;		/* when a live stream fell behind; 0 when it did not */
 	enum state state;
-	int signed_in;			/* opened with a session: followed for revocation */
-	unsigned char hash[FS_TOKEN_HASH_LEN];	/* that session's token hash */
-	char user_id[37];
+	unsigned char hash[FS_TOKEN_HASH_LEN];	/* its session's token hash, followed for revocation */
 	unsigned char rights[32];	/* digest of the memberships it was opened with */
 	time_t expires;			/* when its session ends (seconds since the epoch) */
 };
@@ -84,6 +83,7 @@ forget(struct stream *s)
 	if (s->deadline)
 		event_free(s->deadline);
 	filter_release(&s->filter);
+	scope_release(&s->scope);
 	free(s);
 }
 
@@ -144,10 +144,18 @@ has_room(const struct relay *r, const struct stream *s, size_t budget)
 	return pending(s) + evbuffer_get_length(r->scratch) < budget;
 }
 
+/* Whether S is to be sent F: its filter wants it and its user may read it (tables T). */
+static bool
+wants(const struct stream *s, const struct fs_tables *t, const struct frame *f)
+{
+	return filter_wants(&s->filter, f) && scope_allows(&s->scope, t, f);
+}
+
 /* Queues the ring's events from position I on for S while its output stays under BUDGET. */
 static int
 from_ring(struct relay *r, struct stream *s, size_t i, size_t budget)
 {
+	const struct fs_tables *t = backlog_tables(&r->db);
 	const struct frame *f;
 
 	if (i >= r->ring.count) {	/* nothing held after the cursor: it is at the head */
@@ -156,7 +164,7 @@ from_ring(struct relay *r, struct stream *s, size_t i, size_t budget)
 	}
 	for (; i < r->ring.count && has_room(r, s, budget); i++) {
 		f = ring_at(&r->ring, i);
-		if (filter_wants(&s->filter, f) && evbuffer_add(r->scratch, f->text, f->len) < 0)
+		if (wants(s, t, f) && evbuffer_add(r->scratch, f->text, f->len) < 0)
 			return -1;
 		s->cursor = f->seq;
 	}
@@ -171,6 +179,7 @@ static int
 from_log(struct relay *r, struct stream *s, size_t budget)
 {
 	PGresult *res = backlog_fetch(&r->db, s->cursor, r->head, r->batch);
+	const struct fs_tables *t = backlog_tables(&r->db);
 	struct frame *f;
 	int n, k;
 
@@ -178,12 +187,9 @@ from_log(struct relay *r, struct stream *s, size_t budget)
 		return -1;
 	n = PQntuples(res);
 	for (k = 0; k < n && has_room(r, s, budget); k++) {
-		f = frame_new(strtoll(PQgetvalue(res, k, FS_CHANGELOG_SEQ), NULL, 10),
-		    PQgetvalue(res, k, FS_CHANGELOG_TYPE), PQgetvalue(res, k, FS_CHANGELOG_BRANCH),
-		    PQgetvalue(res, k, FS_CHANGELOG_EVENT));
-		if (!f)
+		if (!(f = backlog_frame(res, k)))
 			break;
-		if (filter_wants(&s->filter, f) && evbuffer_add(r->scratch, f->text, f->len) < 0) {
+		if (wants(s, t, f) && evbuffer_add(r->scratch, f->text, f->len) < 0) {
 			free(f);
 			break;
 		}
@@ -256,12 +262,13 @@ void
 sse_broadcast(struct relay *r, struct frame *const *frames, size_t n)
 {
 	size_t half = r->cfg->client_buffer / 2, i;
+	const struct fs_tables *t = r->streams ? backlog_tables(&r->db) : NULL;
 
 	for (struct stream *s = r->streams; s; s = s->next) {
 		if (s->state != LIVE)
 			continue;
 		for (i = 0; i < n && has_room(r, s, half); i++) {
-			if (filter_wants(&s->filter, frames[i]) &&
+			if (wants(s, t, frames[i]) &&
 			    evbuffer_add(r->scratch, frames[i]->text, frames[i]->len) < 0)
 				break;
 			s->cursor = frames[i]->seq;
@@ -285,7 +292,7 @@ sse_sweep(struct relay *r)
 
 	for (s = r->streams; s; s = next) {
 		next = s->next;
-		if (s->signed_in && s->state != CLOSING && s->expires && wall >= s->expires)
+		if (s->state != CLOSING && s->expires && wall >= s->expires)
 			revoke(r, s, "expired");	/* the session's absolute lifetime is over */
 		else if (s->state == CATCHING_UP && s->behind_since && now - s->behind_since >= SLOW_AFTER)
 			cut_off(r, s);
@@ -317,7 +324,7 @@ revoke(struct relay *r, struct stream *s, const char *why)
 {
 	char text[160];
 
-	relay_log("a stream of user %s ends: %s", s->user_id, why);
+	relay_log("a stream of user %s ends: %s", s->scope.user.id, why);
 	snprintf(text, sizeof(text), "event: revoked\ndata: {\"reason\":\"%s\"}\n\n", why);
 	stream_end(r, s, text);
 }
@@ -357,7 +364,7 @@ recheck(struct relay *r, const char *user, const char *why)
 		struct fs_error err = FS_ERROR_INIT;
 
 		next = s->next;
-		if (!s->signed_in || s->state == CLOSING || strcmp(s->user_id, user) != 0)
+		if (s->state == CLOSING || strcmp(s->scope.user.id, user) != 0)
 			continue;
 		if (fs_auth_lookup(&r->db.auth, s->hash, &u, &err) == ERR_UNAUTHENTICATED) {
 			revoke(r, s, why);
@@ -539,14 +546,14 @@ sse_open(struct relay *r, struct evhttp_request *req, struct sse_request *q)
 		free(s);
 		return -1;
 	}
-	s->signed_in = q->signed_in;
 	memcpy(s->hash, q->hash, sizeof(s->hash));
-	memcpy(s->user_id, q->user_id, sizeof(s->user_id));
 	memcpy(s->rights, q->rights, sizeof(s->rights));
 	s->expires = q->expires;
-	s->filter = q->filter;		/* the stream owns it from here */
+	s->filter = q->filter;		/* the stream owns them from here */
+	s->scope = q->scope;
 	memset(&q->filter, 0, sizeof(q->filter));
 	q->filter.types.all = 1;
+	memset(&q->scope, 0, sizeof(q->scope));
 	if (evbuffer_add(r->scratch, "retry: 2000\n\n", 13) < 0) {
 		stream_end(r, s, NULL);
 		return 0;

@@ -9,7 +9,9 @@
  * stream. One that stays behind for 10 s is a slow consumer: it gets a final "resume"
  * event (its last_event_id is where to resume) and is closed once that is written, or 5 s
  * later. Per stream the relay keeps its cursor (every event up to it is queued or filtered
- * out), its filter and its state.
+ * out), its filter, its scope (whose it is: every stream has a session) and its state.
+ * Every event, live, from the ring or from the change log, is sent only when the filter
+ * wants it and the scope allows it (scope.h).
  */
 #ifndef RELAY_SSE_H
 #define RELAY_SSE_H
@@ -23,6 +25,7 @@
 #include "filter.h"
 #include "frame.h"
 #include "relay.h"
+#include "scope.h"
 
 /* What a GET /events asked for, as http.c checked it. */
 struct sse_request {
@@ -30,10 +33,9 @@ struct sse_request {
 	int cursor_ok;			/* ... and is a whole number (not yet compared with head) */
 	int64_t cursor;
 	struct filter filter;		/* types= and branch=; owned */
-	int signed_in;			/* the request carried a valid session */
-	unsigned char hash[FS_TOKEN_HASH_LEN];	/* ... its token's hash */
-	char user_id[37];		/* ... and its user */
-	unsigned char rights[32];	/* ... and a digest of its memberships then */
+	struct scope scope;		/* the session's user as it is now; owned */
+	unsigned char hash[FS_TOKEN_HASH_LEN];	/* the session's token hash */
+	unsigned char rights[32];	/* ... a digest of its user's memberships now */
 	time_t expires;			/* ... and when the session ends (seconds since the epoch) */
 };
 
@@ -44,9 +46,9 @@ time_t sse_parse_instant(const char *text);
 void sse_rights_digest(const struct fs_user *u, unsigned char *out);
 
 /*
- * Answers REQ with a stream per Q. Returns 0 once the stream owns REQ and Q->filter (Q's
- * left empty), or -1 out of memory before anything was sent: REQ and Q->filter stay the
- * caller's.
+ * Answers REQ with a stream per Q. Returns 0 once the stream owns REQ, Q->filter and
+ * Q->scope (Q's left empty), or -1 out of memory before anything was sent: REQ, Q->filter
+ * and Q->scope stay the caller's.
  */
 int sse_open(struct relay *r, struct evhttp_request *req, struct sse_request *q);
 
@@ -55,8 +57,8 @@ int sse_owns(const struct relay *r, const struct evhttp_request *req);
 
 /*
  * Appends the N events just delivered (FRAMES, seqs rising, the last one r->head) to every
- * live stream whose filter passes them; a stream with half of client_buffer unsent falls
- * behind and takes the rest from the ring as it drains.
+ * live stream whose filter and scope pass them; a stream with half of client_buffer unsent
+ * falls behind and takes the rest from the ring as it drains.
  */
 void sse_broadcast(struct relay *r, struct frame *const *frames, size_t n);
 
@@ -66,7 +68,9 @@ void sse_sweep(struct relay *r);
 /*
  * Follows auth_changes: every stream of a user whose rights ended or changed (logout,
  * disabled, password changed, memberships changed) and whose session no longer holds, or
- * whose rights changed, gets a final "revoked" event with the reason and is closed.
+ * whose rights changed, gets a final "revoked" event with the reason and is closed (the
+ * client reconnects and is scoped by its rights then: a stream never outlives the rights
+ * it is filtered with).
  */
 void sse_follow_auth(struct relay *r);
 

@@ -37,12 +37,32 @@ health() { curl -s --max-time 3 "$FIELDSYNC_URL/events/health"; }
 # relay_head: the stack relay's head.
 relay_head() { health | jq -r '.head // empty' 2>/dev/null; }
 
+# offers_credentials [CURL ARGS...]: the args carry an Authorization or Cookie header of
+# their own (-H 'Authorization: …', -H 'Cookie: …', -b, --cookie).
+offers_credentials() {
+	local prev= a
+	for a in "$@"; do
+		case $prev in -H | --header) [[ ${a,,} == authorization:* || ${a,,} == cookie:* ]] && return 0 ;; esac
+		case $a in -b | --cookie | --cookie=*) return 0 ;; esac
+		prev=$a
+	done
+	return 1
+}
+
 # subscribe NAME URL [CURL ARGS...]: start a subscriber on URL; its pid is SUB_PID[NAME].
+# Signed in as api is: the suite's admin (auth_header) by default, API_TOKEN=<token> that
+# session, API_TOKEN=none no credentials (the relay refuses that: only for the tests of the
+# refusal); nothing is added when the CURL ARGS carry credentials of their own.
 subscribe() {
-	local name=$1 url=$2
+	local name=$1 url=$2 auth=()
 	shift 2
+	if ! offers_credentials "$@" && [ "${API_TOKEN:-}" != none ]; then
+		# Checked once here, not by each $(...) below (when the helpers offer it).
+		[ -n "${API_TOKEN:-}" ] || ! declare -F suite_token_load >/dev/null || suite_token_load
+		auth=(-H "$(auth_header ${API_TOKEN:+"$API_TOKEN"})")
+	fi
 	: >"$RT_TMP/$name.sse"
-	curl -sN --max-time "${SUB_MAX_TIME:-900}" "$@" "$url" >"$RT_TMP/$name.sse" 2>"$RT_TMP/$name.err" &
+	curl -sN --max-time "${SUB_MAX_TIME:-900}" "${auth[@]}" "$@" "$url" >"$RT_TMP/$name.sse" 2>"$RT_TMP/$name.err" &
 	SUB_PID[$name]=$!
 }
 
@@ -107,7 +127,7 @@ rising() { awk 'NR > 1 && $1 <= prev { bad = 1 } { prev = $1 } END { exit bad }'
 changes_seqs() {
 	local since=$1 upto=$2 query=${3:-} body
 	while :; do
-		body=$(curl -s --max-time 10 "$FIELDSYNC_URL/api/changes?since=$since&limit=1000$query") ||
+		body=$(curl -s --max-time 10 -H "$(auth_header)" "$FIELDSYNC_URL/api/changes?since=$since&limit=1000$query") ||
 			{ echo error; return 1; }
 		printf '%s' "$body" | jq -r --argjson u "$upto" '.changes[] | select(.seq <= $u) | .seq' ||
 			{ echo error; return 1; }

@@ -35,7 +35,7 @@ ok "$(wait_until 5 test -S "$PR_SOCK"; echo $?)" "without a database the relay s
 code=$(curl -s -o "$RT_TMP/nodb.json" -w '%{http_code}' --max-time 3 --unix-socket "$PR_SOCK" http://relay/events/health)
 is "$code" 503 "... /events/health answers 503"
 is "$(jq -r .error.code "$RT_TMP/nodb.json" 2>/dev/null)" database_unavailable "... database_unavailable"
-code=$(curl -s -o "$RT_TMP/nodb2.json" -w '%{http_code}' --max-time 3 --unix-socket "$PR_SOCK" http://relay/events)
+code=$(curl -s -o "$RT_TMP/nodb2.json" -w '%{http_code}' --max-time 3 -H "$(auth_header)" --unix-socket "$PR_SOCK" http://relay/events)
 is "$code" 503 "... GET /events answers 503 JSON, not a hanging stream"
 ok "$(kill -0 "$PR_PID" 2>/dev/null; echo $?)" "... and it keeps running"
 kill -TERM "$PR_PID"
@@ -48,7 +48,7 @@ private_relay cap 'max_clients = 2' '[http]' 'retry_after = 7' || bail_out "the 
 pr_subscribe c1
 pr_subscribe c2
 { wait_ready c1 && wait_ready c2; } || diag "no ready event from the private relay"
-code=$(curl -s -D "$RT_TMP/cap.h" -o "$RT_TMP/cap.json" -w '%{http_code}' --max-time 3 --unix-socket "$PR_SOCK" http://relay/events)
+code=$(curl -s -D "$RT_TMP/cap.h" -o "$RT_TMP/cap.json" -w '%{http_code}' --max-time 3 -H "$(auth_header)" --unix-socket "$PR_SOCK" http://relay/events)
 is "$code" 503 "a third stream over max_clients = 2 answers 503"
 is "$(jq -r .error.code "$RT_TMP/cap.json" 2>/dev/null)" too_many_streams "... too_many_streams, as JSON"
 like "$(tr -d '\r' <"$RT_TMP/cap.h")" $'\n[Rr]etry-[Aa]fter: 7\n' "... with Retry-After from the config ([http] retry_after = 7)"

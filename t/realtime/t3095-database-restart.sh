@@ -1,7 +1,9 @@
 #!/bin/bash
-# PostgreSQL goes away and comes back under a running relay: the relay stays up, keeps its
-# streams open and still opens new ones at the head; once the database is back it
-# reconnects by itself and events flow again on the same stream.
+# PostgreSQL goes away and comes back under a running relay: the relay stays up and keeps
+# its streams open; a new stream meanwhile is a JSON 503 with Retry-After (its session
+# cannot be checked, and a stream is never opened unchecked: the browser retries); once the
+# database is back it reconnects by itself, events flow again on the same stream and new
+# streams open.
 
 # shellcheck source=../lib/tap.sh
 . "$(dirname "$0")/../lib/tap.sh"
@@ -23,8 +25,10 @@ wait_ready s || bail_out "no ready event on GET /events"
 "$STACK" pg-stop >/dev/null 2>&1 || bail_out "cannot stop PostgreSQL"
 is "$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$FIELDSYNC_URL/events/health")" 200 \
 	"with the database down, /events/health still answers 200"
-subscribe during "$FIELDSYNC_URL/events"
-ok "$(wait_ready during; echo $?)" "... a new stream at the head still opens"
+api GET /events --max-time 3
+is "$STATUS,$(jq -r .error.code <<<"$BODY" 2>/dev/null)" 503,database_unavailable \
+	"... a new stream is a JSON 503 (its session cannot be checked), never an unchecked stream"
+like "$(header Retry-After)" '^[0-9]+$' "... with Retry-After"
 # Let the relay meet the outage (its poll runs every second) before checking on it.
 down_seen() { grep -q 'database unavailable' "$FIELDSYNC_VAR/log/relay.log"; }
 wait_until 5 down_seen || true
@@ -38,6 +42,8 @@ posted() {
 ok "$(wait_until 20 posted; echo $?)" "the API writes again once PostgreSQL is back"
 id=$(printf '%s' "$BODY" | jq -r .id)
 ok "$(wait_until 5 has_event s clients:create "$id"; echo $?)" "the stream opened before the outage gets the new event"
+subscribe after "$FIELDSYNC_URL/events"
+ok "$(wait_ready after; echo $?)" "a new stream opens again"
 is "$(cat "$FIELDSYNC_VAR/run/relay.pid" 2>/dev/null)" "$relay_pid" "the same relay process did it (no restart)"
 
 done_testing

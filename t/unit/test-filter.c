@@ -55,8 +55,8 @@ main(void)
 {
 	struct fs_error err = FS_ERROR_INIT;
 	struct filter f;
-	struct frame *north = frame_new(1, "clients:create", "north", "{}");
-	struct frame *south = frame_new(2, "appointments:delete", "south", "{}");
+	struct frame *north = frame_new(1, "clients:create", "north", NULL, "{}");
+	struct frame *south = frame_new(2, "appointments:delete", "south", NULL, "{}");
 	char buf[300], big[1100];
 
 	ok(fs_tables_has(&known, "clients", 7), "the known tables: clients");

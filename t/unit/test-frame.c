@@ -1,4 +1,4 @@
-/* test-frame.c - the relay's SSE frames: format, line breaks, branch, refused types. */
+/* test-frame.c - the relay's SSE frames: format, line breaks, branch and owner, refused types. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +11,7 @@ main(void)
 	struct frame *f;
 	char type[202];
 
-	f = frame_new(42, "clients:create", "north", "{\"seq\":42}");
+	f = frame_new(42, "clients:create", "north", "ann", "{\"seq\":42}");
 	ok(f != NULL, "a frame is made");
 	is_str(f->text, "id: 42\nevent: clients:create\ndata: {\"seq\":42}\n\n", "id, event, data, blank line");
 	is_int(f->len, strlen(f->text), "len counts the frame's bytes");
@@ -19,32 +19,35 @@ main(void)
 	ok(f->type_len == strlen("clients:create") &&
 	    memcmp(frame_type(f), "clients:create", f->type_len) == 0, "frame_type points at the type");
 	is_str(frame_branch(f), "north", "the branch is kept beside the text");
+	is_str(frame_owner(f), "ann", "... and the owner beside it");
 	free(f);
 
-	f = frame_new(7, "visits:update", "south", "{\"a\":\n1,\r\n\"b\":2}");
+	f = frame_new(7, "visits:update", "south", NULL, "{\"a\":\n1,\r\n\"b\":2}");
 	is_str(f->text, "id: 7\nevent: visits:update\ndata: {\"a\": 1,  \"b\":2}\n\n",
 	    "line breaks in the payload become spaces: one data line");
 	is_str(frame_branch(f), "south", "... and the branch is unharmed");
+	ok(frame_owner(f) == NULL, "no owner is NULL");
 	free(f);
 
-	f = frame_new(8, "visits:delete", "", "{}");
+	f = frame_new(8, "visits:delete", "", NULL, "{}");
 	is_str(frame_branch(f), "", "an empty branch is kept empty");
+	ok(frame_owner(f) == NULL, "... and no owner after it is still none");
 	free(f);
 
-	f = frame_new(9007199254740991LL, "a:b", "x", "null");
+	f = frame_new(9007199254740991LL, "a:b", "x", NULL, "null");
 	is_str(f->text, "id: 9007199254740991\nevent: a:b\ndata: null\n\n", "a large seq");
 	free(f);
 
 	memset(type, 'a', 200);
 	type[200] = '\0';
-	f = frame_new(1, type, "x", "{}");
+	f = frame_new(1, type, "x", NULL, "{}");
 	ok(f != NULL, "a type of 200 bytes is taken");
 	free(f);
 	type[200] = 'a';
 	type[201] = '\0';
-	ok(frame_new(1, type, "x", "{}") == NULL, "a type of 201 bytes is refused");
-	ok(frame_new(1, "clients:create\ndata: x", "x", "{}") == NULL, "a type with a newline is refused");
-	ok(frame_new(1, "clients:create\r", "x", "{}") == NULL, "a type with a carriage return is refused");
-	ok(frame_new(1, "", "x", "{}") == NULL, "an empty type is refused");
+	ok(frame_new(1, type, "x", NULL, "{}") == NULL, "a type of 201 bytes is refused");
+	ok(frame_new(1, "clients:create\ndata: x", "x", NULL, "{}") == NULL, "a type with a newline is refused");
+	ok(frame_new(1, "clients:create\r", "x", NULL, "{}") == NULL, "a type with a carriage return is refused");
+	ok(frame_new(1, "", "x", NULL, "{}") == NULL, "an empty type is refused");
 	return done_testing();
 }

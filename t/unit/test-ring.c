@@ -8,7 +8,7 @@
 static void
 push(struct ring *r, int64_t seq)
 {
-	ring_push(r, frame_new(seq, "clients:create", "b", "{}"));
+	ring_push(r, frame_new(seq, "clients:create", "b", NULL, "{}"));
 }
 
 int
