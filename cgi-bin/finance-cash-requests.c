@@ -15,7 +15,7 @@ static const struct fs_column columns[] = {
 	{ .name = "needed_by", .type = COL_DATE, .example = "\"2026-12-03\"" },
 	{ .name = "status", .type = COL_ENUM, .values = statuses, .dflt = "pending",
 	  .example = "\"pending\"" },
-	{ .name = "approved_by", .type = COL_TEXT, .example = "\"dave\"" },
+	{ .name = "approved_by", .type = COL_TEXT, .flags = COL_READONLY },
 	{ .name = NULL },
 };
 

@@ -16,6 +16,7 @@ static const struct fs_column columns[] = {
 	{ .name = "status", .type = COL_ENUM, .values = statuses, .dflt = "pending",
 	  .example = "\"pending\"" },
 	{ .name = "reason", .type = COL_TEXT, .max_len = 10000, .example = "\"holiday\"" },
+	{ .name = "approved_by", .type = COL_TEXT, .flags = COL_READONLY },
 	{ .name = NULL },
 };
 
@@ -43,7 +44,7 @@ static const struct fs_resource leave_requests = {
 	.table = "leave_requests", .path = "leave-requests",
 	.noun = "leave request", .label = "employee",
 	.columns = columns, .filters = filters, .sort = "start_date", .sort_desc = true,
-	.grants = grants, .owner = "employee",
+	.grants = grants, .owner = "employee", .approver = "approved_by", .approved = "approved",
 };
 
 int

@@ -15,6 +15,7 @@ static const struct fs_column columns[] = {
 	{ .name = "status", .type = COL_ENUM, .values = statuses, .dflt = "pending",
 	  .example = "\"pending\"" },
 	{ .name = "notes", .type = COL_TEXT, .max_len = 10000, .example = "\"urgent\"" },
+	{ .name = "approved_by", .type = COL_TEXT, .flags = COL_READONLY },
 	{ .name = NULL },
 };
 
@@ -40,7 +41,7 @@ static const struct fs_resource stock_requests = {
 	.table = "stock_requests", .path = "stock-requests",
 	.noun = "stock request", .label = "requested_by",
 	.columns = columns, .filters = filters, .sort = "created_at", .sort_desc = true,
-	.grants = grants, .owner = "requested_by",
+	.grants = grants, .owner = "requested_by", .approver = "approved_by", .approved = "approved",
 };
 
 int

@@ -37,23 +37,24 @@ set_string(cJSON *obj, const char *name, const char *value, struct fs_error *err
 }
 
 enum fs_err
-fs_rights_fill(const struct fs_resource *res, const struct fs_user *u, cJSON *row,
+fs_rights_owner(const struct fs_resource *res, const struct fs_user *u, cJSON *row,
+    struct fs_error *err)
+{
+	if (!cJSON_IsObject(row) || !res->owner || string_of(row, res->owner))
+		return FS_OK;
+	return set_string(row, res->owner, u->login, err);
+}
+
+enum fs_err
+fs_rights_approver(const struct fs_resource *res, const struct fs_user *u, cJSON *row,
     const struct fs_locked *cur, struct fs_error *err)
 {
 	const char *status = string_of(row, "status");
 
-	if (!cJSON_IsObject(row))	/* refused by the checks that follow */
+	if (!res->approver || !status || strcmp(status, res->approved) != 0
+	    || (cur && cur->status && strcmp(cur->status, res->approved) == 0))
 		return FS_OK;
-	if (!cur && res->owner && !string_of(row, res->owner)
-	    && set_string(row, res->owner, u->login, err) != FS_OK)
-		return err->code;
-	if (!res->approver)
-		return FS_OK;
-	if (status && strcmp(status, res->approved) == 0
-	    && !(cur && cur->status && strcmp(cur->status, res->approved) == 0))
-		return set_string(row, res->approver, u->login, err);
-	cJSON_DeleteItemFromObjectCaseSensitive(row, res->approver);
-	return FS_OK;
+	return set_string(row, res->approver, u->login, err);
 }
 
 /* The status a new ROW gets: the one it names, else the column's default. */

@@ -1,6 +1,6 @@
 /*
  * fs_rights.h - what one write may do, row by row, with the fs_perm check: the fields that are
- * the server's (a row's owner comes from the session, its approver from whoever approved it),
+ * the session's (a row's owner, unless named; its approver, always),
  * creating a row, and changing or deleting one that is locked first, so that the row checked is
  * the row changed.
  *
@@ -24,12 +24,19 @@ struct fs_locked {
 };
 
 /*
- * Before ROW (an object) is checked against RES: a missing owner is U's login (POST, CUR NULL);
- * the approver column is set to U's login when ROW moves to the approved status, and is
- * otherwise dropped, whatever the client sent. CUR: the locked row of a PUT, or NULL.
+ * Before a new ROW (an object) is checked against RES: a missing owner is U's login, so a
+ * user files in their own name unless they name someone (which fs_rights_create judges).
  * FS_OK or ERR_INTERNAL (out of memory).
  */
-enum fs_err fs_rights_fill(const struct fs_resource *res, const struct fs_user *u, cJSON *row,
+enum fs_err fs_rights_owner(const struct fs_resource *res, const struct fs_user *u, cJSON *row,
+    struct fs_error *err);
+
+/*
+ * After ROW is checked (which drops what a client sent for the read-only approver column):
+ * the approver is U's login when ROW moves to the approved status (CUR: the locked row of a
+ * PUT, or NULL for a POST). FS_OK or ERR_INTERNAL.
+ */
+enum fs_err fs_rights_approver(const struct fs_resource *res, const struct fs_user *u, cJSON *row,
     const struct fs_locked *cur, struct fs_error *err);
 
 /* After the checks, POST: FS_OK when U may create ROW, else ERR_FORBIDDEN naming why. */

@@ -49,8 +49,9 @@ take_version(const struct fs_request *req, struct fs_write *w, struct fs_error *
 static enum fs_err
 check_new_row(struct fs_worker *e, cJSON *row, struct fs_error *err)
 {
-	if (fs_rights_fill(e->res, e->user, row, NULL, err) != FS_OK
-	    || fs_validate_row(e->res, row, FS_CREATE, err) != FS_OK)
+	if (fs_rights_owner(e->res, e->user, row, err) != FS_OK
+	    || fs_validate_row(e->res, row, FS_CREATE, err) != FS_OK
+	    || fs_rights_approver(e->res, e->user, row, NULL, err) != FS_OK)
 		return err->code;
 	return fs_rights_create(e->res, e->user, row, err);
 }
@@ -174,7 +175,7 @@ apply_put(struct fs_worker *e, struct fs_write *w, struct fs_error *err)
 	if (fs_rights_lock(&e->db, e->res, e->user, w->id, &cur, err) != FS_OK)
 		return err->code;
 	if (fs_rights_change(e->res, e->user, FS_OP_UPDATE, &cur, w->tree, err) != FS_OK
-	    || fs_rights_fill(e->res, e->user, w->tree, &cur, err) != FS_OK) {
+	    || fs_rights_approver(e->res, e->user, w->tree, &cur, err) != FS_OK) {
 		fs_rights_unlock(&cur);
 		return err->code;
 	}

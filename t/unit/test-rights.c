@@ -9,16 +9,20 @@
 #include "../../cgi-bin/finance-cash-requests.c"
 #undef main
 
-/* The string member NAME of the object in JSON after fs_rights_fill by U (CUR: a PUT's row). */
+/* The string member NAME of the object JSON after fs_rights_owner (CUR NULL: a POST) or
+ * fs_rights_approver by U, or "(absent)". */
 static char *
 filled(const char *json, const struct fs_user *u, const struct fs_locked *cur, const char *name)
 {
 	static char out[128];
 	cJSON *row = cJSON_Parse(json), *v;
 	struct fs_error err = FS_ERROR_INIT;
+	enum fs_err rc = strcmp(name, "approved_by") == 0
+	    ? fs_rights_approver(&finance_cash_requests, u, row, cur, &err)
+	    : fs_rights_owner(&finance_cash_requests, u, row, &err);
 
 	out[0] = '\0';
-	if (row && fs_rights_fill(&finance_cash_requests, u, row, cur, &err) == FS_OK) {
+	if (row && rc == FS_OK) {
 		v = cJSON_GetObjectItemCaseSensitive(row, name);
 		snprintf(out, sizeof(out), "%s", cJSON_IsString(v) ? v->valuestring : v ? "?" : "(absent)");
 	}
@@ -70,14 +74,14 @@ main(void)
 	    "a missing owner is the user who creates the row");
 	is_str(filled("{\"requested_by\":\"bob\"}", &rep, NULL, "requested_by"), "bob",
 	    "a named owner is kept, for the check to judge");
-	is_str(filled("{\"approved_by\":\"mallory\"}", &rep, NULL, "approved_by"), "(absent)",
-	    "an approver the client names is dropped");
+	is_str(filled("{\"status\":\"pending\"}", &rep, NULL, "approved_by"), "(absent)",
+	    "no approver before an approval");
 	is_str(filled("{\"status\":\"approved\",\"approved_by\":\"mallory\"}", &fin, &mine, "approved_by"),
-	    "fred", "approving sets the approver from the session");
+	    "fred", "approving sets the approver from the session, over what was sent");
 	is_str(filled("{\"status\":\"approved\"}", &fin, &approved, "approved_by"), "(absent)",
 	    "saving an approved row again keeps its approver");
-	is_str(filled("{\"purpose\":\"x\"}", &fin, &mine, "requested_by"), "(absent)",
-	    "a PUT leaves the owner alone");
+	is_str(filled("{\"status\":\"approved\"}", &fin, NULL, "approved_by"), "fred",
+	    "a row created approved has its creator as approver");
 
 	/* Creating. */
 	is_int(create("{\"branch\":\"north\",\"requested_by\":\"ann\"}", &rep, field), FS_OK,
