@@ -72,7 +72,8 @@ API_TOKEN=$REP subscribe rep "$FIELDSYNC_URL/events"
 API_TOKEN=$REP2 subscribe rep2 "$FIELDSYNC_URL/events"
 API_TOKEN=$FIN subscribe fin "$FIELDSYNC_URL/events"
 subscribe admin "$FIELDSYNC_URL/events"
-for s in rep rep2 fin admin; do wait_ready "$s" || bail_out "stream $s did not start"; done
+subscribe cookie "$FIELDSYNC_URL/events" -H "Cookie: fieldsync_session=$REP"	# as a browser's EventSource
+for s in rep rep2 fin admin cookie; do wait_ready "$s" || bail_out "stream $s did not start"; done
 
 cb=$(insert_client "$B" "Client of B")
 ca=$(insert_client "$A" "Client of A")
@@ -80,7 +81,7 @@ mine=$(cash_life "$rep")
 theirs=$(cash_life "$rep2")
 hol=$(leave "$rep")
 marker=$(insert_client "$A" "Marker")
-for s in rep rep2 fin admin; do
+for s in rep rep2 fin admin cookie; do
 	wait_until 5 has_event "$s" clients:create "$marker" || diag "stream $s did not get the marker"
 done
 
@@ -97,6 +98,8 @@ ok "$(all_three fin finance_cash_requests "$mine" && all_three fin finance_cash_
 	"finance of A sees every cash request of A"
 is "$(events fin | awk -F '\t' '$2 ~ /^leave_requests:/' | wc -l)" 0 "finance sees no leave-requests events"
 ok "$(has_event fin clients:create "$ca" && none_of fin "$cb"; echo $?)" "finance sees A's clients, not B's"
+ok "$(has_event cookie clients:create "$ca" && none_of cookie "$cb" && none_of cookie "$theirs"; echo $?)" \
+	"a stream signed in by the session cookie is scoped the same"
 ok "$(has_event admin clients:create "$cb" && has_event admin leave_requests:create "$hol" &&
 	all_three admin finance_cash_requests "$theirs"; echo $?)" "admin sees every branch and every row"
 
