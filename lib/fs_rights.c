@@ -40,9 +40,13 @@ enum fs_err
 fs_rights_owner(const struct fs_resource *res, const struct fs_user *u, cJSON *row,
     struct fs_error *err)
 {
-	if (!cJSON_IsObject(row) || !res->owner || string_of(row, res->owner))
+	const cJSON *v;
+
+	if (!cJSON_IsObject(row) || !res->owner)
 		return FS_OK;
-	return set_string(row, res->owner, u->login, err);
+	v = cJSON_GetObjectItemCaseSensitive(row, res->owner);
+	/* Absent or null is filled; anything else is the checks' to judge (17 is a type error). */
+	return v && !cJSON_IsNull(v) ? FS_OK : set_string(row, res->owner, u->login, err);
 }
 
 enum fs_err
