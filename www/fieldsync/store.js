@@ -8,7 +8,12 @@
  *           optimistic row whose write is still in the outbox.
  *   outbox  {seq (auto), key, table, id, method, body, idempotencyKey, at, state, server}: writes not yet
  *           confirmed, in the order they were made; state 'pending' or 'conflict'.
+ *   refused {seq, key, table, id, method, body, at, refusedAt, error}: writes the server refused when
+ *           the outbox sent them (403, 422, …), with its reason, kept until the user dismisses them.
  *   meta    {name, value}: lastSeq, the position in the change log the cache is up to date with.
+ *
+ * Each signed-in user has a database of their own (fieldsync.js names it), so one user's outbox and
+ * cache are never another's.
  */
 import { rowKey } from './names.js';
 
@@ -55,15 +60,18 @@ export function putUnlessPending(s, table, row, orEqual, done) {
 
 function openDatabase(idb, name) {
 	return new Promise((resolve, reject) => {
-		const req = idb.open(name, 1);
-		req.onupgradeneeded = () => {
+		const req = idb.open(name, 2);
+		req.onupgradeneeded = e => {
 			const db = req.result;
-			const rows = db.createObjectStore('rows', { keyPath: 'key' });
-			rows.createIndex('table', 'table');
-			rows.createIndex('cachedAt', 'cachedAt');
-			const outbox = db.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true });
-			outbox.createIndex('key', 'key');
-			db.createObjectStore('meta', { keyPath: 'name' });
+			if (e.oldVersion < 1) {
+				const rows = db.createObjectStore('rows', { keyPath: 'key' });
+				rows.createIndex('table', 'table');
+				rows.createIndex('cachedAt', 'cachedAt');
+				const outbox = db.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true });
+				outbox.createIndex('key', 'key');
+				db.createObjectStore('meta', { keyPath: 'name' });
+			}
+			if (e.oldVersion < 2) db.createObjectStore('refused', { keyPath: 'seq' });
 		};
 		req.onsuccess = () => resolve(req.result);
 		req.onerror = () => reject(req.error);
@@ -177,6 +185,30 @@ export class Store {
 	/** Every write in the outbox, oldest first. */
 	readOutbox() {
 		return this.transact(['outbox'], 'readonly', s => s.outbox.getAll());
+	}
+
+	/** Every refused write, oldest first. */
+	readRefused() {
+		return this.transact(['refused'], 'readonly', s => s.refused.getAll());
+	}
+
+	/**
+	 * Forget the cached rows and the change-log position (signing out), but not what is still this
+	 * user's to send or to read: pending writes with their optimistic rows, refused writes.
+	 */
+	clearCache() {
+		return this.transact(['rows', 'outbox', 'meta'], 'readwrite', s => {
+			s.meta.delete('lastSeq');
+			s.outbox.getAll().onsuccess = e => {
+				const keep = new Set(e.target.result.map(w => w.key));
+				s.rows.openCursor().onsuccess = e2 => {
+					const c = e2.target.result;
+					if (!c) return;
+					if (!keep.has(c.value.key)) c.delete();
+					c.continue();
+				};
+			};
+		}, 'strict');
 	}
 
 	/** The stored change-log position, or null. */
