@@ -542,6 +542,9 @@ class Device {
 			if (r.status === 201 && r.data && r.data.user) this.slot.set(r.data.user);
 			return r;
 		});
+		if (unreachable(res) && res.status !== 429) {
+			return { ok: false, status: res.status, code: 'unreachable', message: 'The server cannot be reached: sign in when you are back online.' };
+		}
 		if (res.status !== 201 || !res.data || !res.data.user) {
 			const retry = res.headers && res.headers.get && res.headers.get('Retry-After');
 			return { ok: false, ...errorOf(res), retryAfter: retry ? Number(retry) : undefined };
