@@ -518,11 +518,11 @@ function showAuth() {
 	const reason = $('#signin-reason');
 	if (s.auth === 'expired') {
 		const waiting = s.pending ? ` ${s.pending} change${s.pending === 1 ? '' : 's'} wait${s.pending === 1 ? 's' : ''} on this device and will be sent after you sign in.` : '';
-		reason.textContent = `${REASONS[s.reason] || 'Your session ended.'} Sign in again to go on.${waiting}`;
+		reason.textContent = `${REASONS[s.authReason] || 'Your session ended.'} Sign in again to go on.${waiting}`;
 		reason.hidden = false;
 		if (user && !$('#signin-login').value) $('#signin-login').value = user.login;
 	} else {
-		reason.textContent = REASONS[s.reason] || '';
+		reason.textContent = REASONS[s.authReason] || '';
 		reason.hidden = !reason.textContent;
 	}
 	if (user && page.userId !== user.id) page.opening = enter(user);

@@ -67,7 +67,8 @@ export const TABLES = new SchemaInfo(schema).tables;
  * @property {() => Promise<object>} syncNow  send the outbox and catch up now; resolves the status
  * @property {(type: string, fn: Function) => Function} on  listen; returns the function that stops it
  * @property {(type: string, fn: Function) => void} off  stop listening
- * @property {() => object} status  {online, live, pending, conflicts, stale, lastSeq, persisted, reason}
+ * @property {() => object} status  {online, live, pending, conflicts, refused, stale, lastSeq,
+ *   persisted, reason, auth, authReason, user, db}
  * @property {() => Promise<object[]>} conflicts  the conflicts waiting for a choice
  * @property {(resource: string, id: string, choice: 'mine'|'theirs') => Promise<object>} resolveConflict
  * @property {(resource: string, id: string) => boolean} isPending  a write for the row waits
@@ -209,8 +210,8 @@ class Client {
 	// -------------------------------------------------------------- status
 
 	/**
-	 * The current state: {online, live, pending, conflicts, refused, stale, lastSeq, persisted, reason,
-	 * auth, user, db}.
+	 * The current state: {online, live, pending, conflicts, refused, stale, lastSeq, persisted, reason (why
+	 * offline), auth, authReason (why signed out: logout, expired, …), user (the login), db}.
 	 */
 	status() {
 		return {
@@ -224,7 +225,7 @@ class Client {
 	emitStatus() {
 		if (this.closed) return;
 		const s = this.status();
-		const sig = JSON.stringify([s.online, s.live, s.pending, s.conflicts, s.refused, s.stale, s.reason, s.auth, s.user]);
+		const sig = JSON.stringify([s.online, s.live, s.pending, s.conflicts, s.refused, s.stale, s.reason, s.auth, s.authReason, s.user]);
 		if (sig === this.lastStatus) return;
 		this.lastStatus = sig;
 		this.events.emit('status', s);
@@ -447,7 +448,7 @@ class Device {
 	}
 
 	authOf() {
-		return { auth: this.state, user: this.user ? this.user.login : null };
+		return { auth: this.state, authReason: this.reason, user: this.user ? this.user.login : null };
 	}
 
 	setState(state, reason = '') {
@@ -590,7 +591,7 @@ class Device {
 		if (this.current) return this.current.status();
 		return {
 			online: !offlineNow(), live: false, pending: 0, conflicts: 0, refused: 0, stale: true, lastSeq: null,
-			persisted: false, reason: this.reason, ...this.authOf(), db: null,
+			persisted: false, reason: '', ...this.authOf(), db: null,
 		};
 	}
 

@@ -1024,6 +1024,27 @@ test('i. another user on the same device: never sends the previous user\'s write
 	await ctx.close();
 }, 90000);
 
+test('i. a session revoked while the page is open: the stream\'s `revoked` brings the sign-in prompt, the page keeps its rows', async () => {
+	const branch = `${RUN}-revoked`;
+	const rep = addUser('revoked', [['rep', branch]]);
+	const token = await signInApi(rep.login);
+	const ctx = await newContext({ token });
+	const page = await openPage(ctx, branch);
+	await addClient(page, 'Still shown');
+	await waitText(page, '#live-badge', 'Live', 5000);
+	const revoked = page.waitForFunction(() => window.fieldsyncDemo.client.status().auth === 'expired', null, { timeout: 5000 });
+	const t0 = Date.now();
+	const out = await request('DELETE', '/api/session', { token });	// signed out elsewhere
+	assert.equal(out.status, 204);
+	await revoked;
+	diag(`prompt shown ${Date.now() - t0} ms after the logout`);
+	assert.ok(await page.isVisible('#signin'), 'the sign-in prompt');
+	assert.match(await page.textContent('#signin-reason'), /signed out/i, `saying why: ${JSON.stringify(await page.evaluate(() => window.fieldsyncDemo.client.status()))}`);
+	assert.ok(await page.isVisible(clientRow('Still shown')), 'the page keeps its state');
+	await waitText(page, '#live-badge', 'Not live', 2000);
+	await ctx.close();
+});
+
 test('i. a write refused on replay shows in the refused list with the server\'s reason; later writes go through', async () => {
 	const branch = `${RUN}-refusedlist`;
 	const rep = addUser('refused', [['rep', branch]]);

@@ -219,6 +219,7 @@ test('the stream asks for the user\'s one branch, and `revoked` ends it and asks
 	es.send('revoked', { reason: 'logout' });
 	assert.equal(es.closed, true);
 	assert.equal(c.status().auth, 'expired');
+	assert.equal(c.status().authReason, 'logout', 'with the server\'s reason');
 	await c.syncNow();
 	assert.equal(FakeEventSource.instances.length, 1, 'not reopened while signed out');
 	await c.signIn('ben', PASSWORD);
