@@ -42,13 +42,13 @@ import { DeviceSlot } from './fieldsync/device.js';
 import { crossOrigin, errorOf, Http, unauthorized, unreachable } from './fieldsync/http.js';
 import { rowKey, tableOf } from './fieldsync/names.js';
 import { Outbox } from './fieldsync/outbox.js';
-import { allows, branchesOf } from './fieldsync/rights.js';
+import { allows, branchesOf, readableTypes } from './fieldsync/rights.js';
 import { SchemaInfo } from './fieldsync/schema-info.js';
 import { Store } from './fieldsync/store.js';
 import { Stream } from './fieldsync/stream.js';
 
 export { SAVED_LOCALLY_WARNING, SIGN_IN_AGAIN_MESSAGE } from './fieldsync/outbox.js';
-export { allows, branchesOf, isAdmin, ownOnly, rolesIn, statusChoices } from './fieldsync/rights.js';
+export { allows, branchesOf, isAdmin, ownOnly, readableTypes, rolesIn, statusChoices } from './fieldsync/rights.js';
 export { pathOf, tableOf, uuid } from './fieldsync/names.js';
 
 /** The resource declarations the library was built with (www/schema.js). */
@@ -202,6 +202,7 @@ class Client {
 			reconnected: () => this.syncNow().catch(() => {}),
 			error: e => emit('error', e),
 		});
+		this.followTypes();
 		this.onOnline = () => this.wentOnline();
 		this.onOffline = () => this.wentOffline();
 		this.ready = this.start();
@@ -314,9 +315,18 @@ class Client {
 		this.emitStatus();
 	}
 
+	// Follow (stream and feed) only the asked-for tables the user may read: the relay refuses a stream
+	// asking for one they may never see.
+	followTypes() {
+		const types = readableTypes(this.opts.types, this.user, t => this.info.resource(t));
+		this.stream.types = types;
+		this.changes.types = types;
+	}
+
 	/** The same user signed in again: send what waits (each write once, under its key) and follow. */
 	resume(user) {
 		this.user = user;
+		this.followTypes();
 		this.paused = false;
 		this.reason = '';
 		this.emitStatus();
@@ -494,6 +504,7 @@ class Device {
 			if (known && known.id === user.id && this.current) {
 				this.user = user;	// memberships as they are today
 				this.current.user = user;
+				this.current.followTypes();
 				this.setState('signed-in');
 			} else {
 				await this.open(user);

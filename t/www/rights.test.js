@@ -52,3 +52,19 @@ test('own rows and statuses: a rep changes only their own pending stock requests
 test('a resource without declared permissions (no access control) allows a signed-in user everything', () => {
 	assert.ok(allows({ path: 'x' }, rep, 'delete', { branch: 'nowhere' }));
 });
+
+test('the stream and the feed follow only the tables the user may read', async () => {
+	const { readableTypes } = await import('../../www/fieldsync/rights.js');
+	const LEAVE = { path: 'leave-requests', permissions: { hr: { ops: ['read'], own: [] }, rep: { ops: ['read'], own: ['read'] } } };
+	const decls = { campaigns: CAMPAIGNS, stock_requests: STOCK, leave_requests: LEAVE };
+	const of = t => decls[t];
+	const hr = { login: 'h', memberships: [{ branch: 'north', role: 'hr' }] };
+	assert.equal(readableTypes('campaigns:*,leave_requests:create', hr, of), 'leave_requests:create');
+	assert.equal(readableTypes('campaigns:*,stock_requests:*', hr, of), '', 'nothing readable: whatever the user may read');
+	assert.equal(readableTypes('campaigns:*,stock_requests:update', manager, of), 'campaigns:*,stock_requests:update');
+	assert.equal(readableTypes('campaigns:*', admin, of), 'campaigns:*');
+	assert.equal(readableTypes('campaigns:*', null, of), 'campaigns:*', 'a server without accounts');
+	assert.equal(readableTypes('', hr, of), '');
+	assert.equal(readableTypes('*', hr, of), '*');
+	assert.equal(readableTypes('nosuch:*', hr, of), '');
+});

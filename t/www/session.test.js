@@ -87,6 +87,8 @@ test('a 401 while replaying pauses the outbox, keeps every entry, and after the 
 	const later = await c.save('clients', { branch: 'north', name: 'Three' });
 	assert.equal(later.savedLocally, true);
 	assert.equal(later.signInNeeded, true, 'a save meanwhile is kept, with the reason');
+	const listed = await c.load('clients', { branch: 'north' });
+	assert.deepEqual([listed.ok, listed.fromCache, listed.signInNeeded], [true, true, true], 'a list from the cache, saying why');
 	assert.deepEqual((await c.cached('clients', { branch: 'north' })).map(x => x.name).sort(), ['One, renamed', 'Three', 'Two'], 'state not lost');
 	await c.signIn('ann', PASSWORD);
 	await until(() => c.status().pending === 0, 3000, 'the outbox to drain');

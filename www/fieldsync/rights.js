@@ -73,3 +73,22 @@ export function statusChoices(decl, user, op, branch, values) {
 	const sets = new Set(gs.flatMap(g => g.sets));
 	return values.filter(v => sets.has(v));
 }
+
+/**
+ * Of a `types` filter ('clients:*,appointments:create'), the parts naming a table the user may read in
+ * one of their branches (the server refuses a stream that asks for one they may not read at all).
+ * '' (everything the user may read) when none is left, or when nothing was asked for.
+ * @param {string} types
+ * @param {object|null} user  (null: a server without accounts, the filter as it is)
+ * @param {(table: string) => object|undefined} resourceOf  a table's describe object
+ */
+export function readableTypes(types, user, resourceOf) {
+	if (!types || !user || isAdmin(user)) return types || '';
+	const branches = branchesOf(user);
+	return types.split(',').map(t => t.trim()).filter(t => {
+		const table = t.split(':')[0];
+		if (table === '*') return true;
+		const decl = resourceOf(table);
+		return !!decl && branches.some(branch => allows(decl, user, 'read', { branch }));
+	}).join(',');
+}
