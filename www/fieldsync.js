@@ -366,6 +366,13 @@ class Client {
 		outbox.store = this.store;
 		this.changes.store = this.store;
 		this.changes.lastSeq = await this.store.loadSeq();
+		// Writes queued on this device before sign-in existed are this user's to send: never lost.
+		if (this.opts.adoptFrom) {
+			const adopt = () => this.store.adopt(this.opts.indexedDB, this.opts.adoptFrom);
+			const locks = globalThis.navigator && navigator.locks;
+			await (locks ? locks.request('fieldsync-adopt:' + this.opts.adoptFrom, adopt) : adopt())
+				.catch(err => console.warn('fieldsync: could not take over the writes of', this.opts.adoptFrom, err));
+		}
 		await outbox.refresh();
 		if (globalThis.navigator && navigator.storage && navigator.storage.persist) {
 			navigator.storage.persist().then(p => { this.persisted = p; }, () => {});
@@ -473,7 +480,8 @@ class Device {
 		if (this.current) this.current.close();
 		this.user = user;
 		const dbName = user ? `${this.opts.dbName}:${user.id}` : this.opts.dbName;
-		this.current = new Client({ ...this.opts, dbName }, {
+		// The database of a page from before sign-in existed (the name itself) hands its writes over.
+		this.current = new Client({ ...this.opts, dbName, adoptFrom: user ? this.opts.dbName : null }, {
 			events: this.events, user, slot: user ? this.slot : null,
 			authLost: (client, reason) => this.authLost(client, reason),
 			auth: () => this.authOf(),

@@ -34,7 +34,7 @@ async function device(extra = {}) {
 		await c.ready;
 		return c;
 	};
-	return { server, fetch, tab, writes: () => fetch.calls.filter(x => x.method !== 'GET' && !x.path.startsWith('/api/session')) };
+	return { server, fetch, idb, tab, writes: () => fetch.calls.filter(x => x.method !== 'GET' && !x.path.startsWith('/api/session')) };
 }
 
 test('signed out at first; signing in opens the user\'s own database; writes carry the CSRF header', { skip }, async () => {
@@ -228,4 +228,21 @@ test('the stream asks for the user\'s one branch, and `revoked` ends it and asks
 	await until(() => FakeEventSource.instances.length > 1, 2000, 'a stream for Ben');
 	assert.doesNotMatch(FakeEventSource.last().url, /branch=/, 'Ben holds two branches: the server limits it');
 	c.close();
+});
+
+test('writes queued before sign-in existed (the database of the name itself) are taken over by the first user, sent once', { skip }, async () => {
+	const { Store } = await import('../../www/fieldsync/store.js');
+	const d = await device();
+	// A page of the previous version queued a write in the database named 'session-<n>' itself.
+	const name = `session-${dbCount}`;
+	const legacy = await Store.open({ indexedDB: d.idb, dbName: name });
+	await legacy.write(['outbox', 'rows'], s => {
+		s.outbox.add({ key: 'clients/old-1', table: 'clients', id: 'old-1', branch: 'north', method: 'POST', body: { id: 'old-1', branch: 'north', name: 'From before' }, idempotencyKey: 'k-old-1', at: '2026-01-01T00:00:00Z', state: 'pending' });
+		s.rows.put({ key: 'clients/old-1', table: 'clients', id: 'old-1', row: { id: 'old-1', branch: 'north', name: 'From before', version: 1 }, version: 1, local: true, cachedAt: 1 });
+	}, 'strict');
+	legacy.close();
+	const c = await d.tab();
+	await c.signIn('ann', PASSWORD);
+	await until(() => c.status().pending === 0 && d.server.sent.length > 0, 3000, 'the old write to go');
+	assert.deepEqual(d.server.sent.map(x => [x.user, x.body.name, x.key]), [['ann', 'From before', 'k-old-1']], 'once, under its own key');
 });

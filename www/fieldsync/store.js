@@ -211,6 +211,38 @@ export class Store {
 		}, 'strict');
 	}
 
+	/**
+	 * Take over the writes waiting in another database of this device (the one a page used before
+	 * sign-in existed): its outbox, in order and under the same Idempotency-Keys (a write sent before
+	 * is still applied once), their optimistic rows and its refused list. The other database is
+	 * deleted afterwards. Resolves the number of writes taken over.
+	 */
+	async adopt(indexedDB, name) {
+		// Where the browser can say, a database that is not there is not made just to look into it.
+		if (typeof indexedDB.databases === 'function' && !(await indexedDB.databases()).some(d => d.name === name)) return 0;
+		const old = await Store.open({ indexedDB, dbName: name });
+		let moved = 0;
+		try {
+			const writes = await old.readOutbox();
+			const refused = await old.readRefused();
+			const keys = new Set(writes.map(w => w.key));
+			const rows = keys.size ? (await old.transact(['rows'], 'readonly', s => s.rows.getAll())).filter(e => keys.has(e.key)) : [];
+			if (writes.length || refused.length) {
+				await this.write(['outbox', 'rows', 'refused'], s => {
+					for (const { seq, ...w } of writes) s.outbox.add(w);
+					for (const e of rows) s.rows.put(e);
+					for (const { seq, ...r } of refused) s.refused.add({ ...r, seq: Date.now() * 1000 + seq });
+				}, 'strict');
+				await old.transact(['outbox', 'refused'], 'readwrite', s => { s.outbox.clear(); s.refused.clear(); }, 'strict');
+			}
+			moved = writes.length;
+		} finally {
+			old.close();
+		}
+		try { indexedDB.deleteDatabase(name); } catch { /* kept, empty */ }
+		return moved;
+	}
+
 	/** The stored change-log position, or null. */
 	async loadSeq() {
 		const meta = await this.transact(['meta'], 'readonly', s => s.meta.get('lastSeq'));
