@@ -73,7 +73,8 @@ for round in 1 2 3 4 5; do
 	body="{\"id\":\"$cid\",\"branch\":\"$BR\",\"name\":\"raced id\"}"
 	for i in 1 2 3 4 5 6; do
 		curl -s -o "$dir/$round.$i.body" -w '%{http_code}\n' -X POST -H 'Content-Type: application/json' \
-			--max-time 10 --data-binary "$body" "$FIELDSYNC_URL/api/clients" >"$dir/$round.$i.code" &
+			-H "$(auth_header)" --max-time 10 --data-binary "$body" "$FIELDSYNC_URL/api/clients" \
+			>"$dir/$round.$i.code" &
 	done
 	wait
 done

@@ -72,7 +72,7 @@ rid=$ID
 dir=$(mktemp -d)
 for i in 1 2 3 4 5 6 7 8; do
 	curl -s -o /dev/null -w '%{http_code}\n' -X PUT -H 'Content-Type: application/json' --max-time 10 \
-		--data-binary "{\"id\":\"$rid\",\"version\":1,\"notes\":\"writer $i\"}" \
+		-H "$(auth_header)" --data-binary "{\"id\":\"$rid\",\"version\":1,\"notes\":\"writer $i\"}" \
 		"$FIELDSYNC_URL/api/clients" >"$dir/$i" &
 done
 wait

@@ -129,7 +129,7 @@ K6=$(key race)
 dir=$(mktemp -d)
 for i in 1 2 3 4 5 6; do
 	curl -s -o "$dir/$i.body" -w '%{http_code}\n' -X POST -H 'Content-Type: application/json' \
-		-H "Idempotency-Key: $K6" --max-time 10 \
+		-H "Idempotency-Key: $K6" -H "$(auth_header)" --max-time 10 \
 		--data-binary "{\"branch\":\"$BR\",\"name\":\"raced key\"}" "$FIELDSYNC_URL/api/clients" >"$dir/$i.code" &
 done
 wait

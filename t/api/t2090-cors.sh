@@ -14,8 +14,9 @@ has_token() {
 	printf '%s\n' "$1" | tr ',' '\n' | sed 's/^[[:space:]]*//; s/[[:space:]]*$//' | grep -qixF -- "$2"
 }
 
+# preflight PATH ORIGIN [METHOD]: a browser's preflight, which never carries credentials.
 preflight() {
-	api OPTIONS "$1" -H "Origin: $2" -H "Access-Control-Request-Method: ${3:-PUT}" \
+	API_TOKEN=none api OPTIONS "$1" -H "Origin: $2" -H "Access-Control-Request-Method: ${3:-PUT}" \
 		-H 'Access-Control-Request-Headers: content-type, idempotency-key, if-match'
 }
 

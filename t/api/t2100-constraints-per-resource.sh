@@ -121,7 +121,7 @@ code="R-$(uniq_token)"
 dir=$(mktemp -d)
 for i in 1 2 3 4 5; do
 	curl -s -o "$dir/$i.body" -w '%{http_code}\n' -X POST -H 'Content-Type: application/json' --max-time 10 \
-		--data-binary "{\"branch\":\"$BR\",\"name\":\"race $i\",\"code\":\"$code\"}" \
+		-H "$(auth_header)" --data-binary "{\"branch\":\"$BR\",\"name\":\"race $i\",\"code\":\"$code\"}" \
 		"$FIELDSYNC_URL/api/distributors" >"$dir/$i.code" &
 done
 wait

@@ -39,7 +39,7 @@ api GET $S -H "Authorization: Bearer $TOKEN"
 is "$STATUS $(jq -r .user.login <<<"$BODY")" "200 $rep" "GET with Bearer names the user"
 api GET $S -H "Cookie: other=1; fieldsync_session=$TOKEN"
 is "$STATUS $(jq -r .user.login <<<"$BODY")" "200 $rep" "GET with the cookie names the user"
-api GET $S
+API_TOKEN=none api GET $S
 is "$STATUS $(jq -r .error.code <<<"$BODY")" "401 unauthenticated" "GET with no session: 401 unauthenticated"
 is "$(header WWW-Authenticate)" Bearer "  with WWW-Authenticate: Bearer"
 api GET $S -H "Authorization: Bearer ${TOKEN%?}x"
@@ -160,13 +160,13 @@ codes=$(for _ in $(seq 30); do
 		--data-binary '{"login":"nobody","password":"x"}' "$FIELDSYNC_URL$S"
 done | sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }')
 like "$codes" '^401:1[01] 429:(19|20) $' "30 sign-ins from one address at once: 11 pass, the rest 429 ($codes)"
-json POST $S '{"login":"nobody","password":"x"}' --interface "$addr"
+API_TOKEN=none json POST $S '{"login":"nobody","password":"x"}' --interface "$addr"
 is "$STATUS $(jq -r '.error.status, .error.code' <<<"$BODY" | tr '\n' ' ')" "429 429 rate_limited " \
 	"  nginx's 429 is the API's JSON error"
 like "$(header Content-Type)" '^application/json' "  as JSON"
 like "$(header Retry-After)" '^[0-9]+$' "  with Retry-After"
 is "$(header Cache-Control)" no-store "  and the API's headers"
-api GET $S --interface "$addr"
+API_TOKEN=none api GET $S --interface "$addr"
 is "$STATUS" 401 "GET /api/session from that address is not limited"
 
 # --- HTTPS: the cookie is Secure (plain CGI mode, as behind a TLS front)
@@ -192,15 +192,15 @@ api GET $S -H "Authorization: Bearer $TOKEN"
 is "$STATUS" 200 "  and the new session survives the rehash"
 
 # --- the front line
-json POST $S "{\"login\":\"$rep\",\"password\":\"$(head -c 5000 /dev/zero | tr '\0' a)\"}" --interface "$(any_addr)"
+API_TOKEN=none json POST $S "{\"login\":\"$rep\",\"password\":\"$(head -c 5000 /dev/zero | tr '\0' a)\"}" --interface "$(any_addr)"
 is "$STATUS $(jq -r .error.code <<<"$BODY")" "413 payload_too_large" "a sign-in body over 4 KiB: 413"
-api POST $S --interface "$(any_addr)" -d "login=$rep&password=x"
+API_TOKEN=none api POST $S --interface "$(any_addr)" -d "login=$rep&password=x"
 is "$STATUS $(jq -r .error.code <<<"$BODY")" "415 unsupported_media_type" "a form post: 415 (a cross-site form cannot sign in)"
-json POST $S '{"login":"a","login":"b","password":"x"}' --interface "$(any_addr)"
+API_TOKEN=none json POST $S '{"login":"a","login":"b","password":"x"}' --interface "$(any_addr)"
 is "$STATUS $(jq -r .error.code <<<"$BODY")" "400 malformed_json" "a key given twice: 400"
-json POST $S '{"login":"a","password":"x","remember":true}' --interface "$(any_addr)"
+API_TOKEN=none json POST $S '{"login":"a","password":"x","remember":true}' --interface "$(any_addr)"
 is "$STATUS $(jq -r .error.code <<<"$BODY")" "400 unknown_field" "an unknown field: 400"
-json POST $S '{"login":"a"}' --interface "$(any_addr)"
+API_TOKEN=none json POST $S '{"login":"a"}' --interface "$(any_addr)"
 is "$STATUS $(jq -r .error.code <<<"$BODY")" "422 missing_field" "no password: 422"
 api PATCH $S -H "Authorization: Bearer $TOKEN"
 is "$STATUS" 405 "PATCH: 405"

@@ -23,7 +23,7 @@ admin_cookie=$TOKEN
 no_password() { [[ $BODY != *password* && $BODY != *argon2* ]]; }
 
 # --- who may
-api GET $U
+API_TOKEN=none api GET $U
 is "$STATUS $(jq -r .error.code <<<"$BODY")" "401 unauthenticated" "no session: 401 unauthenticated"
 is "$(header WWW-Authenticate)" Bearer "  with WWW-Authenticate: Bearer"
 api GET $U "${A[@]}"

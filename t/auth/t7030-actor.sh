@@ -34,9 +34,10 @@ json PUT /api/clients "{\"id\":\"$id\",\"phone\":\"1\",\"updated_by\":\"$ann_id\
 	-H "Authorization: Bearer $bob_token"
 is "$STATUS" 200 "another user's PUT answers 200"
 is "$(by clients "$id")" "$ann_id|$bob_id" "updated_by follows, created_by stays"
+suite_id=$(sql "select id from users where login = '$SUITE_LOGIN'")
 json PUT /api/clients "{\"id\":\"$id\",\"phone\":\"2\"}"
-is "$(by clients "$id")" "$ann_id|-" "a write without a session has no actor"
-is "$(actors "$id")" "$ann_id $bob_id -" "each change_log entry records its actor"
+is "$(by clients "$id")" "$ann_id|$suite_id" "the suite's admin writes as itself"
+is "$(actors "$id")" "$ann_id $bob_id $suite_id" "each change_log entry records its actor"
 
 psql_id=$(sql "insert into clients (branch, name) values ('$branch', 'psql') returning id" | head -n 1)
 is "$(by clients "$psql_id")" "-|-" "a row written with psql has no created_by"

@@ -32,12 +32,13 @@ worker_pids() {
 	done | sort -n
 }
 
-# timed METHOD PATH [CURL ARGS]: like api, and sets TIME (seconds, curl's time_total).
+# timed METHOD PATH [CURL ARGS]: like api (signed in with the suite's token, which
+# require_stack checked while the database was up), and sets TIME (seconds, curl's time_total).
 timed() {
 	local method=$1 path=$2 out
 	shift 2
 	out=$(curl -sS -o "$TMP/body" -D "$TMP/head" -w '%{http_code} %{time_total}' \
-		-X "$method" --max-time 3 "$@" "$FIELDSYNC_URL$path") || out="000 3"
+		-X "$method" --max-time 3 -H "$(auth_header)" "$@" "$FIELDSYNC_URL$path") || out="000 3"
 	STATUS=${out% *} TIME=${out#* }
 	BODY=$(cat "$TMP/body" 2>/dev/null)
 	HEADERS=$(tr -d '\r' <"$TMP/head" 2>/dev/null)

@@ -67,14 +67,18 @@ done_testing() {
 	[ "$tap_failed" -eq 0 ]
 }
 
-# api METHOD PATH [CURL ARGS...]: one request to the stack.
+# api METHOD PATH [CURL ARGS...]: one request to the stack, signed in as the suite's admin
+# (API_TOKEN=<token> api ...: as that token; API_TOKEN=none api ...: without credentials; an
+# Authorization or Cookie header among CURL ARGS: only those; see session.sh).
 # Sets STATUS (HTTP status), BODY (response body) and HEADERS (response headers, CRs removed).
 api() {
 	local method=$1 path=$2; shift 2
 	local hdr body
+	local -a API_AUTH=()
+	api_credentials "$@"
 	hdr=$(mktemp) body=$(mktemp)
-	STATUS=$(curl -sS -o "$body" -D "$hdr" -w '%{http_code}' -X "$method" --max-time 10 "$@" \
-		"$FIELDSYNC_URL$path")
+	STATUS=$(curl -sS -o "$body" -D "$hdr" -w '%{http_code}' -X "$method" --max-time 10 \
+		${API_AUTH[@]+"${API_AUTH[@]}"} "$@" "$FIELDSYNC_URL$path")
 	BODY=$(cat "$body")
 	HEADERS=$(tr -d '\r' <"$hdr")
 	rm -f "$hdr" "$body"
@@ -95,12 +99,17 @@ header() {
 # sql QUERY: run QUERY on the stack's database, unaligned, tuples only.
 sql() { psql "$DATABASE_URL" -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
 
-# require_stack: bail out unless the API answers.
+# require_stack: bail out unless the API answers and takes the suite's token (checked here
+# once, so the requests of the test and of its subshells need no check of their own).
 require_stack() {
 	curl -s -o /dev/null --max-time 5 "$FIELDSYNC_URL/api/clients?limit=1" ||
 		bail_out "no stack at $FIELDSYNC_URL (run ./stack up)"
+	suite_token_load || bail_out "the suite's admin ($SUITE_LOGIN) cannot sign in at $FIELDSYNC_URL"
 }
 
 # wait_until, since, uniq_token, new_branch, uuid and the like: shared by every test.
 # shellcheck source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# suite_token, auth_header, AUTH_PW, AUTH_HASH, any_addr: the suite's credentials.
+# shellcheck source=session.sh
+. "$(dirname "${BASH_SOURCE[0]}")/session.sh"

@@ -18,6 +18,8 @@ command -v cgi-fcgi >/dev/null || skip_all "cgi-fcgi missing (Debian package lib
 command -v spawn-fcgi >/dev/null || skip_all "spawn-fcgi missing"
 command -v pgrep >/dev/null || skip_all "pgrep missing (procps)"
 sql 'select 1' >/dev/null 2>&1 || skip_all "the stack's database does not answer"
+# The requests are signed in as the suite's admin (FastCGI's HTTP_AUTHORIZATION).
+suite_token_load || bail_out "the suite's admin cannot sign in at $FIELDSYNC_URL (run ./stack up)"
 
 export DATABASE_URL FIELDSYNC_CONF=$CONF
 
@@ -51,7 +53,7 @@ all_gone() {
 
 # request RUNNER METHOD QUERY [BODY]: one CGI request through RUNNER (the
 # binary itself, or cgi-fcgi connected to a socket), with the variables nginx
-# would pass; bounded by timeout so a hung server fails the test, not the run. Sets RESP_STATUS (the Status header's code), RESP_HEAD, RESP_BODY.
+# would pass (the suite's token among them); bounded by timeout so a hung server fails the test, not the run. Sets RESP_STATUS (the Status header's code), RESP_HEAD, RESP_BODY.
 request() {
 	local runner=$1 method=$2 query=$3 body=${4-} out len
 	out=$TMP/response
@@ -61,7 +63,7 @@ request() {
 		SERVER_NAME=localhost SERVER_PORT=80 SERVER_ADDR=127.0.0.1 REMOTE_ADDR=127.0.0.1
 		REQUEST_METHOD="$method" QUERY_STRING="$query"
 		SCRIPT_NAME=/api/clients DOCUMENT_URI=/api/clients
-		REQUEST_URI="/api/clients${query:+?$query}"
+		REQUEST_URI="/api/clients${query:+?$query}" "$(auth_param)"
 	)
 	if [ -n "$body" ]; then
 		vars+=(CONTENT_TYPE=application/json CONTENT_LENGTH="$len")

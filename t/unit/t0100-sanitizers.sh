@@ -38,13 +38,17 @@ if [ -z "${DATABASE_URL:-}" ]; then
 	exit
 fi
 
+# The engine's requests are signed in as the suite's admin (FastCGI's HTTP_AUTHORIZATION).
+suite_token_load || bail_out "the suite's admin cannot sign in at $FIELDSYNC_URL (run ./stack up)"
+auth=$(auth_param)
+
 build clients "$top/cgi-bin/clients.c"
 ok $? "clients.fcgi builds with sanitizers" || sed 's/^/# /' "$out/clients.err"
 
 # cgi METHOD QUERY [BODY] [VAR=VALUE...]: one plain-CGI request; sets CGI_OUT and CGI_RC.
 cgi() {
 	local method=$1 query=$2 body=${3:-}; shift 3 2>/dev/null || shift $#
-	CGI_OUT=$(printf '%s' "$body" | env "$@" REQUEST_METHOD="$method" QUERY_STRING="$query" \
+	CGI_OUT=$(printf '%s' "$body" | env "$auth" "$@" REQUEST_METHOD="$method" QUERY_STRING="$query" \
 		CONTENT_TYPE=application/json CONTENT_LENGTH=${#body} DOCUMENT_URI=/api/clients \
 		"$out/clients" 2>&1)
 	CGI_RC=$?
@@ -82,7 +86,7 @@ ok $CGI_RC "DELETE, clean exit" && like "$CGI_OUT" "Status: 204" "DELETE answers
 build changes "$top/cgi-bin/changes.c"
 ok $? "changes.fcgi builds with sanitizers" || sed 's/^/# /' "$out/changes.err"
 feed() {
-	CGI_OUT=$(env REQUEST_METHOD=GET QUERY_STRING="$1" "$out/changes" </dev/null 2>&1)
+	CGI_OUT=$(env "$auth" REQUEST_METHOD=GET QUERY_STRING="$1" "$out/changes" </dev/null 2>&1)
 	CGI_RC=$?
 }
 feed ""
