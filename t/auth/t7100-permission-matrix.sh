@@ -140,31 +140,49 @@ expect_write() {
 
 # ---------------------------------------------------------------- rows
 
+# One psql session for the whole test: the checks ask the database a thousand times, and a
+# psql started for each would cost more than the requests themselves.
+coproc DB { psql "$DATABASE_URL" -X -q -A -t -v ON_ERROR_STOP=0 2>&1; }
+# db QUERY: QUERY's rows (unaligned, tuples only) from that session; 1 when it does not answer.
+db() {
+	local line out=
+	printf '%s;\nselect %s;\n' "$1" "'<end of answer>'" >&"${DB[1]}" || return 1
+	while IFS= read -r -t 10 line <&"${DB[0]}"; do
+		if [ "$line" = '<end of answer>' ]; then
+			printf '%s\n' "$out"
+			return 0
+		fi
+		out+=${out:+$'\n'}$line
+	done
+	diag "psql did not answer: $1"
+	return 1
+}
+
 # branch_of A|B: the name of that branch.
 branch_of() { if [ "$1" = A ]; then echo "$A"; else echo "$B"; fi; }
 
 # snap RES ID: the whole row as text, "gone" when there is none.
-snap() { sql "select coalesce((select row(t.*)::text from $(table "$1") t where id = '$2'), 'gone')"; }
-
-# owner_json RES OWNER: the owner field as an object to merge ({} without an owner column).
-owner_json() {
-	if [ -n "${OWNER[$1]:-}" ] && [ "$2" != - ]; then
-		jq -cn --arg c "${OWNER[$1]}" --arg l "${LOGIN[$2]}" '{($c): $l}'
-	else
-		echo '{}'
-	fi
-}
+snap() { db "select coalesce((select row(t.*)::text from $(table "$1") t where id = '$2'), 'gone')"; }
 
 # body_of RES BRANCH OWNER STATUS: sets SAMPLE to a new row of RES in BRANCH (A or B) owned by
-# OWNER, in STATUS (empty: the example's), with a fresh id (ROW_ID); no approver.
+# OWNER ("-": the example's owner), in STATUS (empty: the example's), with a fresh id (ROW_ID)
+# and no approver. One sample per resource and branch (its parents made once), then only jq.
+declare -A TEMPLATE=() UNIQUE=()
 body_of() {
-	local res=$1 b over
-	b=$(branch_of "$2")
+	local res=$1 key=$1/$2
+	if [ -z "${TEMPLATE[$key]:-}" ]; then
+		sample "$res" "$(branch_of "$2")"
+		TEMPLATE[$key]=$SAMPLE
+		UNIQUE[$res]=$(jq -r '[.columns[] | select(.unique and .type == "text") | .name] | join(" ")' \
+			<<<"${DESCRIBE[$res]}")
+	fi
 	ROW_ID=$(uuid)
-	over=$(owner_json "$res" "$3" | jq -c --arg id "$ROW_ID" --arg st "$4" \
-		'. + {id: $id} + (if $st == "" then {} else {status: $st} end)')
-	[ "$res" = finance-cash-requests ] && over=$(jq -c '. + {approved_by: null}' <<<"$over")
-	sample "$res" "$b" "$over"
+	SAMPLE=$(jq -c --arg id "$ROW_ID" --arg st "$4" --arg oc "${OWNER[$res]:-}" --arg ol "${LOGIN[$3]:-}" \
+		--arg tok "$(uniq_token)" --arg u "${UNIQUE[$res]}" '
+		. + {id: $id} + (if $st == "" then {} else {status: $st} end)
+		+ (if $oc != "" and $ol != "" then {($oc): $ol} else {} end)
+		| reduce ($u | split(" ")[] | select(. != "")) as $c (.; .[$c] = "\(.[$c])\($tok)")
+		| del(.approved_by)' <<<"${TEMPLATE[$key]}")
 }
 
 # fresh RES BRANCH OWNER [STATUS]: a new row made by the suite's admin; sets ROW_ID. 1 on failure.
@@ -180,7 +198,7 @@ fresh() {
 # status_of RES ID: the row's status in the database (empty for a resource without one).
 status_of() {
 	[ -n "${STATUSES[$1]}" ] || return 0
-	sql "select status from $(table "$1") where id = '$2'"
+	db "select status from $(table "$1") where id = '$2'"
 }
 
 # first_status RES [NOT_IN] [IN]: the first status of RES (declaration order) not in the
@@ -306,7 +324,7 @@ harmless_put() {
 	as_json "$who" PUT "/api/$res" "$(jq -cn --arg id "$id" --arg f "$f" --argjson v "$v" '{id: $id, ($f): $v}')"
 	verdict "$want" "$who $res: PUT $f of $what is $want" "$res" "$id" "$before" || return 0
 	if [ "$want" = 200 ]; then
-		is "$(sql "select to_json($f) from $(table "$res") where id = '$id'")" "$v" "$who $res: ... and $f changed"
+		is "$(db "select to_json($f) from $(table "$res") where id = '$id'")" "$v" "$who $res: ... and $f changed"
 	fi
 }
 
@@ -397,9 +415,9 @@ post_one() {
 	as_json "$who" POST "/api/$res" "$SAMPLE"
 	verdict "$want" "$who $res: POST $what is $want" || return 0
 	if [ "$want" = 201 ]; then
-		is "$(sql "select count(*) from $(table "$res") where id = '$ROW_ID'")" 1 "$who $res: ... and the row is written"
+		is "$(db "select count(*) from $(table "$res") where id = '$ROW_ID'")" 1 "$who $res: ... and the row is written"
 	else
-		is "$(sql "select count(*) from $(table "$res") where id = '$ROW_ID'")" 0 "$who $res: ... and nothing is written"
+		is "$(db "select count(*) from $(table "$res") where id = '$ROW_ID'")" 0 "$who $res: ... and nothing is written"
 	fi
 }
 
@@ -446,7 +464,7 @@ body_of clients B -
 second=$SAMPLE second_id=$ROW_ID
 as_json rep1 POST /api/clients "[$first,$second]"
 ERR_INDEX=1 is_error 403 forbidden "" "rep1: POST [a client of A, a client of B] is 403 with error.index 1"
-is "$(sql "select count(*) from clients where id in ('$first_id', '$second_id')")" 0 "... and writes neither row"
+is "$(db "select count(*) from clients where id in ('$first_id', '$second_id')")" 0 "... and writes neither row"
 
 # A manager of A moves a row to B: the row would leave its branches.
 id=${SEED[clients/A:-]}
@@ -458,12 +476,12 @@ verdict 403 "manager: moving a client from A to B is 403" clients "$id" "$before
 body_of stock-requests A rep2 pending
 as_json rep1 POST /api/stock-requests "$SAMPLE"
 verdict 403 "rep1: a stock request with requested_by = rep2 is 403"
-is "$(sql "select count(*) from stock_requests where id = '$ROW_ID'")" 0 "... and writes nothing"
+is "$(db "select count(*) from stock_requests where id = '$ROW_ID'")" 0 "... and writes nothing"
 body_of stock-requests A - pending
 SAMPLE=$(jq -c 'del(.requested_by)' <<<"$SAMPLE")
 as_json rep1 POST /api/stock-requests "$SAMPLE"
 verdict 201 "rep1: a stock request without requested_by is 201"
-is "$(sql "select requested_by from stock_requests where id = '$ROW_ID'")" "${LOGIN[rep1]}" \
+is "$(db "select requested_by from stock_requests where id = '$ROW_ID'")" "${LOGIN[rep1]}" \
 	"... and requested_by is rep1's login"
 is "$(jqb .requested_by)" "${LOGIN[rep1]}" "... in the answer too"
 
@@ -471,7 +489,7 @@ is "$(jqb .requested_by)" "${LOGIN[rep1]}" "... in the answer too"
 fresh finance-cash-requests A rep1 pending || bail_out "cannot make a cash request"
 as_json finance PUT /api/finance-cash-requests "{\"id\":\"$ROW_ID\",\"status\":\"approved\"}"
 verdict 200 "finance: approving rep1's cash request is 200"
-is "$(sql "select status || ' ' || coalesce(approved_by, '(none)') from finance_cash_requests where id = '$ROW_ID'")" \
+is "$(db "select status || ' ' || coalesce(approved_by, '(none)') from finance_cash_requests where id = '$ROW_ID'")" \
 	"approved ${LOGIN[finance]}" "... and approved_by is finance's login"
 
 done_testing
