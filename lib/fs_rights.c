@@ -95,13 +95,13 @@ fs_rights_create(const struct fs_resource *res, const struct fs_user *u, const c
 	    " status %s", noun(res), p.new_status ? p.new_status : "(none)");
 }
 
-/* Whether U may read row P of RES (branch and owner). */
-static bool
-visible(const struct fs_resource *res, const struct fs_user *u, const struct fs_locked *cur)
+bool
+fs_rights_can_read(const struct fs_resource *res, const struct fs_user *u, const char *branch,
+    const char *owner)
 {
-	const struct fs_perm_row p = { .branch = cur->branch, .owner = cur->owner };
+	const struct fs_perm_row p = { .branch = branch, .owner = owner };
 
-	return fs_perm_allows(res, u, FS_OP_READ, &p);
+	return branch && fs_perm_allows(res, u, FS_OP_READ, &p);
 }
 
 /* Cell (0, COL) of R, or NULL when it is null. */
@@ -125,7 +125,8 @@ fs_rights_lock(struct fs_db *db, const struct fs_resource *res, const struct fs_
 		cur->branch = PQgetvalue(cur->r, 0, 1);
 		cur->owner = cell(cur->r, 2);
 		cur->status = cell(cur->r, 3);
-		if (visible(res, u, cur))
+		cur->version = PQgetvalue(cur->r, 0, 4);
+		if (fs_rights_can_read(res, u, cur->branch, cur->owner))
 			return FS_OK;
 	}
 	fs_rights_unlock(cur);

@@ -21,7 +21,12 @@
 struct fs_locked {
 	PGresult *r;
 	const char *json, *branch, *owner, *status;	/* owner, status: NULL when none */
+	const char *version;
 };
+
+/* Whether U may read a row of RES in BRANCH owned by OWNER (NULL: none). */
+bool fs_rights_can_read(const struct fs_resource *res, const struct fs_user *u, const char *branch,
+    const char *owner);
 
 /*
  * Before a new ROW (an object) is checked against RES: an absent or null owner is U's login,
