@@ -16,6 +16,7 @@ fs_config_defaults(struct fs_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->connect_timeout = 1;
 	cfg->statement_timeout = 10000;
+	cfg->write_timeout = 20000;
 	cfg->max_body = 1024 * 1024;
 	cfg->page_default = 100;
 	cfg->page_max = 10000;
@@ -81,6 +82,8 @@ fs_config_set(struct fs_config *cfg, const char *section, const char *key, const
 		return parse_long(value, 1, 60, &v) ? (cfg->connect_timeout = (int)v, 1) : 0;
 	if (IS("database", "statement_timeout"))
 		return parse_long(value, 0, INT_MAX, &v) ? (cfg->statement_timeout = (int)v, 1) : 0;
+	if (IS("database", "write_timeout"))
+		return parse_long(value, 1, INT_MAX, &v) ? (cfg->write_timeout = (int)v, 1) : 0;
 	if (IS("http", "max_body"))
 		return parse_long(value, 1, LONG_MAX, &v) ? (cfg->max_body = (size_t)v, 1) : 0;
 	if (IS("http", "page_default"))

@@ -14,6 +14,7 @@ struct fs_config {
 	char database_url[1024];	/* [database] url; DATABASE_URL wins */
 	int connect_timeout;		/* seconds */
 	int statement_timeout;		/* milliseconds */
+	int write_timeout;		/* milliseconds a write's transaction may take in all */
 	size_t max_body;		/* bytes */
 	int page_default, page_max;
 	char origins[FS_MAX_ORIGINS][256]; /* [http] cors_origins, space-separated; "*" = any */

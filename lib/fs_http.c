@@ -241,7 +241,8 @@ error_to_answer(struct fs_request *req)
 
 	/* Headers a handler set for a success (Link, ETag) do not belong to an error. */
 	req->resp.headers_len = 0;
-	if (req->err.code == ERR_DATABASE_UNAVAILABLE)
+	if (req->err.code == ERR_DATABASE_UNAVAILABLE || req->err.code == ERR_TIMEOUT
+	    || req->err.code == ERR_OUTCOME_UNKNOWN)
 		fs_response_header(req, "Retry-After", "%d", req->cfg->retry_after);
 	else if (req->err.code == ERR_METHOD_NOT_ALLOWED)
 		fs_response_header(req, "Allow", "%s", FS_ALLOW);

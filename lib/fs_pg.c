@@ -76,16 +76,23 @@ went_down(struct fs_pg *pg, const char *why, struct fs_error *err)
 static int
 set_session(struct fs_pg *pg)
 {
-	char timeout[32];
-	const char *params[3] = { timeout, pg->cfg->timezone,
-	    (pg->flags & FS_PG_CUSTOM_PLANS) ? "force_custom_plan" : "auto" };
+	char timeout[32], lock[32];
+	const char *params[4] = { timeout, pg->cfg->timezone,
+	    (pg->flags & FS_PG_CUSTOM_PLANS) ? "force_custom_plan" : "auto", lock };
 	PGresult *r;
 	int ok;
 
 	snprintf(timeout, sizeof(timeout), "%d", pg->cfg->statement_timeout);
+	/*
+	 * PostgreSQL stops statement_timeout before COMMIT runs the deferred change-log triggers,
+	 * so their wait for the log's lock is bounded by lock_timeout instead: no write waits
+	 * longer than its write_timeout for it.
+	 */
+	snprintf(lock, sizeof(lock), "%d", pg->cfg->write_timeout);
 	r = PQexecParams(pg->conn, "SELECT set_config('statement_timeout', $1, false),"
-	    " set_config('TimeZone', $2, false), set_config('plan_cache_mode', $3, false)",
-	    3, NULL, params, NULL, NULL, 0);
+	    " set_config('TimeZone', $2, false), set_config('plan_cache_mode', $3, false),"
+	    " set_config('lock_timeout', $4, false)",
+	    4, NULL, params, NULL, NULL, 0);
 	ok = PQresultStatus(r) == PGRES_TUPLES_OK;
 	if (!ok)
 		say(pg, "session settings: %s", PQerrorMessage(pg->conn));
@@ -207,6 +214,12 @@ run_retrying(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *command,
 	return FS_OK;
 }
 
+bool
+fs_pg_connected(const struct fs_pg *pg)
+{
+	return pg->conn && PQstatus(pg->conn) == CONNECTION_OK;
+}
+
 enum fs_err
 fs_pg_map_error(struct fs_pg *pg, const PGresult *r, struct fs_error *err)
 {
@@ -215,8 +228,14 @@ fs_pg_map_error(struct fs_pg *pg, const PGresult *r, struct fs_error *err)
 
 	if (!state)	/* no answer at all: the connection broke */
 		return went_down(pg, r ? PQresultErrorMessage(r) : "no result", err);
+	/* Cancelled by statement_timeout or lock_timeout (set on connecting): rolled back, say so. */
+	if (strcmp(state, "57014") == 0 || strcmp(state, "55P03") == 0) {
+		say(pg, "statement cancelled: %s", msg ? msg : "");
+		return fs_error_set(err, ERR_TIMEOUT, NULL, "the database took too long to answer and"
+		    " the request was cancelled; nothing of it was written");
+	}
 	if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0
-	    || strncmp(state, "53", 2) == 0 || strcmp(state, "57014") == 0
+	    || strncmp(state, "53", 2) == 0
 	    || strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0) {
 		say(pg, "database unavailable: SQLSTATE %s: %s", state, msg ? msg : "");
 		if (PQstatus(pg->conn) == CONNECTION_BAD)

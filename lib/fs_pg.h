@@ -12,6 +12,7 @@
 #ifndef FS_PG_H
 #define FS_PG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -63,6 +64,9 @@ enum fs_err fs_pg_add(struct fs_pg *pg, const struct fs_pg_stmt *stmts, size_t n
 
 /* Closes the connection, if any; PG may be used again (it reconnects). */
 void fs_pg_close(struct fs_pg *pg);
+
+/* Whether PG holds a connection that has not broken (false after a lost one was closed). */
+bool fs_pg_connected(const struct fs_pg *pg);
 
 /* Connects, sets the session up and prepares unless connected. FS_OK or ERR_DATABASE_UNAVAILABLE in ERR. */
 enum fs_err fs_pg_ready(struct fs_pg *pg, struct fs_error *err);

@@ -15,7 +15,7 @@ static const char *const names[STMT__MAX] = {
 	[STMT_UPDATE] = "update", [STMT_DELETE] = "delete", [STMT_IDEM_EXPIRE] = "idem_expire",
 	[STMT_IDEM_CLAIM] = "idem_claim", [STMT_IDEM_LOOKUP] = "idem_lookup",
 	[STMT_IDEM_SAVE] = "idem_save", [STMT_IDEM_PRUNE] = "idem_prune", [STMT_XID] = "xid",
-	[STMT_ACTOR] = "actor",
+	[STMT_ACTOR] = "actor", [STMT_DEADLINE] = "deadline",
 };
 
 static const char *const sql_types[COL__MAX] = {
@@ -38,6 +38,8 @@ static const char *const fixed_sql[STMT__MAX] = {
 	    " WHERE created_at < now() - make_interval(secs => $1::double precision)",
 	[STMT_XID] = "SELECT pg_current_xact_id()::text",
 	[STMT_ACTOR] = "SELECT set_config('fieldsync.actor', $1, true)",
+	[STMT_DEADLINE] = "SELECT set_config('statement_timeout', $1, true),"
+	    " set_config('lock_timeout', $1, true)",
 };
 
 int
@@ -60,6 +62,7 @@ nparams(const struct fs_resource *res, enum fs_stmt s)
 		[STMT_LOCK] = 1, [STMT_INSERT] = 1, [STMT_UPDATE] = 3, [STMT_DELETE] = 1,
 		[STMT_IDEM_EXPIRE] = 3, [STMT_IDEM_CLAIM] = 3, [STMT_IDEM_LOOKUP] = 3,
 		[STMT_IDEM_SAVE] = 4, [STMT_IDEM_PRUNE] = 1, [STMT_XID] = 0, [STMT_ACTOR] = 1,
+		[STMT_DEADLINE] = 1,
 	};
 	if (s == STMT_LIST)
 		return LIST_SCOPE - 1 + fs_sql_scope_params(res) + fs_model_nfilters(res);

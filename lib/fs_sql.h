@@ -25,6 +25,7 @@ enum fs_stmt {
 	STMT_IDEM_PRUNE,  /* $1 ttl seconds: forget every expired key */
 	STMT_XID,	/* -> (this transaction's id), taken just before COMMIT (fs_changelog_of_xid) */
 	STMT_ACTOR,	/* $1 user id: the actor of this transaction (created_by, change_log.actor) */
+	STMT_DEADLINE,	/* $1 ms: statement_timeout and lock_timeout for the rest of this transaction */
 	STMT__MAX
 };
 

@@ -176,6 +176,26 @@ insert_row(struct fs_worker *e, const cJSON *row, int i, FILE *f, struct fs_erro
 	return rc;
 }
 
+/* Milliseconds since W's transaction began. */
+static long
+elapsed_ms(const struct fs_write *w)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(now.tv_sec - w->began.tv_sec) * 1000 + (now.tv_nsec - w->began.tv_nsec) / 1000000;
+}
+
+/* ERR_TIMEOUT once W's transaction is past the configured write_timeout (it is rolled back). */
+static enum fs_err
+check_deadline(const struct fs_worker *e, const struct fs_write *w, struct fs_error *err)
+{
+	if (elapsed_ms(w) < e->cfg->write_timeout)
+		return FS_OK;
+	return fs_error_set(err, ERR_TIMEOUT, NULL, "the write took longer than %d ms and was rolled"
+	    " back; nothing of it was written", e->cfg->write_timeout);
+}
+
 /* POST: every row, in order, into one answer (an object, or an array for a batch). */
 static enum fs_err
 apply_post(struct fs_worker *e, struct fs_write *w, struct fs_error *err)
@@ -193,7 +213,8 @@ apply_post(struct fs_worker *e, struct fs_write *w, struct fs_error *err)
 		for (const cJSON *row = w->tree->child; row && rc == FS_OK; row = row->next, i++) {
 			if (i > 0)
 				fputc(',', f);
-			rc = insert_row(e, row, i, f, err);
+			if ((rc = check_deadline(e, w, err)) == FS_OK)
+				rc = insert_row(e, row, i, f, err);
 		}
 		fputc(']', f);
 	}
@@ -378,6 +399,41 @@ set_actor(struct fs_worker *e, struct fs_error *err)
 	return FS_OK;
 }
 
+/*
+ * COMMITs W's transaction within its write_timeout, so that the database gives up before any
+ * proxy in front does and an error answered is true. PostgreSQL runs the deferred change-log
+ * triggers inside COMMIT, where statement_timeout no longer counts: a batch, or a write with
+ * less time left than statement_timeout, runs them first (SET CONSTRAINTS ALL IMMEDIATE)
+ * under the time left; a short single write's COMMIT is bounded by lock_timeout (fs_pg). A
+ * connection lost while COMMIT was under way leaves the outcome unknown, and the answer says
+ * so: retry with the same id or key.
+ */
+static enum fs_err
+commit(struct fs_worker *e, struct fs_write *w, struct fs_error *err)
+{
+	long left = e->cfg->write_timeout - elapsed_ms(w);
+	char ms[24];
+	const char *params[1] = { ms };
+	PGresult *r;
+
+	if (check_deadline(e, w, err) != FS_OK)
+		return err->code;
+	if (left < e->cfg->statement_timeout || cJSON_IsArray(w->tree)) {
+		snprintf(ms, sizeof(ms), "%ld", left);
+		if (!(r = fs_db_exec(&e->db, STMT_DEADLINE, params, 0, err)))
+			return err->code;
+		PQclear(r);
+		if (fs_db_command(&e->db, "SET CONSTRAINTS ALL IMMEDIATE", err) != FS_OK)
+			return err->code;
+	}
+	if (fs_db_command(&e->db, "COMMIT", err) == FS_OK || fs_pg_connected(&e->db.pg))
+		return err->code;
+	fs_error_clear(err);
+	return fs_error_set(err, ERR_OUTCOME_UNKNOWN, NULL, "the connection to the database was lost"
+	    " while the write was being committed: it may or may not be saved; send it again with"
+	    " the same ids or Idempotency-Key to find out");
+}
+
 /* Runs W in one transaction with REQ's Idempotency-Key; on success or replay fills the answer. */
 static void
 run(struct fs_worker *e, struct fs_request *req, struct fs_write *w, struct fs_error *err)
@@ -388,6 +444,7 @@ run(struct fs_worker *e, struct fs_request *req, struct fs_write *w, struct fs_e
 
 	snprintf(scope, sizeof(scope), "%s:%s", e->res->table, e->user->id);
 
+	clock_gettime(CLOCK_MONOTONIC, &w->began);
 	if (fs_db_command(&e->db, "BEGIN", err) != FS_OK)
 		return;
 	if (set_actor(e, err) != FS_OK)
@@ -401,7 +458,7 @@ run(struct fs_worker *e, struct fs_request *req, struct fs_write *w, struct fs_e
 		goto rollback;
 	if (fs_events_on(&e->events) && !(xid = transaction_id(e, err)))
 		goto rollback;
-	if (fs_db_command(&e->db, "COMMIT", err) != FS_OK) {
+	if (commit(e, w, err) != FS_OK) {
 		free(xid);
 		return;
 	}

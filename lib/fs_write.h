@@ -6,6 +6,8 @@
 #ifndef FS_WRITE_H
 #define FS_WRITE_H
 
+#include <time.h>
+
 #include <cjson/cJSON.h>
 
 #include "fs_worker.h"
@@ -19,6 +21,7 @@ struct fs_write {
 	int status;		/* the answer */
 	char *body;		/* owned, NULL for none */
 	size_t len;
+	struct timespec began;	/* CLOCK_MONOTONIC at BEGIN: the transaction's write_timeout runs from it */
 };
 
 /*
