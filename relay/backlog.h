@@ -45,12 +45,19 @@ int backlog_head(struct backlog *b, int64_t *head);
 /* Sets *PRUNED to the seq at or below which entries were pruned. 0, or -1 when unavailable. */
 int backlog_horizon(struct backlog *b, int64_t *pruned);
 
+/* The column of backlog_fetch's rows after FS_CHANGELOG_OWNER: rows the row bound gave. */
+enum { BACKLOG_PAGE_ROWS = FS_CHANGELOG_OWNER + 1 };
+
 /*
- * The entries with AFTER < seq <= UPTO, oldest first, at most LIMIT, as rows of
+ * The entries with AFTER < seq <= UPTO, oldest first, at most LIMIT of them and those that
+ * start within MAX_BYTES of event text (the first always comes), as rows of
  * FS_CHANGELOG_SEQ, _TYPE, _BRANCH, _EVENT and _OWNER. The caller PQclear()s the result.
  * NULL when unavailable.
  */
-PGresult *backlog_fetch(struct backlog *b, int64_t after, int64_t upto, int limit);
+PGresult *backlog_fetch(struct backlog *b, int64_t after, int64_t upto, int limit, size_t max_bytes);
+
+/* Whether RES (backlog_fetch with LIMIT) holds every entry left in its range. */
+int backlog_range_ended(const PGresult *res, int limit);
 
 /* Row K of RES (backlog_fetch) as a frame the caller owns (free() it), or NULL (frame_new). */
 struct frame *backlog_frame(const PGresult *res, int k);

@@ -230,18 +230,21 @@ serve_preflight(struct relay *r, struct evhttp_request *req, const char *origin)
 	evhttp_send_reply(req, 204, "No Content", NULL);
 }
 
-/* GET /events/health: {"head":N,"clients":M,"ring":K}, or 503 until the head is known. */
+/*
+ * GET /events/health: {"head":N,"clients":M,"ring":K,"ring_bytes":B} (B: what the ring's K
+ * events take in memory), or 503 until the head is known.
+ */
 static void
 serve_health(struct relay *r, struct evhttp_request *req)
 {
-	char body[160];
+	char body[200];
 
 	if (r->head < 0) {
 		reply_code(r, req, ERR_DATABASE_UNAVAILABLE, "the relay has not reached the database yet");
 		return;
 	}
-	snprintf(body, sizeof(body), "{\"head\":%" PRId64 ",\"clients\":%d,\"ring\":%zu}\n", r->head,
-	    r->nstreams, r->ring.count);
+	snprintf(body, sizeof(body), "{\"head\":%" PRId64 ",\"clients\":%d,\"ring\":%zu,\"ring_bytes\":%zu}\n",
+	    r->head, r->nstreams, r->ring.count, r->ring.bytes);
 	reply_json(req, 200, body);
 }
 

@@ -199,7 +199,7 @@ relay_init(struct relay *r, const struct fs_config *cfg)
 	r->scratch = evbuffer_new();
 	r->delivered = calloc((size_t)r->batch, sizeof(*r->delivered));
 	if (backlog_init(&r->db, cfg) < 0 || !r->base || !r->scratch || !r->delivered ||
-	    ring_init(&r->ring, (size_t)cfg->ring_size, 0) < 0) {
+	    ring_init(&r->ring, (size_t)cfg->ring_size, cfg->ring_bytes, 0) < 0) {
 		relay_log("out of memory at start");
 		return -1;
 	}

@@ -178,14 +178,15 @@ from_ring(struct relay *r, struct stream *s, size_t i, size_t budget)
 static int
 from_log(struct relay *r, struct stream *s, size_t budget)
 {
-	PGresult *res = backlog_fetch(&r->db, s->cursor, r->head, r->batch);
+	PGresult *res = backlog_fetch(&r->db, s->cursor, r->head, r->batch, budget);
 	const struct fs_tables *t = backlog_tables(&r->db);
 	struct frame *f;
-	int n, k;
+	int n, k, ended;
 
 	if (!res)
 		return -1;
 	n = PQntuples(res);
+	ended = backlog_range_ended(res, r->batch);
 	for (k = 0; k < n && has_room(r, s, budget); k++) {
 		if (!(f = backlog_frame(res, k)))
 			break;
@@ -199,7 +200,7 @@ from_log(struct relay *r, struct stream *s, size_t budget)
 	PQclear(res);
 	if (k < n && has_room(r, s, budget))
 		return -1;		/* out of memory, not out of room */
-	if (k == n && n < r->batch)	/* the rest up to the head were burned numbers */
+	if (k == n && ended)	/* the rest up to the head were burned numbers */
 		s->cursor = r->head;
 	return 0;
 }
