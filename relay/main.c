@@ -199,7 +199,8 @@ relay_init(struct relay *r, const struct fs_config *cfg)
 	r->scratch = evbuffer_new();
 	r->delivered = calloc((size_t)r->batch, sizeof(*r->delivered));
 	if (backlog_init(&r->db, cfg) < 0 || !r->base || !r->scratch || !r->delivered ||
-	    ring_init(&r->ring, (size_t)cfg->ring_size, cfg->ring_bytes, 0) < 0) {
+	    ring_init(&r->ring, (size_t)cfg->ring_size, cfg->ring_bytes, 0) < 0 ||
+	    trim_init(&r->trim, r->base) < 0) {
 		relay_log("out of memory at start");
 		return -1;
 	}
@@ -215,6 +216,7 @@ relay_release(struct relay *r, struct event **t)
 	for (int i = 0; i < T__MAX; i++)
 		if (t[i])
 			event_free(t[i]);
+	trim_release(&r->trim);
 	backlog_close(&r->db);
 	ring_release(&r->ring);
 	free(r->delivered);

@@ -17,6 +17,7 @@
 #include "backlog.h"
 #include "fs_config.h"
 #include "ring.h"
+#include "trim.h"
 
 struct stream;
 
@@ -36,6 +37,7 @@ struct relay {
 	int nn_sock;			/* nanomsg SUB socket, -1 when none */
 	struct event *nn_ev;		/* its NN_RCVFD in the loop */
 	int64_t auth_seq;		/* auth_changes followed up to here; -1 until known */
+	struct trim trim;		/* memory given back after streams close */
 };
 
 #endif

@@ -85,6 +85,7 @@ forget(struct stream *s)
 	filter_release(&s->filter);
 	scope_release(&s->scope);
 	free(s);
+	trim_soon(&r->trim);	/* its buffers go back to the system with the next trim */
 }
 
 /*
