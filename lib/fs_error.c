@@ -44,6 +44,7 @@ static const struct {
 	[ERR_INTERNAL] = { 500, "internal_error" },
 	[ERR_DATABASE_UNAVAILABLE] = { 503, "database_unavailable" },
 	[ERR_TOO_MANY_STREAMS] = { 503, "too_many_streams" },
+	[ERR_STREAM_LIMIT] = { 429, "too_many_streams" },
 };
 
 int

@@ -44,6 +44,7 @@ enum fs_err {
 	ERR_INTERNAL,
 	ERR_DATABASE_UNAVAILABLE,
 	ERR_TOO_MANY_STREAMS,
+	ERR_STREAM_LIMIT,		/* one client's (address or user) streams: 429 too_many_streams */
 	ERR__MAX
 };
 

@@ -33,6 +33,7 @@ struct stream {
 	unsigned char hash[FS_TOKEN_HASH_LEN];	/* its session's token hash, followed for revocation */
 	unsigned char rights[32];	/* digest of the memberships it was opened with */
 	time_t expires;			/* when its session ends (seconds since the epoch) */
+	char addr[64];			/* the client's address, for the per-address limit */
 };
 
 /* Seconds on a clock that only moves forward. */
@@ -453,6 +454,18 @@ sse_end_all(struct relay *r)
 	}
 }
 
+void
+sse_count(const struct relay *r, const char *addr, const char *user, int *by_addr, int *by_user)
+{
+	*by_addr = *by_user = 0;
+	for (const struct stream *s = r->streams; s; s = s->next) {
+		if (s->state == CLOSING)
+			continue;
+		*by_addr += strcmp(s->addr, addr) == 0;
+		*by_user += strcmp(s->scope.user.id, user) == 0;
+	}
+}
+
 int
 sse_owns(const struct relay *r, const struct evhttp_request *req)
 {
@@ -551,6 +564,7 @@ sse_open(struct relay *r, struct evhttp_request *req, struct sse_request *q)
 	memcpy(s->hash, q->hash, sizeof(s->hash));
 	memcpy(s->rights, q->rights, sizeof(s->rights));
 	s->expires = q->expires;
+	memcpy(s->addr, q->addr, sizeof(s->addr));
 	s->filter = q->filter;		/* the stream owns them from here */
 	s->scope = q->scope;
 	memset(&q->filter, 0, sizeof(q->filter));

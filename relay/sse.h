@@ -37,6 +37,7 @@ struct sse_request {
 	unsigned char hash[FS_TOKEN_HASH_LEN];	/* the session's token hash */
 	unsigned char rights[32];	/* ... a digest of its user's memberships now */
 	time_t expires;			/* ... and when the session ends (seconds since the epoch) */
+	char addr[64];			/* the client's address (http.c: peer, or nginx's X-Real-IP) */
 };
 
 /* The instant of the ISO 8601 timestamp TEXT ("2027-01-30T13:40:00.123+02:00") as seconds, or 0. */
@@ -51,6 +52,12 @@ void sse_rights_digest(const struct fs_user *u, unsigned char *out);
  * and Q->scope stay the caller's.
  */
 int sse_open(struct relay *r, struct evhttp_request *req, struct sse_request *q);
+
+/*
+ * Counts the open streams (not closing) of the client address ADDR into *BY_ADDR and of
+ * the user USER (an id) into *BY_USER.
+ */
+void sse_count(const struct relay *r, const char *addr, const char *user, int *by_addr, int *by_user);
 
 /* Whether REQ is the request of an open stream. */
 int sse_owns(const struct relay *r, const struct evhttp_request *req);
