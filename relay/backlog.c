@@ -12,18 +12,7 @@ static const struct fs_pg_stmt relay_stmts[RELAY__MAX] = {
 	[AUTH_HEAD] = { "relay_auth_head", "SELECT coalesce(max(seq), 0) FROM auth_changes", 0 },
 	[AUTH_AFTER] = { "relay_auth_after", "SELECT seq, user_id::text, why FROM auth_changes"
 	    " WHERE seq > $1::bigint ORDER BY seq LIMIT 1000", 1 },
-	/*
-	 * A page of the change log bounded in rows ($3) and in bytes ($4: the rows whose events
-	 * start under it, so the first always comes); the last column is how many rows the row
-	 * bound alone gave, to tell a page cut short by bytes from the end of the range.
-	 */
-	[RANGE_PAGE] = { "relay_range_page",
-	    "WITH p AS (SELECT c.seq, c.resource || ':' || c.action AS type, c.branch,"
-	    " fs_change_event(c) AS ev, c.owner FROM change_log c"
-	    " WHERE c.seq > $1::bigint AND c.seq <= $2::bigint ORDER BY c.seq LIMIT $3::integer),"
-	    " q AS (SELECT p.*, sum(octet_length(ev)) OVER (ORDER BY seq) - octet_length(ev) AS before,"
-	    " count(*) OVER () AS n FROM p)"
-	    " SELECT seq, type, branch, ev, owner, n FROM q WHERE before < $4::bigint ORDER BY seq", 4 },
+	[RANGE_PAGE] = { "relay_range_page", BACKLOG_PAGE_SQL, 4 },
 };
 
 int

@@ -289,8 +289,9 @@ serve_preflight(struct relay *r, struct evhttp_request *req, const char *origin)
 }
 
 /*
- * GET /events/health: {"head":N,"clients":M,"ring":K,"ring_bytes":B} (B: what the ring's K
- * events take in memory), or 503 until the head is known.
+ * GET /events/health: {"head":N,"clients":M,"ring":K,"ring_bytes":B,"catchup_pages":P} (B:
+ * what the ring's K events take in memory; P: catch-up pages read from the change log so
+ * far), or 503 until the head is known.
  */
 static void
 serve_health(struct relay *r, struct evhttp_request *req)
@@ -301,8 +302,8 @@ serve_health(struct relay *r, struct evhttp_request *req)
 		reply_code(r, req, ERR_DATABASE_UNAVAILABLE, "the relay has not reached the database yet");
 		return;
 	}
-	snprintf(body, sizeof(body), "{\"head\":%" PRId64 ",\"clients\":%d,\"ring\":%zu,\"ring_bytes\":%zu}\n",
-	    r->head, r->nstreams, r->ring.count, r->ring.bytes);
+	snprintf(body, sizeof(body), "{\"head\":%" PRId64 ",\"clients\":%d,\"ring\":%zu,\"ring_bytes\":%zu,"
+	    "\"catchup_pages\":%ld}\n", r->head, r->nstreams, r->ring.count, r->ring.bytes, r->pages.reads);
 	reply_json(req, 200, body);
 }
 

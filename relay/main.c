@@ -196,6 +196,7 @@ relay_init(struct relay *r, const struct fs_config *cfg)
 	r->nn_sock = -1;
 	r->batch = cfg->ring_size < BATCH ? cfg->ring_size : BATCH;
 	r->base = event_base_new();
+	pages_init(&r->pages, cfg, r->base, sse_pages_ready, r);
 	r->scratch = evbuffer_new();
 	r->delivered = calloc((size_t)r->batch, sizeof(*r->delivered));
 	if (backlog_init(&r->db, cfg) < 0 || !r->base || !r->scratch || !r->delivered ||
@@ -217,6 +218,7 @@ relay_release(struct relay *r, struct event **t)
 		if (t[i])
 			event_free(t[i]);
 	trim_release(&r->trim);
+	pages_release(&r->pages);
 	backlog_close(&r->db);
 	ring_release(&r->ring);
 	free(r->delivered);

@@ -16,6 +16,7 @@
 
 #include "backlog.h"
 #include "fs_config.h"
+#include "pages.h"
 #include "ring.h"
 #include "trim.h"
 
@@ -38,6 +39,7 @@ struct relay {
 	struct event *nn_ev;		/* its NN_RCVFD in the loop */
 	int64_t auth_seq;		/* auth_changes followed up to here; -1 until known */
 	struct trim trim;		/* memory given back after streams close */
+	struct pages pages;		/* catch-up pages, read without blocking and shared */
 };
 
 #endif

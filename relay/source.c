@@ -15,7 +15,7 @@
 #define MAX_DRAIN 10000			/* messages taken per wake-up, so HTTP keeps its turn */
 #define MAX_MESSAGE (16 * 1024 * 1024)	/* larger messages are dropped by nanomsg: a gap */
 #define RECEIVE_BUFFER (4 * 1024 * 1024)
-#define PAGE_BYTES (4 * 1024 * 1024)	/* event text per change log page (one event may pass it) */
+#define DELIVERY_BYTES (4 * 1024 * 1024)	/* event text per change log page (one event may pass it) */
 
 void
 source_advance(struct relay *r, int64_t upto)
@@ -25,7 +25,7 @@ source_advance(struct relay *r, int64_t upto)
 	int n, k, ended;
 
 	while (r->head >= 0 && r->head < upto) {
-		res = backlog_fetch(&r->db, r->head, upto, r->batch, PAGE_BYTES);
+		res = backlog_fetch(&r->db, r->head, upto, r->batch, DELIVERY_BYTES);
 		if (!res)
 			return;
 		n = PQntuples(res);
@@ -67,6 +67,7 @@ source_poll(struct relay *r)
 		sse_end_all(r);
 		r->head = newest;
 		ring_reset(&r->ring, newest);
+		pages_reset(&r->pages);
 	} else if (newest > r->head) {
 		source_advance(r, newest);
 		if (r->head > before)

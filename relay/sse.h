@@ -69,6 +69,12 @@ int sse_owns(const struct relay *r, const struct evhttp_request *req);
  */
 void sse_broadcast(struct relay *r, struct frame *const *frames, size_t n);
 
+/*
+ * A catch-up page came (OK), or the change log cannot be read (0): the streams waiting for
+ * one go on, or end (their clients retry and resume). ARG is the relay (pages.h's callback).
+ */
+void sse_pages_ready(void *arg, int ok);
+
 /* Cuts off the streams that have been behind the live events for too long. */
 void sse_sweep(struct relay *r);
 
