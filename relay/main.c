@@ -194,7 +194,7 @@ relay_init(struct relay *r, const struct fs_config *cfg)
 	r->head = -1;
 	r->auth_seq = -1;
 	r->nn_sock = -1;
-	r->batch = cfg->ring_size < BATCH ? cfg->ring_size : BATCH;
+	r->batch = BATCH;
 	r->base = event_base_new();
 	pages_init(&r->pages, cfg, r->base, sse_pages_ready, r);
 	r->scratch = evbuffer_new();

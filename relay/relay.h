@@ -32,7 +32,7 @@ struct relay {
 	struct stream *streams;		/* every open stream, newest first */
 	int nstreams;
 	struct evbuffer *scratch;	/* reused to build each chunk of output */
-	int batch;			/* events per change log query (at most the ring's size) */
+	int batch;			/* events per change log query (delivered before the ring takes them) */
 	struct frame **delivered;	/* room for one batch of newly delivered events */
 	long bad_messages;		/* nanomsg messages without a seq, ignored */
 	int nn_sock;			/* nanomsg SUB socket, -1 when none */

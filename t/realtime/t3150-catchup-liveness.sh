@@ -22,7 +22,7 @@ cursor=$(sql "SELECT coalesce(max(seq), 0) FROM change_log")
 sql "INSERT INTO clients (branch, name) SELECT '$branch', 'Catch-up ' || i FROM generate_series(1, $N) AS i" >/dev/null
 last=$(sql "SELECT max(seq) FROM change_log")
 at_head() { [ "$(pr_health | jq -r .head)" = "$last" ]; }
-wait_until 15 at_head || bail_out "the private relay did not reach $last"
+wait_until 60 at_head || bail_out "the private relay did not reach $last"
 pages_before=$(pr_health | jq -r .catchup_pages)
 
 for i in $(seq 1 "$STREAMS"); do pr_subscribe "s$i" "" -H "Last-Event-ID: $cursor"; done
