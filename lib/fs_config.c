@@ -26,10 +26,13 @@ fs_config_defaults(struct fs_config *cfg)
 	cfg->retention_days = 30;
 	snprintf(cfg->relay_listen, sizeof(cfg->relay_listen), "127.0.0.1:8091");
 	cfg->ring_size = 10000;
+	cfg->ring_bytes = 64 * 1024 * 1024;
 	cfg->heartbeat = 15;
 	cfg->client_buffer = 256 * 1024;
 	cfg->poll_interval = 1000;
 	cfg->max_clients = 10000;
+	cfg->max_streams_per_address = 32;
+	cfg->max_streams_per_user = 16;
 	cfg->session_lifetime = 60L * 24 * 3600;
 	cfg->session_idle = 14L * 24 * 3600;
 	cfg->auth_cache_ms = 1000;
@@ -108,6 +111,8 @@ fs_config_set(struct fs_config *cfg, const char *section, const char *key, const
 		return COPY(cfg->relay_sub);
 	if (IS("relay", "ring_size"))
 		return parse_long(value, 16, 10000000, &v) ? (cfg->ring_size = (int)v, 1) : 0;
+	if (IS("relay", "ring_bytes"))
+		return parse_long(value, 4096, LONG_MAX, &v) ? (cfg->ring_bytes = (size_t)v, 1) : 0;
 	if (IS("relay", "heartbeat"))
 		return parse_long(value, 1, 3600, &v) ? (cfg->heartbeat = (int)v, 1) : 0;
 	if (IS("relay", "client_buffer"))
@@ -116,6 +121,10 @@ fs_config_set(struct fs_config *cfg, const char *section, const char *key, const
 		return parse_long(value, 10, 600000, &v) ? (cfg->poll_interval = (int)v, 1) : 0;
 	if (IS("relay", "max_clients"))
 		return parse_long(value, 1, 1000000, &v) ? (cfg->max_clients = (int)v, 1) : 0;
+	if (IS("relay", "max_streams_per_address"))
+		return parse_long(value, 1, 1000000, &v) ? (cfg->max_streams_per_address = (int)v, 1) : 0;
+	if (IS("relay", "max_streams_per_user"))
+		return parse_long(value, 1, 1000000, &v) ? (cfg->max_streams_per_user = (int)v, 1) : 0;
 	if (IS("auth", "session_lifetime"))	/* at most ten years */
 		return parse_long(value, 60, 315360000, &v) ? (cfg->session_lifetime = v, 1) : 0;
 	if (IS("auth", "session_idle"))

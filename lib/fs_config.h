@@ -28,10 +28,13 @@ struct fs_config {
 	char relay_listen[512];		/* HTTP: "unix:/path" or "host:port" */
 	char relay_sub[1024];		/* nanomsg addresses the relay binds, space-separated */
 	int ring_size;			/* events kept in memory for resuming clients */
+	size_t ring_bytes;		/* ... and the bytes they may take at most */
 	int heartbeat;			/* seconds between heartbeat comments */
 	size_t client_buffer;		/* bytes of unsent output before a client is cut off */
 	int poll_interval;		/* milliseconds between change_log checks for missed events */
 	int max_clients;		/* concurrent SSE connections */
+	int max_streams_per_address;	/* open streams of one client address */
+	int max_streams_per_user;	/* open streams of one user */
 	/* [auth] */
 	long session_lifetime;		/* seconds a session lives at most (absolute) */
 	long session_idle;		/* seconds a session lives unused */

@@ -47,6 +47,7 @@ static const struct {
 	[ERR_TIMEOUT] = { 503, "timeout" },
 	[ERR_OUTCOME_UNKNOWN] = { 502, "outcome_unknown" },
 	[ERR_TOO_MANY_STREAMS] = { 503, "too_many_streams" },
+	[ERR_STREAM_LIMIT] = { 429, "too_many_streams" },
 };
 
 int

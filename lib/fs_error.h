@@ -47,6 +47,7 @@ enum fs_err {
 	ERR_TIMEOUT,
 	ERR_OUTCOME_UNKNOWN,
 	ERR_TOO_MANY_STREAMS,
+	ERR_STREAM_LIMIT,		/* one client's (address or user) streams: 429 too_many_streams */
 	ERR__MAX
 };
 

@@ -5,12 +5,14 @@
 #include "backlog.h"
 #include "log.h"
 
-/* What ends or narrows someone's rights (migration 006's auth_changes), followed by the relay. */
-enum { AUTH_HEAD, AUTH_AFTER, AUTH__MAX };
-static const struct fs_pg_stmt auth_stmts[AUTH__MAX] = {
+/* The relay's own statements: what ends or narrows someone's rights (migration 006's
+ * auth_changes), followed by the relay, and its byte-bounded pages of the change log. */
+enum { AUTH_HEAD, AUTH_AFTER, RANGE_PAGE, RELAY__MAX };
+static const struct fs_pg_stmt relay_stmts[RELAY__MAX] = {
 	[AUTH_HEAD] = { "relay_auth_head", "SELECT coalesce(max(seq), 0) FROM auth_changes", 0 },
 	[AUTH_AFTER] = { "relay_auth_after", "SELECT seq, user_id::text, why FROM auth_changes"
 	    " WHERE seq > $1::bigint ORDER BY seq LIMIT 1000", 1 },
+	[RANGE_PAGE] = { "relay_range_page", BACKLOG_PAGE_SQL, 4 },
 };
 
 int
@@ -20,7 +22,7 @@ backlog_init(struct backlog *b, const struct fs_config *cfg)
 	fs_pg_init(&b->pg, cfg, "fieldsync-relay", FS_PG_HOLD_OFF | FS_PG_CUSTOM_PLANS);
 	b->pg.log = relay_log;
 	if (fs_changelog_init(&b->log, &b->pg) != FS_OK || fs_auth_init(&b->auth, &b->pg, cfg) != FS_OK
-	    || fs_pg_add(&b->pg, auth_stmts, AUTH__MAX) != FS_OK)
+	    || fs_pg_add(&b->pg, relay_stmts, RELAY__MAX) != FS_OK)
 		return -1;
 	b->auth.cache_ms = 0;
 	return 0;
@@ -43,7 +45,7 @@ backlog_auth_changes(struct backlog *b, int64_t after)
 	PGresult *r = NULL;
 
 	snprintf(a, sizeof(a), "%lld", (long long)after);
-	if (fs_pg_exec(&b->pg, &auth_stmts[AUTH_AFTER], params, &r, &err) != FS_OK) {
+	if (fs_pg_exec(&b->pg, &relay_stmts[AUTH_AFTER], params, &r, &err) != FS_OK) {
 		PQclear(r);
 		r = NULL;
 	}
@@ -56,7 +58,7 @@ backlog_auth_head(struct backlog *b, int64_t *seq)
 {
 	struct fs_error err = FS_ERROR_INIT;
 	PGresult *r = NULL;
-	int ok = fs_pg_exec(&b->pg, &auth_stmts[AUTH_HEAD], NULL, &r, &err) == FS_OK
+	int ok = fs_pg_exec(&b->pg, &relay_stmts[AUTH_HEAD], NULL, &r, &err) == FS_OK
 	    && PQntuples(r) == 1;
 
 	if (ok)
@@ -91,15 +93,31 @@ backlog_horizon(struct backlog *b, int64_t *pruned)
 }
 
 PGresult *
-backlog_fetch(struct backlog *b, int64_t after, int64_t upto, int limit)
+backlog_fetch(struct backlog *b, int64_t after, int64_t upto, int limit, size_t max_bytes)
 {
-	const struct fs_changelog_range q = { .after = after, .upto = upto, .limit = limit };
+	char a[24], u[24], l[24], m[24];
+	const char *params[4] = { a, u, l, m };
 	struct fs_error err = FS_ERROR_INIT;
 	PGresult *r = NULL;
 
-	if (result(fs_changelog_since(&b->log, &q, &r, &err), &err) < 0)
-		return NULL;
+	snprintf(a, sizeof(a), "%lld", (long long)after);
+	snprintf(u, sizeof(u), "%lld", (long long)upto);
+	snprintf(l, sizeof(l), "%d", limit);
+	snprintf(m, sizeof(m), "%zu", max_bytes);
+	if (fs_pg_exec(&b->pg, &relay_stmts[RANGE_PAGE], params, &r, &err) != FS_OK) {
+		PQclear(r);
+		r = NULL;
+	}
+	fs_error_clear(&err);
 	return r;
+}
+
+int
+backlog_range_ended(const PGresult *res, int limit)
+{
+	int n = PQntuples(res);
+
+	return n == 0 || (n < limit && strtoll(PQgetvalue(res, 0, BACKLOG_PAGE_ROWS), NULL, 10) == n);
 }
 
 struct frame *

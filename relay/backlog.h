@@ -46,11 +46,31 @@ int backlog_head(struct backlog *b, int64_t *head);
 int backlog_horizon(struct backlog *b, int64_t *pruned);
 
 /*
- * The entries with AFTER < seq <= UPTO, oldest first, at most LIMIT, as rows of
+ * A page of the change log, $1 < seq <= $2, bounded in rows ($3) and in bytes ($4: the rows
+ * whose events start under it, so the first always comes); the last column is how many rows
+ * the row bound alone gave, to tell a page cut short by bytes from the end of the range.
+ */
+#define BACKLOG_PAGE_SQL \
+	"WITH p AS (SELECT c.seq, c.resource || ':' || c.action AS type, c.branch," \
+	" fs_change_event(c) AS ev, c.owner FROM change_log c" \
+	" WHERE c.seq > $1::bigint AND c.seq <= $2::bigint ORDER BY c.seq LIMIT $3::integer)," \
+	" q AS (SELECT p.*, sum(octet_length(ev)) OVER (ORDER BY seq) - octet_length(ev) AS before," \
+	" count(*) OVER () AS n FROM p)" \
+	" SELECT seq, type, branch, ev, owner, n FROM q WHERE before < $4::bigint ORDER BY seq"
+
+/* The column of backlog_fetch's rows after FS_CHANGELOG_OWNER: rows the row bound gave. */
+enum { BACKLOG_PAGE_ROWS = FS_CHANGELOG_OWNER + 1 };
+
+/*
+ * The entries with AFTER < seq <= UPTO, oldest first, at most LIMIT of them and those that
+ * start within MAX_BYTES of event text (the first always comes), as rows of
  * FS_CHANGELOG_SEQ, _TYPE, _BRANCH, _EVENT and _OWNER. The caller PQclear()s the result.
  * NULL when unavailable.
  */
-PGresult *backlog_fetch(struct backlog *b, int64_t after, int64_t upto, int limit);
+PGresult *backlog_fetch(struct backlog *b, int64_t after, int64_t upto, int limit, size_t max_bytes);
+
+/* Whether RES (backlog_fetch with LIMIT) holds every entry left in its range. */
+int backlog_range_ended(const PGresult *res, int limit);
 
 /* Row K of RES (backlog_fetch) as a frame the caller owns (free() it), or NULL (frame_new). */
 struct frame *backlog_frame(const PGresult *res, int k);

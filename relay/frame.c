@@ -51,3 +51,11 @@ frame_owner(const struct frame *f)
 
 	return *owner ? owner : NULL;
 }
+
+size_t
+frame_bytes(const struct frame *f)
+{
+	const char *branch = frame_branch(f), *owner = branch + strlen(branch) + 1;
+
+	return sizeof(*f) + f->len + 1 + strlen(branch) + 1 + strlen(owner) + 1;
+}

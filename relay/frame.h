@@ -36,6 +36,9 @@ frame_branch(const struct frame *f)
 	return f->text + f->len + 1;
 }
 
+/* The bytes F takes in memory (what the ring's byte bound counts). */
+size_t frame_bytes(const struct frame *f);
+
 /* The owner of the frame's row (a login), or NULL when it has none. */
 const char *frame_owner(const struct frame *f);
 

@@ -7,6 +7,8 @@
 #include <strings.h>
 
 #include <sys/queue.h>
+#include <sys/socket.h>
+#include <netdb.h>
 
 #include <sodium.h>
 
@@ -52,7 +54,7 @@ reply_error(struct relay *r, struct evhttp_request *req, struct fs_error *err)
 	int status = fs_error_status(err->code);
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 
-	if (status == 503) {
+	if (status == 503 || status == 429) {
 		snprintf(after, sizeof(after), "%d", r->cfg->retry_after);
 		evhttp_add_header(h, "Retry-After", after);
 	} else if (status == 401) {
@@ -166,10 +168,63 @@ identify(struct relay *r, struct evhttp_request *req, struct sse_request *q, str
 	return FS_OK;
 }
 
+/* Whether TEXT looks like an IPv4 or IPv6 address (what nginx's $remote_addr holds). */
+static bool
+is_address(const char *text)
+{
+	size_t n = strlen(text);
+
+	return n > 0 && n < sizeof(((struct sse_request *)NULL)->addr)
+	    && strspn(text, "0123456789abcdefABCDEF.:") == n;
+}
+
+/*
+ * The client address of REQ into OUT (SIZE bytes), for the per-address limit. A TCP client
+ * is its peer address: a header it sends is never believed. On a unix socket the client is
+ * the proxy in front (nginx): the X-Real-IP it sets is the address, "local" without one.
+ */
+static void
+client_address(struct evhttp_request *req, char *out, size_t size)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	const struct sockaddr *sa = evcon ? evhttp_connection_get_addr(evcon) : NULL;
+	const char *real = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Real-IP");
+	char host[NI_MAXHOST];
+
+	if (!sa || sa->sa_family == AF_UNIX) {
+		snprintf(out, size, "%s", real && is_address(real) ? real : "local");
+		return;
+	}
+	if (getnameinfo(sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in),
+	    host, sizeof(host), NULL, 0, NI_NUMERICHOST) != 0)
+		snprintf(host, sizeof(host), "unknown");
+	snprintf(out, size, "%s", host);
+}
+
+/*
+ * Whether Q's client (its address and its user) may open one more stream: FS_OK, or
+ * ERR_STREAM_LIMIT (429 too_many_streams) set in ERR. Only open streams count.
+ */
+static enum fs_err
+check_limits(const struct relay *r, const struct sse_request *q, struct fs_error *err)
+{
+	int by_addr, by_user;
+
+	sse_count(r, q->addr, q->scope.user.id, &by_addr, &by_user);
+	if (by_addr >= r->cfg->max_streams_per_address)
+		return fs_error_set(err, ERR_STREAM_LIMIT, NULL, "this address has %d event streams open"
+		    " already, the most allowed: close one, or try again later", by_addr);
+	if (by_user >= r->cfg->max_streams_per_user)
+		return fs_error_set(err, ERR_STREAM_LIMIT, NULL, "this user has %d event streams open"
+		    " already, the most allowed: close one, or try again later", by_user);
+	return FS_OK;
+}
+
 /*
  * GET /events: a stream, or a JSON error before it starts: 401 without a session (checked
  * first: nothing is said to a stranger), 400 for the parameters, 403 for what the user may
- * not read (scope.h), 503 while the database (the tables, the head) is not known.
+ * not read (scope.h), 503 while the database (the tables, the head) is not known or every
+ * stream is taken (max_clients), 429 when the address or the user has its most open.
  */
 static void
 serve_events(struct relay *r, struct evhttp_request *req, const char *query)
@@ -180,6 +235,7 @@ serve_events(struct relay *r, struct evhttp_request *req, const char *query)
 
 	memset(&q, 0, sizeof(q));
 	q.filter.types.all = 1;
+	client_address(req, q.addr, sizeof(q.addr));
 	/* Where revocation is followed from must be known before a stream opens. */
 	if (r->auth_seq < 0)
 		sse_follow_auth(r);
@@ -193,6 +249,8 @@ serve_events(struct relay *r, struct evhttp_request *req, const char *query)
 		reply_code(r, req, ERR_DATABASE_UNAVAILABLE, "the relay has not reached the database yet");
 	else if (r->nstreams >= r->cfg->max_clients)
 		reply_code(r, req, ERR_TOO_MANY_STREAMS, "too many event streams; try again shortly");
+	else if (check_limits(r, &q, &err) != FS_OK)
+		reply_error(r, req, &err);
 	else if (sse_open(r, req, &q) < 0)
 		reply_code(r, req, ERR_INTERNAL, "the relay is out of memory");
 	filter_release(&q.filter);
@@ -230,18 +288,22 @@ serve_preflight(struct relay *r, struct evhttp_request *req, const char *origin)
 	evhttp_send_reply(req, 204, "No Content", NULL);
 }
 
-/* GET /events/health: {"head":N,"clients":M,"ring":K}, or 503 until the head is known. */
+/*
+ * GET /events/health: {"head":N,"clients":M,"ring":K,"ring_bytes":B,"catchup_pages":P} (B:
+ * what the ring's K events take in memory; P: catch-up pages read from the change log so
+ * far), or 503 until the head is known.
+ */
 static void
 serve_health(struct relay *r, struct evhttp_request *req)
 {
-	char body[160];
+	char body[200];
 
 	if (r->head < 0) {
 		reply_code(r, req, ERR_DATABASE_UNAVAILABLE, "the relay has not reached the database yet");
 		return;
 	}
-	snprintf(body, sizeof(body), "{\"head\":%" PRId64 ",\"clients\":%d,\"ring\":%zu}\n", r->head,
-	    r->nstreams, r->ring.count);
+	snprintf(body, sizeof(body), "{\"head\":%" PRId64 ",\"clients\":%d,\"ring\":%zu,\"ring_bytes\":%zu,"
+	    "\"catchup_pages\":%ld}\n", r->head, r->nstreams, r->ring.count, r->ring.bytes, r->pages.reads);
 	reply_json(req, 200, body);
 }
 

@@ -8,11 +8,13 @@ relay_fieldsync_relay_SOURCES = \
 	relay/frame.c relay/frame.h \
 	relay/http.c relay/http.h \
 	relay/listen.c relay/listen.h \
+	relay/pages.c relay/pages.h \
 	relay/log.c relay/log.h \
 	relay/ring.c relay/ring.h \
 	relay/scope.c relay/scope.h \
 	relay/source.c relay/source.h \
-	relay/sse.c relay/sse.h
+	relay/sse.c relay/sse.h \
+	relay/trim.c relay/trim.h
 relay_fieldsync_relay_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(SODIUM_CFLAGS)
 relay_fieldsync_relay_LDADD = lib/libfieldsync.la $(LIBEVENT_LIBS) $(NANOMSG_LIBS) $(PQ_LIBS) \
 	$(CJSON_LIBS) $(SODIUM_LIBS)

@@ -194,12 +194,14 @@ relay_init(struct relay *r, const struct fs_config *cfg)
 	r->head = -1;
 	r->auth_seq = -1;
 	r->nn_sock = -1;
-	r->batch = cfg->ring_size < BATCH ? cfg->ring_size : BATCH;
+	r->batch = BATCH;
 	r->base = event_base_new();
+	pages_init(&r->pages, cfg, r->base, sse_pages_ready, r);
 	r->scratch = evbuffer_new();
 	r->delivered = calloc((size_t)r->batch, sizeof(*r->delivered));
 	if (backlog_init(&r->db, cfg) < 0 || !r->base || !r->scratch || !r->delivered ||
-	    ring_init(&r->ring, (size_t)cfg->ring_size, 0) < 0) {
+	    ring_init(&r->ring, (size_t)cfg->ring_size, cfg->ring_bytes, 0) < 0 ||
+	    trim_init(&r->trim, r->base) < 0) {
 		relay_log("out of memory at start");
 		return -1;
 	}
@@ -215,6 +217,8 @@ relay_release(struct relay *r, struct event **t)
 	for (int i = 0; i < T__MAX; i++)
 		if (t[i])
 			event_free(t[i]);
+	trim_release(&r->trim);
+	pages_release(&r->pages);
 	backlog_close(&r->db);
 	ring_release(&r->ring);
 	free(r->delivered);

@@ -16,7 +16,9 @@
 
 #include "backlog.h"
 #include "fs_config.h"
+#include "pages.h"
 #include "ring.h"
+#include "trim.h"
 
 struct stream;
 
@@ -30,12 +32,14 @@ struct relay {
 	struct stream *streams;		/* every open stream, newest first */
 	int nstreams;
 	struct evbuffer *scratch;	/* reused to build each chunk of output */
-	int batch;			/* events per change log query (at most the ring's size) */
+	int batch;			/* events per change log query (delivered before the ring takes them) */
 	struct frame **delivered;	/* room for one batch of newly delivered events */
 	long bad_messages;		/* nanomsg messages without a seq, ignored */
 	int nn_sock;			/* nanomsg SUB socket, -1 when none */
 	struct event *nn_ev;		/* its NN_RCVFD in the loop */
 	int64_t auth_seq;		/* auth_changes followed up to here; -1 until known */
+	struct trim trim;		/* memory given back after streams close */
+	struct pages pages;		/* catch-up pages, read without blocking and shared */
 };
 
 #endif

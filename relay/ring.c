@@ -1,14 +1,16 @@
-/* ring.c - a fixed-size circular buffer of delivered events. */
+/* ring.c - a circular buffer of delivered events, bounded in events and in bytes. */
 #include <stdlib.h>
 
 #include "ring.h"
 
 int
-ring_init(struct ring *r, size_t size, int64_t floor)
+ring_init(struct ring *r, size_t size, size_t max_bytes, int64_t floor)
 {
 	r->slots = calloc(size, sizeof(*r->slots));
 	r->size = r->slots ? size : 0;
 	r->start = r->count = 0;
+	r->bytes = 0;
+	r->max_bytes = max_bytes;
 	r->floor = floor;
 	return r->slots ? 0 : -1;
 }
@@ -16,11 +18,12 @@ ring_init(struct ring *r, size_t size, int64_t floor)
 void
 ring_reset(struct ring *r, int64_t floor)
 {
-	for (size_t i = 0; i < r->count; i++) {
+	for (size_t i = 0; r->size && i < r->count; i++) {	/* no slots: nothing held */
 		free(r->slots[(r->start + i) % r->size]);
 		r->slots[(r->start + i) % r->size] = NULL;
 	}
 	r->start = r->count = 0;
+	r->bytes = 0;
 	r->floor = floor;
 }
 
@@ -33,20 +36,36 @@ ring_release(struct ring *r)
 	r->size = 0;
 }
 
+/* Frees the oldest event; the ring no longer covers its seq. */
+static void
+evict(struct ring *r)
+{
+	struct frame *old = r->slots[r->start];
+
+	r->floor = old->seq;
+	r->bytes -= frame_bytes(old);
+	free(old);
+	r->slots[r->start] = NULL;
+	r->start = (r->start + 1) % r->size;
+	r->count--;
+}
+
 void
 ring_push(struct ring *r, struct frame *f)
 {
-	if (r->count == r->size) {
-		struct frame *old = r->slots[r->start];
+	size_t cost = frame_bytes(f);
 
-		r->floor = old->seq;
-		free(old);
-		r->slots[r->start] = f;
-		r->start = (r->start + 1) % r->size;
+	if (cost > r->max_bytes || r->size == 0) {
+		/* Coverage is a range: what is held is older than F, so it covers nothing now. */
+		ring_reset(r, f->seq);
+		free(f);
 		return;
 	}
+	while (r->count > 0 && (r->count == r->size || r->bytes + cost > r->max_bytes))
+		evict(r);
 	r->slots[(r->start + r->count) % r->size] = f;
 	r->count++;
+	r->bytes += cost;
 }
 
 const struct frame *

@@ -15,34 +15,37 @@
 #define MAX_DRAIN 10000			/* messages taken per wake-up, so HTTP keeps its turn */
 #define MAX_MESSAGE (16 * 1024 * 1024)	/* larger messages are dropped by nanomsg: a gap */
 #define RECEIVE_BUFFER (4 * 1024 * 1024)
+#define DELIVERY_BYTES (4 * 1024 * 1024)	/* event text per change log page (one event may pass it) */
 
 void
 source_advance(struct relay *r, int64_t upto)
 {
 	PGresult *res;
 	struct frame *f;
-	int n, k;
+	int n, k, ended;
 
 	while (r->head >= 0 && r->head < upto) {
-		res = backlog_fetch(&r->db, r->head, upto, r->batch);
+		res = backlog_fetch(&r->db, r->head, upto, r->batch, DELIVERY_BYTES);
 		if (!res)
 			return;
 		n = PQntuples(res);
+		ended = backlog_range_ended(res, r->batch);
 		for (k = 0; k < n; k++) {
-			f = backlog_frame(res, k);
-			if (!f)
+			if (!(f = backlog_frame(res, k)))
 				break;
-			ring_push(&r->ring, f);
 			r->delivered[k] = f;
 			r->head = f->seq;
 		}
 		PQclear(res);
+		/* Sent before the ring takes them: pushing may free any of them (its bounds). */
 		sse_broadcast(r, r->delivered, (size_t)k);
+		for (int i = 0; i < k; i++)
+			ring_push(&r->ring, r->delivered[i]);
 		if (k < n) {
 			relay_log("out of memory delivering seq %" PRId64 ": the next poll retries", r->head + 1);
 			return;
 		}
-		if (n < r->batch)
+		if (ended)
 			return;
 	}
 }
@@ -64,6 +67,7 @@ source_poll(struct relay *r)
 		sse_end_all(r);
 		r->head = newest;
 		ring_reset(&r->ring, newest);
+		pages_reset(&r->pages);
 	} else if (newest > r->head) {
 		source_advance(r, newest);
 		if (r->head > before)

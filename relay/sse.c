@@ -30,9 +30,11 @@ struct stream {
 	int64_t cursor;			/* every event up to here is queued or filtered out */
 	time_t behind_since;		/* when a live stream fell behind; 0 when it did not */
 	enum state state;
+	bool waiting;			/* catching up: waits for a catch-up page (pages.h) */
 	unsigned char hash[FS_TOKEN_HASH_LEN];	/* its session's token hash, followed for revocation */
 	unsigned char rights[32];	/* digest of the memberships it was opened with */
 	time_t expires;			/* when its session ends (seconds since the epoch) */
+	char addr[64];			/* the client's address, for the per-address limit */
 };
 
 /* Seconds on a clock that only moves forward. */
@@ -85,6 +87,7 @@ forget(struct stream *s)
 	filter_release(&s->filter);
 	scope_release(&s->scope);
 	free(s);
+	trim_soon(&r->trim);	/* its buffers go back to the system with the next trim */
 }
 
 /*
@@ -172,43 +175,38 @@ from_ring(struct relay *r, struct stream *s, size_t i, size_t budget)
 }
 
 /*
- * Queues for S the next batch of events after its cursor from the change log, while its
- * output stays under BUDGET (the rest is asked for again later). 0, or -1.
+ * Queues for S the events after its cursor from the kept catch-up page that covers it,
+ * while its output stays under BUDGET. 0 when it took some, 1 when the page is still to be
+ * read (S waits: sse_pages_ready wakes it), -1 when the change log cannot be read now.
  */
 static int
-from_log(struct relay *r, struct stream *s, size_t budget)
+from_page(struct relay *r, struct stream *s, size_t budget)
 {
-	PGresult *res = backlog_fetch(&r->db, s->cursor, r->head, r->batch);
-	const struct fs_tables *t = backlog_tables(&r->db);
-	struct frame *f;
-	int n, k;
+	const struct page *pg = pages_find(&r->pages, s->cursor);
+	const struct fs_tables *t;
+	int k;
 
-	if (!res)
-		return -1;
-	n = PQntuples(res);
-	for (k = 0; k < n && has_room(r, s, budget); k++) {
-		if (!(f = backlog_frame(res, k)))
-			break;
-		if (wants(s, t, f) && evbuffer_add(r->scratch, f->text, f->len) < 0) {
-			free(f);
-			break;
-		}
+	if (!pg)
+		return pages_request(&r->pages, s->cursor, r->head) < 0 ? -1 : 1;
+	t = backlog_tables(&r->db);
+	for (k = page_position(pg, s->cursor); k < pg->n && has_room(r, s, budget); k++) {
+		const struct frame *f = pg->frames[k];
+
+		if (wants(s, t, f) && evbuffer_add(r->scratch, f->text, f->len) < 0)
+			return -1;
 		s->cursor = f->seq;
-		free(f);
 	}
-	PQclear(res);
-	if (k < n && has_room(r, s, budget))
-		return -1;		/* out of memory, not out of room */
-	if (k == n && n < r->batch)	/* the rest up to the head were burned numbers */
-		s->cursor = r->head;
+	if (k == pg->n && s->cursor < pg->upto)	/* the rest of its range were burned numbers */
+		s->cursor = pg->upto;
 	return 0;
 }
 
 /*
  * Catches S up while its output is under half of client_buffer: from the ring when it
- * still holds every event after the cursor, else from the change log. Turns S live at the
- * head; ends it when the change log is unavailable (the client retries and resumes). The
- * first event always fits, however large.
+ * still holds every event after the cursor, else from the shared catch-up pages (waiting,
+ * without blocking the loop, for one to be read). Turns S live at the head; ends it when
+ * the change log is unavailable (the client retries and resumes). The first event always
+ * fits, however large.
  */
 static void
 pump(struct relay *r, struct stream *s)
@@ -217,20 +215,46 @@ pump(struct relay *r, struct stream *s)
 	long i;
 	int rc;
 
-	while (s->state == CATCHING_UP && pending(s) < half) {
+	while (s->state == CATCHING_UP && !s->waiting && pending(s) < half) {
 		if (s->cursor >= r->head) {
 			s->state = LIVE;
 			s->behind_since = 0;
 			break;
 		}
 		i = ring_find(&r->ring, s->cursor);
-		rc = i >= 0 ? from_ring(r, s, (size_t)i, half) : from_log(r, s, half);
+		rc = i >= 0 ? from_ring(r, s, (size_t)i, half) : from_page(r, s, half);
+		if (rc > 0) {
+			s->waiting = true;
+			break;
+		}
 		if (rc < 0) {
 			relay_log("cannot catch a stream up from %" PRId64 ": ended, it will retry", s->cursor);
 			stream_end(r, s, NULL);
 			return;
 		}
 		flush(r, s);
+	}
+}
+
+void
+sse_pages_ready(void *arg, int ok)
+{
+	struct relay *r = arg;
+	struct stream *s, *next;
+
+	for (s = r->streams; s; s = next) {
+		next = s->next;
+		if (!s->waiting)
+			continue;
+		s->waiting = false;
+		if (s->state != CATCHING_UP)
+			continue;
+		if (ok) {
+			pump(r, s);
+		} else {
+			relay_log("cannot catch a stream up from %" PRId64 ": ended, it will retry", s->cursor);
+			stream_end(r, s, NULL);
+		}
 	}
 }
 
@@ -451,6 +475,18 @@ sse_end_all(struct relay *r)
 	}
 }
 
+void
+sse_count(const struct relay *r, const char *addr, const char *user, int *by_addr, int *by_user)
+{
+	*by_addr = *by_user = 0;
+	for (const struct stream *s = r->streams; s; s = s->next) {
+		if (s->state == CLOSING)
+			continue;
+		*by_addr += strcmp(s->addr, addr) == 0;
+		*by_user += strcmp(s->scope.user.id, user) == 0;
+	}
+}
+
 int
 sse_owns(const struct relay *r, const struct evhttp_request *req)
 {
@@ -549,6 +585,7 @@ sse_open(struct relay *r, struct evhttp_request *req, struct sse_request *q)
 	memcpy(s->hash, q->hash, sizeof(s->hash));
 	memcpy(s->rights, q->rights, sizeof(s->rights));
 	s->expires = q->expires;
+	memcpy(s->addr, q->addr, sizeof(s->addr));
 	s->filter = q->filter;		/* the stream owns them from here */
 	s->scope = q->scope;
 	memset(&q->filter, 0, sizeof(q->filter));

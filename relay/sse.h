@@ -37,6 +37,7 @@ struct sse_request {
 	unsigned char hash[FS_TOKEN_HASH_LEN];	/* the session's token hash */
 	unsigned char rights[32];	/* ... a digest of its user's memberships now */
 	time_t expires;			/* ... and when the session ends (seconds since the epoch) */
+	char addr[64];			/* the client's address (http.c: peer, or nginx's X-Real-IP) */
 };
 
 /* The instant of the ISO 8601 timestamp TEXT ("2027-01-30T13:40:00.123+02:00") as seconds, or 0. */
@@ -52,6 +53,12 @@ void sse_rights_digest(const struct fs_user *u, unsigned char *out);
  */
 int sse_open(struct relay *r, struct evhttp_request *req, struct sse_request *q);
 
+/*
+ * Counts the open streams (not closing) of the client address ADDR into *BY_ADDR and of
+ * the user USER (an id) into *BY_USER.
+ */
+void sse_count(const struct relay *r, const char *addr, const char *user, int *by_addr, int *by_user);
+
 /* Whether REQ is the request of an open stream. */
 int sse_owns(const struct relay *r, const struct evhttp_request *req);
 
@@ -61,6 +68,12 @@ int sse_owns(const struct relay *r, const struct evhttp_request *req);
  * falls behind and takes the rest from the ring as it drains.
  */
 void sse_broadcast(struct relay *r, struct frame *const *frames, size_t n);
+
+/*
+ * A catch-up page came (OK), or the change log cannot be read (0): the streams waiting for
+ * one go on, or end (their clients retry and resume). ARG is the relay (pages.h's callback).
+ */
+void sse_pages_ready(void *arg, int ok);
 
 /* Cuts off the streams that have been behind the live events for too long. */
 void sse_sweep(struct relay *r);

@@ -58,6 +58,17 @@ main(void)
 	is_int(fs_config_load(&cfg, path), ERR_INTERNAL, "an unknown key is refused");
 	unlink(path);
 	is_int(fs_config_load(&cfg, "/nonexistent/fieldsync.conf"), ERR_INTERNAL, "a missing file is refused");
+	fs_config_defaults(&cfg);
+	is_int(cfg.ring_bytes, 64 * 1024 * 1024, "ring_bytes defaults to 64 MiB");
+	is_int(cfg.max_streams_per_address, 32, "32 streams per address");
+	is_int(cfg.max_streams_per_user, 16, "16 streams per user");
+	ok(fs_config_set(&cfg, "relay", "ring_bytes", "65536") && cfg.ring_bytes == 65536, "ring_bytes read");
+	ok(!fs_config_set(&cfg, "relay", "ring_bytes", "100"), "a ring_bytes under 4096 is refused");
+	ok(fs_config_set(&cfg, "relay", "max_streams_per_address", "2") && cfg.max_streams_per_address == 2,
+	    "max_streams_per_address read");
+	ok(fs_config_set(&cfg, "relay", "max_streams_per_user", "3") && cfg.max_streams_per_user == 3,
+	    "max_streams_per_user read");
+	ok(!fs_config_set(&cfg, "relay", "max_streams_per_user", "0"), "a limit of 0 is refused");
 	ok(fs_config_set(&cfg, "http", "cors_origins", "*"), "wildcard origin");
 	ok(fs_config_origin_allowed(&cfg, "https://any.example"), "wildcard allows any origin");
 	return done_testing();

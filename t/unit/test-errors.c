@@ -27,6 +27,8 @@ main(void)
 	is_int(fs_error_status(ERR_UNSUPPORTED_MEDIA_TYPE), 415, "wrong type is 415");
 	is_int(fs_error_status(ERR_INVALID_VALUE), 422, "broken rule is 422");
 	is_int(fs_error_status(ERR_DATABASE_UNAVAILABLE), 503, "database down is 503");
+	is_int(fs_error_status(ERR_STREAM_LIMIT), 429, "one client's stream limit is 429");
+	is_str(fs_error_name(ERR_STREAM_LIMIT), "too_many_streams", "... too_many_streams");
 	is_str(fs_error_name(ERR_IDEMPOTENCY_KEY_REUSED), "idempotency_key_reused", "a name");
 
 	fs_error_set(&err, ERR_INVALID_VALUE, "status", "status must be %s", "\"open\"");

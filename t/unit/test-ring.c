@@ -1,5 +1,6 @@
-/* test-ring.c - the relay's ring: push, evict, floor, find across gaps in seq. */
+/* test-ring.c - the relay's ring: push, evict (by count and by bytes), floor, find across gaps. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "ring.h"
 #include "tap.h"
@@ -11,12 +12,57 @@ push(struct ring *r, int64_t seq)
 	ring_push(r, frame_new(seq, "clients:create", "b", NULL, "{}"));
 }
 
+/* Pushes a frame of SEQ whose payload is a JSON string of N bytes onto R. */
+static void
+push_big(struct ring *r, int64_t seq, size_t n)
+{
+	char *payload = malloc(n + 3);
+
+	memset(payload, 'x', n + 2);
+	payload[0] = payload[n + 1] = '"';
+	payload[n + 2] = '\0';
+	ring_push(r, frame_new(seq, "clients:create", "b", NULL, payload));
+	free(payload);
+}
+
+/* The byte bound: the oldest go to make room; an event over the bound alone is never kept. */
+static void
+test_bytes(void)
+{
+	struct ring r;
+	size_t held;
+
+	ok(ring_init(&r, 100, 10000, 0) == 0, "a ring of 100 events and 10000 bytes");
+	for (int64_t s = 1; s <= 3; s++)
+		push_big(&r, s, 3000);
+	is_int(r.count, 3, "three events of 3000 bytes fit");
+	held = r.bytes;
+	ok(held > 9000 && held <= 10000, "ring.bytes counts what they take");
+	push_big(&r, 4, 3000);
+	is_int(r.count, 3, "a fourth evicts the oldest (bytes, not count)");
+	is_int(r.floor, 1, "... and the floor rose to it");
+	ok(r.bytes <= r.max_bytes, "the bytes stay under the bound");
+	push_big(&r, 5, 9000);
+	is_int(r.count, 1, "one of 9000 bytes evicts all three");
+	is_int(r.floor, 4, "... the floor is the last evicted");
+	is_int(ring_at(&r, 0)->seq, 5, "... and it is held");
+	push_big(&r, 6, 20000);
+	is_int(r.count, 0, "an event over the bound alone is not kept");
+	is_int(r.floor, 6, "... the ring covers from after it");
+	is_int((long)r.bytes, 0, "... and holds no bytes");
+	is_int(ring_find(&r, 5), -1, "a cursor before it is not covered (the change log has it)");
+	push_big(&r, 7, 10);
+	is_int(ring_find(&r, 6), 0, "after it, the ring covers again");
+	ring_release(&r);
+}
+
 int
 main(void)
 {
 	struct ring r;
 
-	ok(ring_init(&r, 4, 10) == 0, "a ring of 4 from floor 10");
+	test_bytes();
+	ok(ring_init(&r, 4, 1 << 20, 10) == 0, "a ring of 4 from floor 10");
 	is_int(r.count, 0, "empty");
 	is_int(ring_find(&r, 10), 0, "after the floor: nothing held, position 0 = count");
 	is_int(ring_find(&r, 9), -1, "below the floor: not covered");
