@@ -198,7 +198,9 @@ client_address(struct evhttp_request *req, char *out, size_t size)
 	if (getnameinfo(sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in),
 	    host, sizeof(host), NULL, 0, NI_NUMERICHOST) != 0)
 		snprintf(host, sizeof(host), "unknown");
-	snprintf(out, size, "%s", host);
+	/* A numeric address always fits OUT (INET6_ADDRSTRLEN); say so if one ever did not. */
+	if (snprintf(out, size, "%s", host) >= (int)size)
+		snprintf(out, size, "unknown");
 }
 
 /*
