@@ -1,5 +1,6 @@
 /* fs_changelog.c - the change log's statements, prepared on the shared connection. */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,14 +35,20 @@ static const struct fs_pg_stmt stmts[ST__MAX] = {
 	[ST_SINCE] = { "changelog_since",
 	    "SELECT c.seq, c.resource || ':' || c.action, c.branch, fs_change_event(c), c.owner"
 	    " FROM change_log c WHERE " RANGE " ORDER BY c.seq LIMIT $3::integer", 7 },
-	/* One more than the limit says whether more follow. */
+	/*
+	 * One more than the limit says whether more follow; a page also ends at the last entry
+	 * within $8 bytes (the first always counts).
+	 */
 	[ST_PAGE] = { "changelog_page",
 	    "WITH page AS (SELECT c.seq, fs_change_event(c) AS ev FROM change_log c WHERE " RANGE
 	    " ORDER BY c.seq LIMIT $3::integer + 1),"
-	    " numbered AS (SELECT seq, ev, row_number() OVER (ORDER BY seq) AS i FROM page)"
-	    " SELECT '[' || coalesce(string_agg(ev, ',' ORDER BY seq) FILTER (WHERE i <= $3::integer), '')"
-	    " || ']', count(*) > $3::integer, max(seq) FILTER (WHERE i <= $3::integer),"
-	    " (SELECT coalesce(max(pruned_through), 0) FROM change_log_horizon), " HEAD " FROM numbered", 7 },
+	    " numbered AS (SELECT seq, ev, row_number() OVER w AS i, sum(octet_length(ev)) OVER w AS b"
+	    " FROM page WINDOW w AS (ORDER BY seq)),"
+	    " marked AS (SELECT seq, ev, i <= $3::integer AND (i = 1 OR b <= $8::bigint) AS kept"
+	    " FROM numbered)"
+	    " SELECT '[' || coalesce(string_agg(ev, ',' ORDER BY seq) FILTER (WHERE kept), '')"
+	    " || ']', count(*) > count(*) FILTER (WHERE kept), max(seq) FILTER (WHERE kept),"
+	    " (SELECT coalesce(max(pruned_through), 0) FROM change_log_horizon), " HEAD " FROM marked", 8 },
 	[ST_PRUNE] = { "changelog_prune", "SELECT fs_prune_change_log(make_interval(days => $1::integer))", 1 },
 	[ST_OF_XID] = { "changelog_of_xid", "SELECT c.resource || ':' || c.action, c.seq::text"
 	    " FROM change_log c WHERE c.xid = $1::xid8 ORDER BY c.seq", 1 },
@@ -113,14 +120,15 @@ static enum fs_err
 run_range(struct fs_changelog *cl, enum stmt s, const struct fs_changelog_range *q, int64_t upto,
     PGresult **out, struct fs_error *err)
 {
-	char a[24], u[24], l[16];
-	const char *params[7] = { a, upto >= 0 ? u : NULL, l, q->patterns, q->branch, q->rights,
-		q->login };
+	char a[24], u[24], l[16], b[24];
+	const char *params[8] = { a, upto >= 0 ? u : NULL, l, q->patterns, q->branch, q->rights,
+		q->login, b };
 	enum fs_err rc;
 
 	snprintf(a, sizeof(a), "%" PRId64, q->after);
 	snprintf(u, sizeof(u), "%" PRId64, upto);
 	snprintf(l, sizeof(l), "%d", q->limit);
+	snprintf(b, sizeof(b), "%ld", q->max_bytes > 0 ? q->max_bytes : LONG_MAX);
 	rc = fs_pg_exec(cl->pg, &stmts[s], params, out, err);
 	if (rc != FS_OK) {
 		PQclear(*out);

@@ -39,6 +39,7 @@ struct fs_changelog_range {
 	 * fs_perm_branches); a table it does not name is invisible. LOGIN: the reader's login.
 	 */
 	const char *rights, *login;
+	long max_bytes;			/* fs_changelog_page: bytes of entries a page holds; 0: no bound */
 };
 
 /*

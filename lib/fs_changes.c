@@ -164,7 +164,7 @@ read_feed(struct fs_worker *w, struct fs_request *req)
 	const struct fs_changelog_range range = {
 		.after = since >= 0 ? since : INT64_MAX, .upto = -1, .limit = q.limit,
 		.patterns = patterns, .branch = q.values[SLOT_BRANCH],
-		.rights = rights, .login = w->user->login,
+		.rights = rights, .login = w->user->login, .max_bytes = w->cfg->page_max_bytes,
 	};
 	if (fs_changelog_page(&w->log, &range, &page, err) == FS_OK)
 		answer_page(req, &page, since);

@@ -103,8 +103,8 @@ static void
 get_list(struct fs_worker *w, struct fs_request *req, const struct fs_query *q,
     const struct scope *s)
 {
-	const char *params[6 + FS_MAX_FILTERS] = { NULL };
-	char limit[16];
+	const char *params[7 + FS_MAX_FILTERS] = { NULL };
+	char limit[16], bytes[24];
 	int n = fs_model_nfilters(w->res), first = 3 + fs_sql_scope_params(w->res);
 	PGresult *r;
 
@@ -120,6 +120,8 @@ get_list(struct fs_worker *w, struct fs_request *req, const struct fs_query *q,
 	scope_params(w, s, params + 3);
 	for (int i = 0; i < n; i++)
 		params[first + i] = q->values[i];
+	snprintf(bytes, sizeof(bytes), "%ld", w->cfg->page_max_bytes);
+	params[first + n] = bytes;
 	r = fs_db_exec(&w->db, STMT_LIST, params, 0, &req->err);
 	if (!r) {
 		/* Filters are checked already; a value PostgreSQL refuses came in the cursor. */

@@ -64,8 +64,8 @@ nparams(const struct fs_resource *res, enum fs_stmt s)
 		[STMT_IDEM_SAVE] = 4, [STMT_IDEM_PRUNE] = 1, [STMT_XID] = 0, [STMT_ACTOR] = 1,
 		[STMT_DEADLINE] = 1,
 	};
-	if (s == STMT_LIST)
-		return LIST_SCOPE - 1 + fs_sql_scope_params(res) + fs_model_nfilters(res);
+	if (s == STMT_LIST)	/* the page's byte bound last */
+		return LIST_SCOPE - 1 + fs_sql_scope_params(res) + fs_model_nfilters(res) + 1;
 	if (s == STMT_GET)
 		return GET_SCOPE - 1 + fs_sql_scope_params(res);
 	return fixed[s];
@@ -138,13 +138,19 @@ write_list(FILE *f, const struct fs_resource *res)
 		fputs(" AND ", f);
 		write_filter(f, res, fs_model_filter(res, i), first + i);
 	}
+	/*
+	 * A page ends at $1 rows or at the last row within the byte bound (the last parameter;
+	 * the first row always counts); the cursor is its last row when more rows follow.
+	 */
 	fprintf(f, " ORDER BY t.%s%s, t.id%s LIMIT $1::integer + 1),"
-	    " numbered AS (SELECT page AS p, row_number() OVER (ORDER BY page.%s%s, page.id%s) AS i"
-	    " FROM page)"
-	    " SELECT coalesce(json_agg(p ORDER BY i) FILTER (WHERE i <= $1::integer), '[]')::text,"
-	    " CASE WHEN count(*) > $1::integer THEN (array_agg((p).%s::text || '|' || (p).id::text"
-	    " ORDER BY i))[$1::integer] END FROM numbered",
-	    k, dir, dir, k, dir, dir, k);
+	    " rows AS (SELECT row_to_json(page)::text AS j, page.%s AS s, page.id FROM page),"
+	    " numbered AS (SELECT j, s, id, row_number() OVER w AS i, sum(octet_length(j)) OVER w AS b"
+	    " FROM rows WINDOW w AS (ORDER BY s%s, id%s)),"
+	    " kept AS (SELECT * FROM numbered WHERE i <= $1::integer AND (i = 1 OR b <= $%d::bigint))"
+	    " SELECT '[' || coalesce((SELECT string_agg(j, ',' ORDER BY i) FROM kept), '') || ']',"
+	    " CASE WHEN (SELECT count(*) FROM numbered) > (SELECT count(*) FROM kept)"
+	    " THEN (SELECT s::text || '|' || id::text FROM kept ORDER BY i DESC LIMIT 1) END",
+	    k, dir, dir, k, dir, dir, first + nfilters);
 }
 
 /* The owner column of row T as text, or NULL, for the caller's permission check. */

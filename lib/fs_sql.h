@@ -11,8 +11,8 @@
 #include "fs_resource.h"
 
 enum fs_stmt {
-	STMT_LIST,	/* $1 limit, $2 after key, $3 after id, scope from $4, filters after it
-			   -> (json array, next cursor) */
+	STMT_LIST,	/* $1 limit, $2 after key, $3 after id, scope from $4, filters after it,
+			   then the page's byte bound -> (json array, next cursor) */
 	STMT_GET,	/* $1 id, scope from $2 -> (row json, version) */
 	STMT_LOCK,	/* $1 id -> (row json, branch, owner, status, version), locked FOR UPDATE */
 	STMT_INSERT,	/* $1 row jsonb -> (outcome c|e|d|x, row json or tombstone seq, branch, owner) */

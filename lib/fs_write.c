@@ -61,12 +61,38 @@ take_version(const struct fs_request *req, struct fs_write *w, struct fs_error *
 		    w->version);
 }
 
+/*
+ * 422 when a JSON field of ROW (details, items, agreement_data) is longer than max_json_field
+ * bytes as stored: each such field is bounded, not only the body around it.
+ */
+static enum fs_err
+check_json_sizes(const struct fs_worker *e, const cJSON *row, struct fs_error *err)
+{
+	for (const struct fs_column *c = e->res->columns; c->name; c++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, c->name);
+		char *text;
+		size_t len;
+
+		if ((c->type != COL_OBJECT && c->type != COL_ARRAY) || !v || cJSON_IsNull(v))
+			continue;
+		if (!(text = fs_json_print(v)))
+			return fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
+		len = strlen(text);
+		free(text);
+		if (len > e->cfg->max_json_field)
+			return fs_error_set(err, ERR_INVALID_VALUE, c->name, "%s is %zu bytes of JSON; at"
+			    " most %zu", c->name, len, e->cfg->max_json_field);
+	}
+	return FS_OK;
+}
+
 /* Checks a new ROW: the server's fields filled in, then its values, then the user's rights. */
 static enum fs_err
 check_new_row(struct fs_worker *e, cJSON *row, struct fs_error *err)
 {
 	if (fs_rights_owner(e->res, e->user, row, err) != FS_OK
 	    || fs_validate_row(e->res, row, FS_CREATE, err) != FS_OK
+	    || check_json_sizes(e, row, err) != FS_OK
 	    || fs_rights_approver(e->res, e->user, row, NULL, err) != FS_OK)
 		return err->code;
 	return fs_rights_create(e->res, e->user, row, err);
@@ -98,7 +124,8 @@ check_body(struct fs_worker *e, const struct fs_request *req, struct fs_write *w
 		check_new_row(e, w->tree, err);
 		return;
 	}
-	if (fs_validate_row(res, w->tree, FS_UPDATE, err) != FS_OK)
+	if (fs_validate_row(res, w->tree, FS_UPDATE, err) != FS_OK
+	    || check_json_sizes(e, w->tree, err) != FS_OK)
 		return;
 	id = cJSON_GetObjectItemCaseSensitive(w->tree, "id");
 	if (!cJSON_IsString(id)) {
