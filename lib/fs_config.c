@@ -22,6 +22,7 @@ fs_config_defaults(struct fs_config *cfg)
 	cfg->page_max = 10000;
 	cfg->page_max_bytes = 4 * 1024 * 1024;
 	cfg->max_json_field = 256 * 1024;
+	cfg->max_batch = 1000;
 	cfg->idempotency_ttl = 7L * 24 * 3600;
 	snprintf(cfg->timezone, sizeof(cfg->timezone), "UTC");
 	cfg->retry_after = 2;
@@ -97,6 +98,8 @@ fs_config_set(struct fs_config *cfg, const char *section, const char *key, const
 		return parse_long(value, 1, 1000000, &v) ? (cfg->page_max = (int)v, 1) : 0;
 	if (IS("http", "page_max_bytes"))
 		return parse_long(value, 1024, LONG_MAX, &v) ? (cfg->page_max_bytes = v, 1) : 0;
+	if (IS("http", "max_batch"))
+		return parse_long(value, 1, 1000000, &v) ? (cfg->max_batch = (int)v, 1) : 0;
 	if (IS("http", "max_json_field"))
 		return parse_long(value, 2, LONG_MAX, &v) ? (cfg->max_json_field = (size_t)v, 1) : 0;
 	if (IS("http", "cors_origins"))

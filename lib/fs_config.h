@@ -19,6 +19,7 @@ struct fs_config {
 	int page_default, page_max;
 	long page_max_bytes;		/* a page (list, feed) holds rows up to this many bytes */
 	size_t max_json_field;		/* bytes of one jsonb field (details, items, agreement_data) */
+	int max_batch;			/* rows of one POST */
 	char origins[FS_MAX_ORIGINS][256]; /* [http] cors_origins, space-separated; "*" = any */
 	int norigins;
 	long idempotency_ttl;		/* seconds */

@@ -110,6 +110,9 @@ check_body(struct fs_worker *e, const struct fs_request *req, struct fs_write *w
 	if (w->method == M_POST && cJSON_IsArray(w->tree)) {
 		if (!w->tree->child)
 			fs_error_set(err, ERR_EMPTY_BATCH, NULL, "the array is empty");
+		else if (cJSON_GetArraySize(w->tree) > e->cfg->max_batch)
+			fs_error_set(err, ERR_PAYLOAD_TOO_LARGE, NULL, "a batch holds at most %d rows;"
+			    " send the rest in another", e->cfg->max_batch);
 		for (cJSON *row = w->tree->child; row && err->code == FS_OK; row = row->next, i++)
 			if (check_new_row(e, row, err) != FS_OK)
 				err->index = i;

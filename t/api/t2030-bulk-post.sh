@@ -107,4 +107,15 @@ json POST /api/clients "$rows"
 is "$STATUS/$(jqb length)" "201/500" "clients: a batch of 500 answers 201 with 500 rows"
 is "$(count_rows clients "branch = '$BR' and name like 'many %'")" 500 "clients: the 500 rows are in the database"
 
+# One row more than max_batch: refused whole, so no batch holds the change log's lock for long.
+max=$(awk -F' *= *' '$1 == "max_batch" { v = $2 } END { print v }' "$FIELDSYNC_STACK_CONF")
+max=${max:-1000}
+rows=$(jq -cn --arg b "$BR" --argjson n $((max + 1)) '[range($n) | {branch: $b, name: "over \(.)"}]')
+json POST /api/clients "$rows"
+is_error 413 payload_too_large "" "clients: a batch of max_batch + 1 ($((max + 1))) rows is 413"
+is "$(count_rows clients "branch = '$BR' and name like 'over %'")" 0 "clients: ... and none of it is written"
+rows=$(jq -cn --arg b "$BR" --argjson n "$max" '[range($n) | {branch: $b, name: "full \(.)"}]')
+json POST /api/clients "$rows"
+is "$STATUS/$(jqb length)" "201/$max" "clients: a batch of exactly max_batch rows answers 201"
+
 done_testing
