@@ -234,6 +234,17 @@ find_slot(const struct fs_auth *a, const unsigned char *hash)
 	return -1;
 }
 
+/* The slot whose entry a request with TOKEN filled, or -1 (compared in constant time). */
+static int
+find_token(const struct fs_auth *a, const char *token)
+{
+	for (int i = 0; i < FS_AUTH_CACHE; i++)
+		if (a->cache[i].at.tv_sec && a->cache[i].token[0]
+		    && sodium_memcmp(a->cache[i].token, token, FS_TOKEN_LEN) == 0)
+			return i;
+	return -1;
+}
+
 /* A slot for a new entry: an empty one, else the oldest. */
 static int
 free_slot(struct fs_auth *a)
@@ -288,6 +299,7 @@ lookup(struct fs_auth *a, enum stmt s, const char *const *params, const unsigned
 		    "the session has ended or is unknown: sign in again");
 	if (rc == FS_OK) {
 		i = free_slot(a);
+		sodium_memzero(a->cache[i].token, sizeof(a->cache[i].token));	/* another token's */
 		rc = fill_user(&a->cache[i].user, r, err);
 		if (rc == FS_OK) {
 			memcpy(a->cache[i].hash, hash, FS_TOKEN_HASH_LEN);
@@ -361,14 +373,23 @@ fs_auth_identify(struct fs_auth *a, const struct fs_request *req, const struct f
 		return fs_error_set(err, ERR_UNAUTHENTICATED, NULL,
 		    "sign in first (POST /api/session), then send the token as Authorization: Bearer"
 		    " or the session cookie");
-	fs_auth_token_hash(token, hash);
-	sodium_memzero(token, sizeof(token));
-	i = find_slot(a, hash);
+	/* A fresh entry for this very token answers without hashing it (a third of the check). */
+	i = find_token(a, token);
 	if (i >= 0 && a->cache_ms > 0 && ms_since(&a->cache[i].at) < a->cache_ms) {
+		sodium_memzero(token, sizeof(token));
 		*out = &a->cache[i].user;
 		return FS_OK;
 	}
-	return fs_auth_lookup(a, hash, out, err);
+	fs_auth_token_hash(token, hash);
+	i = find_slot(a, hash);
+	if (i >= 0 && a->cache_ms > 0 && ms_since(&a->cache[i].at) < a->cache_ms)
+		*out = &a->cache[i].user;
+	else if (fs_auth_lookup(a, hash, out, err) == FS_OK)
+		i = find_slot(a, hash);
+	if (*out && i >= 0)
+		memcpy(a->cache[i].token, token, sizeof(token));
+	sodium_memzero(token, sizeof(token));
+	return *out ? FS_OK : err->code;
 }
 
 #ifdef FS_OPEN_ACCESS

@@ -58,6 +58,11 @@ struct fs_auth {
 	int cache_ms;				/* from cfg->auth_cache_ms; 0: always ask the database */
 	struct {
 		unsigned char hash[FS_TOKEN_HASH_LEN];
+		/*
+		 * The token itself, when a request brought it ("" otherwise): a fresh entry is
+		 * found by it without hashing. Only in this process's memory, never stored.
+		 */
+		char token[FS_TOKEN_LEN + 1];
 		struct fs_user user;
 		struct timespec at;		/* CLOCK_MONOTONIC when read; tv_sec 0: empty slot */
 	} cache[FS_AUTH_CACHE];
