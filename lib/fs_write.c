@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "fs_idempotency.h"
+#include "fs_ifmatch.h"
 #include "fs_json.h"
 #include "fs_query.h"
 #include "fs_rights.h"
@@ -20,9 +21,7 @@ static void
 take_version(const struct fs_request *req, struct fs_write *w, struct fs_error *err)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(w->tree, "version");
-	const char *m = req->if_match;
 	char buf[64];
-	size_t n;
 
 	/* fs_validate_row() has checked it is a whole number from 1 to 2^31 - 1. */
 	if (fs_json_is_number(v)) {
@@ -30,19 +29,7 @@ take_version(const struct fs_request *req, struct fs_write *w, struct fs_error *
 		    strtod(fs_json_number_text(v, buf, sizeof(buf)), NULL));
 		return;
 	}
-	if (!m || strcmp(m, "*") == 0)
-		return;
-	if (strncmp(m, "W/", 2) == 0)
-		m += 2;
-	if (*m == '"')
-		m++;
-	n = strspn(m, "0123456789");
-	if (n == 0 || n >= 10 || (m[n] != '\0' && !(m[n] == '"' && m[n + 1] == '\0'))) {
-		fs_error_set(err, ERR_INVALID_PARAMETER, "If-Match",
-		    "If-Match must be a version such as \"3\"");
-		return;
-	}
-	snprintf(w->version, sizeof(w->version), "%.*s", (int)n, m);
+	fs_ifmatch_parse(req->if_match, w->version, sizeof(w->version), err);
 }
 
 /* Checks a new ROW: the server's fields filled in, then its values, then the user's rights. */
