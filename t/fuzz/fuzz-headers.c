@@ -1,0 +1,53 @@
+/*
+ * fuzz-headers.c - the write headers taken as sent: If-Match (fs_ifmatch_parse) and
+ * Idempotency-Key (fs_idem_key_check). Input: the header value (a C string, as the
+ * worker's parameters are).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs_formats.h"
+#include "fs_idempotency.h"
+#include "fs_ifmatch.h"
+#include "resources.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fs_error err = FS_ERROR_INIT;
+	char version[16];
+	char *value = malloc(size + 1);
+	size_t n;
+
+	if (!value)
+		return 0;
+	memcpy(value, data, size);
+	value[size] = '\0';
+
+	memset(version, 'x', sizeof(version));
+	if (fs_ifmatch_parse(value, version, sizeof(version), &err) == FS_OK) {
+		n = strlen(version);
+		fuzz_assert(n < 10 && strspn(version, "0123456789") == n,
+		    "an If-Match version is at most 9 digits");
+		fuzz_assert(n > 0 || strcmp(value, "*") == 0, "only * means any version");
+	} else {
+		fuzz_assert(version[0] == '\0', "a refused If-Match leaves no version");
+		fuzz_check_error_json(&err);
+	}
+	fs_error_clear(&err);
+
+	if (fs_idem_key_check(value, &err) == FS_OK) {
+		n = strlen(value);
+		fuzz_assert(n >= 1 && n <= FS_IDEM_KEY_MAX, "a key is 1 to FS_IDEM_KEY_MAX bytes");
+		/* The key is stored as PostgreSQL text: it must be what text holds. */
+		fuzz_assert(fs_is_utf8(value, n), "an accepted key is valid UTF-8");
+	} else {
+		fuzz_check_error_json(&err);
+	}
+	fs_error_clear(&err);
+	free(value);
+	return 0;
+}
