@@ -1,6 +1,7 @@
 #!/bin/bash
 # run.sh CORPUS TARGET...: runs each libFuzzer TARGET for FUZZ_SECONDS (default 60) on a
-# copy of its seed corpus CORPUS/<target name>/, crash files into FUZZ_ARTIFACTS (default
+# copy of its seed corpus CORPUS/<target name>/ (with the dictionary <target name>.dict
+# beside CORPUS when there is one), crash files into FUZZ_ARTIFACTS (default
 # var/fuzz). Prints per target one line "<name>: <executions> executions in <s> s" (or what
 # it found) and exits non-zero when any target crashed, leaked or timed out.
 set -u
@@ -16,8 +17,10 @@ for target in "$@"; do
 	name=$(basename "$target")
 	mkdir -p "$work/$name"
 	cp "$corpus/$name"/* "$work/$name"/ 2>/dev/null
+	dict=()
+	[ -f "$(dirname "$corpus")/$name.dict" ] && dict=(-dict="$(dirname "$corpus")/$name.dict")
 	# -timeout: one input taking seconds is a finding too; -rss_limit_mb bounds memory.
-	"$target" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
+	"$target" "${dict[@]}" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
 		-artifact_prefix="$artifacts/$name-" "$work/$name" >"$work/$name.log" 2>&1
 	status=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$name.log" | tail -n 1)
