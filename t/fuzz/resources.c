@@ -67,10 +67,8 @@ fuzz_split(const unsigned char *data, size_t size, const char **line, size_t *li
 }
 
 void
-fuzz_check(int cond, const char *what, const char *file, int line)
+fuzz_fail(const char *what, const char *file, int line)
 {
-	if (cond)
-		return;
 	fprintf(stderr, "%s:%d: invariant broken: %s\n", file, line, what);
 	abort();
 }

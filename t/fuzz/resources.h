@@ -24,8 +24,8 @@ extern const size_t fuzz_nresources;
 char *fuzz_split(const unsigned char *data, size_t size, const char **line, size_t *line_len);
 
 /* Aborts with a message on stderr when COND is false: an invariant the target checks. */
-#define fuzz_assert(cond, what) fuzz_check((cond), (what), __FILE__, __LINE__)
-void fuzz_check(int cond, const char *what, const char *file, int line);
+#define fuzz_assert(cond, what) ((cond) ? (void)0 : fuzz_fail((what), __FILE__, __LINE__))
+void fuzz_fail(const char *what, const char *file, int line) __attribute__((noreturn));
 
 /* Aborts unless the error JSON of ERR is valid JSON: a 4xx body must always be. */
 struct fs_error;

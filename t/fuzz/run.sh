@@ -25,7 +25,7 @@ for target in "$@"; do
 	status=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$name.log" | tail -n 1)
 	if [ "$status" -eq 0 ]; then
-		echo "$name: ${execs:-?} executions in $seconds s, corpus $(ls "$work/$name" | wc -l) inputs"
+		echo "$name: ${execs:-?} executions in $seconds s, corpus $(find "$work/$name" -type f | wc -l) inputs"
 	else
 		rc=1
 		echo "$name: FAILED (exit $status) after ${execs:-?} executions; artifacts in $artifacts:"
