@@ -39,7 +39,7 @@ create(const char *json, const struct fs_user *u, char *field)
 	struct fs_error err = FS_ERROR_INIT;
 	enum fs_err rc = fs_rights_create(&finance_cash_requests, u, row, &err);
 
-	strcpy(field, err.field ? err.field : "");
+	strcpy(field, err.field);	/* an array: "" when no field is at fault */
 	cJSON_Delete(row);
 	fs_error_clear(&err);
 	return rc;
@@ -67,7 +67,7 @@ main(void)
 	struct fs_user fin = { .login = "fred", .n = 2, .m = fin_m };
 	const struct fs_locked mine = { .branch = "north", .owner = "ann", .status = "pending" };
 	const struct fs_locked approved = { .branch = "north", .owner = "ann", .status = "approved" };
-	char field[64];
+	char buf[64], *field = buf;
 
 	/* The server's fields. */
 	is_str(filled("{\"branch\":\"north\"}", &rep, NULL, "requested_by"), "ann",
