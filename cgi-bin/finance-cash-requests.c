@@ -4,7 +4,7 @@
 static const char *const statuses[] = { "pending", "approved", "rejected", "paid", NULL };
 
 static const struct fs_column columns[] = {
-	{ .name = "requested_by", .type = COL_TEXT, .flags = COL_REQUIRED, .example = "\"carol\"" },
+	{ .name = "requested_by", .type = COL_TEXT, .example = "\"carol\"" },
 	{ .name = "amount", .type = COL_NUMERIC,
 	  .flags = COL_REQUIRED | COL_HAS_MIN | COL_MIN_EXCLUSIVE | COL_HAS_MAX,
 	  .min = 0, .max = 9999999999.99, .scale = 2, .example = "125.5", .precision = 12 },

@@ -5,7 +5,7 @@ static const char *const types[] = { "annual", "sick", "unpaid", "other", NULL }
 static const char *const statuses[] = { "pending", "approved", "rejected", "cancelled", NULL };
 
 static const struct fs_column columns[] = {
-	{ .name = "employee", .type = COL_TEXT, .flags = COL_REQUIRED,
+	{ .name = "employee", .type = COL_TEXT,
 	  .example = "\"Sample employee\"" },
 	{ .name = "leave_type", .type = COL_ENUM, .values = types, .dflt = "annual",
 	  .example = "\"annual\"" },

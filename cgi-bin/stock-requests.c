@@ -5,7 +5,7 @@ static const char *const statuses[] = { "pending", "approved", "rejected", "fulf
 
 static const struct fs_column columns[] = {
 	{ .name = "distributor_id", .type = COL_UUID, .references = "distributors" },
-	{ .name = "requested_by", .type = COL_TEXT, .flags = COL_REQUIRED,
+	{ .name = "requested_by", .type = COL_TEXT,
 	  .example = "\"Sample requester\"" },
 	{ .name = "items", .type = COL_ARRAY, .flags = COL_REQUIRED,
 	  .rule = "must be a non-empty list of {sku, name, quantity > 0}",

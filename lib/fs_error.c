@@ -30,6 +30,7 @@ static const struct {
 	[ERR_NOT_FOUND] = { 404, "not_found" },
 	[ERR_METHOD_NOT_ALLOWED] = { 405, "method_not_allowed" },
 	[ERR_DUPLICATE_ID] = { 409, "duplicate_id" },
+	[ERR_DELETED] = { 409, "deleted" },
 	[ERR_VERSION_CONFLICT] = { 409, "version_conflict" },
 	[ERR_DUPLICATE_VALUE] = { 409, "duplicate_value" },
 	[ERR_REFERENCED] = { 409, "referenced" },

@@ -40,9 +40,13 @@ enum fs_err
 fs_rights_owner(const struct fs_resource *res, const struct fs_user *u, cJSON *row,
     struct fs_error *err)
 {
-	if (!cJSON_IsObject(row) || !res->owner || string_of(row, res->owner))
+	const cJSON *v;
+
+	if (!cJSON_IsObject(row) || !res->owner)
 		return FS_OK;
-	return set_string(row, res->owner, u->login, err);
+	v = cJSON_GetObjectItemCaseSensitive(row, res->owner);
+	/* Absent or null is filled; anything else is the checks' to judge (17 is a type error). */
+	return v && !cJSON_IsNull(v) ? FS_OK : set_string(row, res->owner, u->login, err);
 }
 
 enum fs_err
@@ -91,13 +95,13 @@ fs_rights_create(const struct fs_resource *res, const struct fs_user *u, const c
 	    " status %s", noun(res), p.new_status ? p.new_status : "(none)");
 }
 
-/* Whether U may read row P of RES (branch and owner). */
-static bool
-visible(const struct fs_resource *res, const struct fs_user *u, const struct fs_locked *cur)
+bool
+fs_rights_can_read(const struct fs_resource *res, const struct fs_user *u, const char *branch,
+    const char *owner)
 {
-	const struct fs_perm_row p = { .branch = cur->branch, .owner = cur->owner };
+	const struct fs_perm_row p = { .branch = branch, .owner = owner };
 
-	return fs_perm_allows(res, u, FS_OP_READ, &p);
+	return branch && fs_perm_allows(res, u, FS_OP_READ, &p);
 }
 
 /* Cell (0, COL) of R, or NULL when it is null. */
@@ -121,7 +125,8 @@ fs_rights_lock(struct fs_db *db, const struct fs_resource *res, const struct fs_
 		cur->branch = PQgetvalue(cur->r, 0, 1);
 		cur->owner = cell(cur->r, 2);
 		cur->status = cell(cur->r, 3);
-		if (visible(res, u, cur))
+		cur->version = PQgetvalue(cur->r, 0, 4);
+		if (fs_rights_can_read(res, u, cur->branch, cur->owner))
 			return FS_OK;
 	}
 	fs_rights_unlock(cur);

@@ -21,11 +21,16 @@
 struct fs_locked {
 	PGresult *r;
 	const char *json, *branch, *owner, *status;	/* owner, status: NULL when none */
+	const char *version;
 };
 
+/* Whether U may read a row of RES in BRANCH owned by OWNER (NULL: none). */
+bool fs_rights_can_read(const struct fs_resource *res, const struct fs_user *u, const char *branch,
+    const char *owner);
+
 /*
- * Before a new ROW (an object) is checked against RES: a missing owner is U's login, so a
- * user files in their own name unless they name someone (which fs_rights_create judges).
+ * Before a new ROW (an object) is checked against RES: an absent or null owner is U's login,
+ * so a user files in their own name unless they name someone (which fs_rights_create judges).
  * FS_OK or ERR_INTERNAL (out of memory).
  */
 enum fs_err fs_rights_owner(const struct fs_resource *res, const struct fs_user *u, cJSON *row,

@@ -144,24 +144,44 @@ write_list(FILE *f, const struct fs_resource *res)
 	    k, dir, dir, k, dir, dir, k);
 }
 
-/* Create one row; an existing id answers whether its content is the same. */
+/* The owner column of row T as text, or NULL, for the caller's permission check. */
+static void
+write_owner(FILE *f, const struct fs_resource *res, const char *t)
+{
+	if (res->owner)
+		fprintf(f, "%s.%s::text", t, res->owner);
+	else
+		fputs("NULL::text", f);
+}
+
+/*
+ * Create one row -> (outcome, row json or tombstone seq, branch, owner). An existing id
+ * answers whether its content is the same (e) or not (d); the id of a deleted row answers
+ * its tombstone (x), never a new row.
+ */
 static void
 write_insert(FILE *f, const struct fs_resource *res)
 {
 	const struct fs_column *c;
 
 	fprintf(f, "WITH r AS (SELECT * FROM jsonb_populate_record(NULL::%s, $1::jsonb)),"
-	    " ins AS (INSERT INTO %s AS t (id, branch", res->table, res->table);
+	    " gone AS (SELECT g.seq FROM tombstones g, r WHERE g.resource = '%s' AND g.row_id = r.id"
+	    " AND NOT EXISTS (SELECT 1 FROM %s t WHERE t.id = r.id)),"
+	    " ins AS (INSERT INTO %s AS t (id, branch", res->table, res->table, res->table, res->table);
 	for (c = res->columns; c->name; c++)
 		fprintf(f, ", %s", c->name);
 	fputs(") SELECT coalesce(r.id, gen_random_uuid()), r.branch", f);
 	for (c = res->columns; c->name; c++)
 		fprintf(f, ", r.%s", c->name);
-	fprintf(f, " FROM r ON CONFLICT (id) DO NOTHING RETURNING t.*)"
-	    " SELECT 'c', row_to_json(ins)::text FROM ins"
+	fputs(" FROM r WHERE NOT EXISTS (SELECT 1 FROM gone) ON CONFLICT (id) DO NOTHING RETURNING t.*)"
+	    " SELECT 'c', row_to_json(ins)::text, ins.branch, ", f);
+	write_owner(f, res, "ins");
+	fprintf(f, " FROM ins"
 	    " UNION ALL SELECT CASE WHEN t = jsonb_populate_record(t, $1::jsonb) THEN 'e' ELSE 'd' END,"
-	    " row_to_json(t)::text FROM %s t, r WHERE t.id = r.id AND NOT EXISTS (SELECT 1 FROM ins)",
-	    res->table);
+	    " row_to_json(t)::text, t.branch, ");
+	write_owner(f, res, "t");
+	fprintf(f, " FROM %s t, r WHERE t.id = r.id AND NOT EXISTS (SELECT 1 FROM ins)"
+	    " UNION ALL SELECT 'x', seq::text, NULL, NULL FROM gone", res->table);
 }
 
 /* Change the fields present in $1; a stale version answers the current row instead. */
@@ -205,10 +225,10 @@ build_one(const struct fs_resource *res, enum fs_stmt s)
 		write_scope(f, res, GET_SCOPE);
 		break;
 	case STMT_LOCK:
-		fprintf(f, "SELECT row_to_json(t)::text, t.branch, %s%s::text, %s%s::text FROM %s t"
-		    " WHERE t.id = $1::uuid FOR UPDATE", res->owner ? "t." : "",
-		    res->owner ? res->owner : "NULL", fs_model_column(res, "status") ? "t." : "",
-		    fs_model_column(res, "status") ? "status" : "NULL", res->table);
+		fputs("SELECT row_to_json(t)::text, t.branch, ", f);
+		write_owner(f, res, "t");
+		fprintf(f, ", %s::text, t.version FROM %s t WHERE t.id = $1::uuid FOR UPDATE",
+		    fs_model_column(res, "status") ? "t.status" : "NULL", res->table);
 		break;
 	case STMT_INSERT:
 		write_insert(f, res);

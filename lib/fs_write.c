@@ -16,20 +16,29 @@
 /* Prune expired idempotency keys once every this many committed writes. */
 #define PRUNE_EVERY 512
 
-/* Takes the expected version of a PUT from the body, else from If-Match ("3", W/"3", *). */
+/*
+ * Takes the expected version of a PUT from the body and from If-Match: either may say it, and
+ * when both do they must agree (no silent choice between two answers).
+ */
 static void
 take_version(const struct fs_request *req, struct fs_write *w, struct fs_error *err)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(w->tree, "version");
-	char buf[64];
+	char buf[64], header[16];
 
+	if (fs_ifmatch_parse(req->if_match, header, sizeof(header), err) != FS_OK)
+		return;
 	/* fs_validate_row() has checked it is a whole number from 1 to 2^31 - 1. */
-	if (fs_json_is_number(v)) {
-		snprintf(w->version, sizeof(w->version), "%.0f",
-		    strtod(fs_json_number_text(v, buf, sizeof(buf)), NULL));
+	if (!fs_json_is_number(v)) {
+		snprintf(w->version, sizeof(w->version), "%s", header);
 		return;
 	}
-	fs_ifmatch_parse(req->if_match, w->version, sizeof(w->version), err);
+	snprintf(w->version, sizeof(w->version), "%.0f",
+	    strtod(fs_json_number_text(v, buf, sizeof(buf)), NULL));
+	if (header[0] && strcmp(header, w->version) != 0)
+		fs_error_set(err, ERR_INVALID_PARAMETER, "If-Match",
+		    "If-Match says version %s and the body version %s: send one, or the same", header,
+		    w->version);
 }
 
 /* Checks a new ROW: the server's fields filled in, then its values, then the user's rights. */
@@ -80,6 +89,36 @@ check_body(struct fs_worker *e, const struct fs_request *req, struct fs_write *w
 	take_version(req, w, err);
 }
 
+/*
+ * What an insert's outcome R says when it created nothing new: a deleted id stays deleted
+ * (409 deleted, with the tombstone's seq); an id taken by a row the user may not read is
+ * taken, nothing more; one with other content answers it as it is now. FS_OK for a new row
+ * (c) or the same content (e).
+ */
+static enum fs_err
+existing(struct fs_worker *e, const PGresult *r, struct fs_error *err)
+{
+	char outcome = PQgetvalue(r, 0, 0)[0];
+	const char *owner = PQgetisnull(r, 0, 3) ? NULL : PQgetvalue(r, 0, 3);
+
+	if (outcome == 'x') {
+		fs_error_set(err, ERR_DELETED, "id", "this %s was deleted (change %s) and is not"
+		    " created again", e->res->noun ? e->res->noun : e->res->path, PQgetvalue(r, 0, 1));
+		fs_error_attach(err, "seq", strdup(PQgetvalue(r, 0, 1)));
+		return err->code;
+	}
+	if (outcome == 'c')
+		return FS_OK;
+	if (!fs_rights_can_read(e->res, e->user, PQgetvalue(r, 0, 2), owner))
+		return fs_error_set(err, ERR_DUPLICATE_ID, "id", "a row with this id exists");
+	if (outcome == 'e')
+		return FS_OK;
+	fs_error_set(err, ERR_DUPLICATE_ID, "id", "a row with this id exists with different content;"
+	    " see error.current");
+	fs_error_attach(err, "current", strdup(PQgetvalue(r, 0, 1)));
+	return err->code;
+}
+
 /* Inserts ROW (index I of a batch, or -1); writes its stored JSON to F. */
 static enum fs_err
 insert_row(struct fs_worker *e, const cJSON *row, int i, FILE *f, struct fs_error *err)
@@ -107,10 +146,8 @@ insert_row(struct fs_worker *e, const cJSON *row, int i, FILE *f, struct fs_erro
 	}
 	if (PQntuples(r) != 1)	/* deleted again in between: let the client retry */
 		rc = fs_error_set(err, ERR_DATABASE_UNAVAILABLE, "id", "this id is being written; try again");
-	else if (PQgetvalue(r, 0, 0)[0] == 'd')
-		rc = fs_error_set(err, ERR_DUPLICATE_ID, "id",
-		    "a row with this id exists with different content");
-	else if (fwrite(PQgetvalue(r, 0, 1), 1, (size_t)PQgetlength(r, 0, 1), f)
+	else if ((rc = existing(e, r, err)) == FS_OK
+	    && fwrite(PQgetvalue(r, 0, 1), 1, (size_t)PQgetlength(r, 0, 1), f)
 	    != (size_t)PQgetlength(r, 0, 1))
 		rc = fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
 	if (rc != FS_OK)
@@ -191,7 +228,7 @@ apply_put(struct fs_worker *e, struct fs_write *w, struct fs_error *err)
 	return rc;
 }
 
-/* DELETE ?id=, of a row the user may delete (locked first, as for PUT). */
+/* DELETE ?id=, of a row the user may delete (locked first, as for PUT), at the version If-Match names. */
 static enum fs_err
 apply_delete(struct fs_worker *e, struct fs_write *w, struct fs_error *err)
 {
@@ -202,7 +239,12 @@ apply_delete(struct fs_worker *e, struct fs_write *w, struct fs_error *err)
 
 	if (fs_rights_lock(&e->db, e->res, e->user, w->id, &cur, err) != FS_OK)
 		return err->code;
-	fs_rights_change(e->res, e->user, FS_OP_DELETE, &cur, NULL, err);
+	if (fs_rights_change(e->res, e->user, FS_OP_DELETE, &cur, NULL, err) == FS_OK
+	    && w->version[0] && strcmp(w->version, cur.version) != 0) {
+		fs_error_set(err, ERR_VERSION_CONFLICT, "version",
+		    "the row was changed by someone else; see error.current");
+		fs_error_attach(err, "current", strdup(cur.json));
+	}
 	fs_rights_unlock(&cur);
 	if (err->code != FS_OK)
 		return err->code;
@@ -413,6 +455,8 @@ fs_write_handle(struct fs_worker *e, struct fs_request *req)
 	if (req->method == M_DELETE) {
 		if (fs_query_parse(e->res, req->query, FS_QUERY_ID, 1, 1, &q, err) == FS_OK && !q.id)
 			fs_error_set(err, ERR_MISSING_ID, "id", "DELETE needs ?id=");
+		else if (err->code == FS_OK)
+			fs_ifmatch_parse(req->if_match, w.version, sizeof(w.version), err);
 		w.id = q.id;
 	} else if ((w.tree = read_json_body(e, req, err)) != NULL) {
 		check_body(e, req, &w, err);

@@ -15,7 +15,7 @@ struct fs_write {
 	enum fs_method method;
 	cJSON *tree;		/* POST: object or array, PUT: object; owned */
 	const char *id;		/* PUT, DELETE: the row's id (points into tree or the query) */
-	char version[16];	/* PUT: the expected version, "" for none */
+	char version[16];	/* PUT, DELETE: the expected version, "" for none */
 	int status;		/* the answer */
 	char *body;		/* owned, NULL for none */
 	size_t len;

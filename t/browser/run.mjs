@@ -4,8 +4,9 @@
 //   node t/browser/run.mjs            (t4000-browser.sh runs it under make check)
 //
 // FIELDSYNC_URL and DATABASE_URL come from the environment, else from var/stack.env.
-// Every run uses branches of its own, so reruns and other suites on the same stack never collide.
-// Screenshots of the page go to t/output/.
+// Every run uses branches and accounts of its own, so reruns and other suites on the same stack never
+// collide. Pages are signed in as the suite's admin (its session cookie put into the browser's jar),
+// unless a test signs in through the form itself. Screenshots of the page go to t/output/.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -91,6 +92,109 @@ function sql(query) {
 
 const lit = s => `'${String(s).replace(/'/g, "''")}'`;
 
+// ------------------------------------------------------------------ accounts and sessions
+
+// The password of the accounts made here, and its Argon2id hash (so psql can make them): the test
+// suite's, from its shell helpers.
+function suiteSecret() {
+	const lib = ['t/lib/session.sh', 't/auth/lib-auth.sh'].map(f => path.join(TOP, f)).find(f => fs.existsSync(f));
+	const text = lib ? fs.readFileSync(lib, 'utf8') : '';
+	const pw = /^AUTH_PW='([^']+)'/m.exec(text), hash = /^AUTH_HASH='([^']+)'/m.exec(text);
+	if (!pw || !hash) throw new Error('AUTH_PW and AUTH_HASH not found in t/lib/session.sh or t/auth/lib-auth.sh');
+	return { password: pw[1], hash: hash[1] };
+}
+const SECRET = suiteSecret();
+const PASSWORD = SECRET.password;
+
+/** An active account made with psql: login (unique to this run), memberships [[role, branch], …]. */
+function addUser(name, memberships) {
+	const login = `${RUN}-${name}`;
+	const id = sql(`insert into users (login, name, password_hash) values (${lit(login)}, ${lit(`Test ${name}`)}, ${lit(SECRET.hash)}) returning id`);
+	for (const [role, branch] of memberships) sql(`insert into memberships (user_id, branch, role) values (${lit(id)}, ${lit(branch)}, ${lit(role)})`);
+	return { id, login, name: `Test ${name}` };
+}
+
+// Sign-ins are limited per client address (nginx): each one made here comes from an address of its
+// own in 127.0.0.0/8, as the shell tests do.
+const anyAddr = () => `127.${2 + Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
+
+/** A request to the stack from Node: {status, headers, body (parsed JSON or null)}. */
+function request(method, url, { body, token, headers = {}, localAddress } = {}) {
+	return new Promise((resolve, reject) => {
+		const u = new URL(url, BASE);
+		const h = { Accept: 'application/json', ...headers };
+		if (token) h.Authorization = `Bearer ${token}`;
+		const data = body === undefined ? undefined : JSON.stringify(body);
+		if (data !== undefined) h['Content-Type'] = 'application/json';
+		const req = http.request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method, headers: h, localAddress }, res => {
+			let text = '';
+			res.setEncoding('utf8');
+			res.on('data', c => { text += c; });
+			res.on('end', () => {
+				let parsed = null;
+				try { parsed = text ? JSON.parse(text) : null; } catch { parsed = null; }
+				resolve({ status: res.statusCode, headers: res.headers, body: parsed });
+			});
+		});
+		req.on('error', reject);
+		if (data !== undefined) req.write(data);
+		req.end();
+	});
+}
+
+/** Sign in from Node; resolves the token. */
+async function signInApi(login) {
+	const res = await request('POST', '/api/session', { body: { login, password: PASSWORD }, localAddress: anyAddr() });
+	assert.equal(res.status, 201, `sign-in of ${login}: ${JSON.stringify(res.body)}`);
+	return res.body.token;
+}
+
+// The suite's admin token (t/lib/session.sh's suite_token, shared with the shell tests), else an
+// admin account of this run's own.
+async function adminToken() {
+	if (fs.existsSync(path.join(TOP, 't/lib/session.sh'))) {
+		const out = execFileSync('bash', ['-c', '. "$1/t/lib/tap.sh" >/dev/null && suite_token', 'bash', TOP], { encoding: 'utf8', env: { ...process.env, FIELDSYNC_URL: BASE, DATABASE_URL } }).trim();
+		if (out) return out;
+	}
+	return signInApi(addUser('admin', [['admin', '*']]).login);
+}
+let ADMIN_TOKEN = null;
+
+const COOKIE = 'fieldsync_session';
+
+/** Put a session into a browser context's cookie jar, as a sign-in would. */
+async function addSession(ctx, token) {
+	await ctx.addCookies([{ name: COOKIE, value: token, url: BASE, httpOnly: true, sameSite: 'Strict' }]);
+}
+
+/** The session token in a context's jar (the page itself cannot read it: HttpOnly). */
+async function sessionOf(ctx) {
+	return (await ctx.cookies(BASE)).find(c => c.name === COOKIE)?.value;
+}
+
+// Revoke a session (as the server's logout does) and wait until no worker answers from its cached
+// copy any more: the documented bound is [auth] auth_cache_ms.
+const AUTH_CACHE_MS = (() => {
+	try {
+		const conf = fs.readFileSync(path.join(TOP, 'var/fieldsync.conf'), 'utf8');
+		const m = /^\s*auth_cache_ms\s*=\s*(\d+)/m.exec(conf);
+		return m ? Number(m[1]) : 1000;
+	} catch {
+		return 1000;
+	}
+})();
+
+async function revokeSessions(userId, token) {
+	sql(`delete from sessions where user_id = ${lit(userId)}`);
+	const t0 = Date.now();
+	for (;;) {
+		const res = await request('GET', '/api/session', { token });
+		if (res.status === 401 && Date.now() - t0 > AUTH_CACHE_MS) return;
+		if (Date.now() - t0 > 10000) throw new Error(`the session still answers ${res.status} 10 s after its revocation`);
+		await new Promise(r => setTimeout(r, 50));
+	}
+}
+
 function clientsOf(branch) {
 	const out = sql(`select coalesce(json_agg(c order by name), '[]') from clients c where branch = ${lit(branch)}`);
 	return JSON.parse(out);
@@ -139,8 +243,11 @@ async function startProxy(target) {
 
 let browser;
 
-async function newContext(opts = {}) {
-	return browser.newContext({ viewport: { width: 1280, height: 800 }, ...opts });
+/** A browser context, signed in as the suite's admin unless `signedIn: false` (or another token). */
+async function newContext({ signedIn = true, token, ...opts } = {}) {
+	const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...opts });
+	if (signedIn) await addSession(ctx, token || ADMIN_TOKEN);
+	return ctx;
 }
 
 /** Open the demo page on a branch and wait until its first load is done. */
@@ -630,11 +737,9 @@ test('the appointment and stock request forms save valid rows, and another page 
 // ------------------------------------------------------------------ g. history gone
 
 async function apiPost(resource, row) {
-	const res = await fetch(`${BASE}/api/${resource}`, {
-		method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(row),
-	});
+	const res = await request('POST', `/api/${resource}`, { body: row, token: ADMIN_TOKEN });
 	assert.equal(res.status, 201, `POST /api/${resource}`);
-	return res.json();
+	return res.body;
 }
 
 test('g. a stored position the server cannot serve (410) reloads the lists and goes on live from the head', async () => {
@@ -644,9 +749,10 @@ test('g. a stored position the server cannot serve (410) reloads the lists and g
 	await addClient(page, 'G1');
 	// Stop the client and move its stored position far beyond the log (as after a database restore).
 	await page.evaluate(async () => {
+		const name = window.fieldsyncDemo.client.status().db;	// the signed-in user's database
 		window.fieldsyncDemo.client.close();
 		const db = await new Promise((resolve, reject) => {
-			const r = indexedDB.open('fieldsync');
+			const r = indexedDB.open(name);
 			r.onsuccess = () => resolve(r.result);
 			r.onerror = () => reject(r.error);
 		});
@@ -770,6 +876,262 @@ test('a 100-write outbox drains after reconnecting, each write once', async () =
 	await ctx.close();
 }, 90000);
 
+// ------------------------------------------------------------------ i. signed in
+
+/** Sign in through the page's form; resolves when the page shows that user. */
+async function signInForm(page, login, password = PASSWORD) {
+	await page.waitForSelector('#signin', { state: 'visible' });
+	await page.fill('#signin-login', login);
+	await page.fill('#signin-password', password);
+	await page.click('#signin-submit');
+	await page.waitForFunction(l => window.fieldsyncDemo.client.user()?.login === l && document.body.dataset.auth === 'signed-in' &&
+		document.querySelector('#signin').hidden, login, { timeout: 10000 });
+}
+
+const waitAuth = (page, state, timeout = 15000) => page.waitForSelector(`body[data-auth="${state}"]`, { timeout });
+
+test('i. sign in through the form: who is signed in, their branches only, the cookie out of reach of scripts', async () => {
+	const branch = `${RUN}-login`, second = `${RUN}-login2`;
+	const rep = addUser('rep', [['rep', branch], ['rep', second]]);
+	const ctx = await newContext({ signedIn: false });
+	const page = await openPage(ctx, branch);
+	assert.equal(await page.getAttribute('body', 'data-auth'), 'signed-out');
+	assert.ok(await page.isVisible('#signin'), 'the sign-in form is shown');
+	assert.ok(await page.isHidden('#panels'), 'no lists before signing in');
+	await page.fill('#signin-login', rep.login);
+	await page.fill('#signin-password', 'not the password');
+	await page.click('#signin-submit');
+	await page.waitForSelector('#signin-error', { state: 'visible' });
+	assert.match(await page.textContent('#signin-error'), /login or password/i);
+	await screenshot(page, 'signin');
+	await signInForm(page, rep.login);
+	assert.match(await page.textContent('#who'), /Signed in as Test rep/);
+	assert.match(await page.textContent('#who'), new RegExp(`rep in ${branch}`));
+	assert.equal(await page.$eval('#branch', e => e.tagName), 'SELECT', 'branches to choose from');
+	assert.deepEqual(await page.$$eval('#branch option', os => os.map(o => o.value)), [branch, second].sort(), 'only the user\'s branches');
+	assert.equal(await page.inputValue('#branch'), branch);
+	const cookie = (await ctx.cookies(BASE)).find(c => c.name === COOKIE);
+	assert.ok(cookie && cookie.httpOnly, 'an HttpOnly session cookie');
+	assert.ok(!(await page.evaluate(() => document.cookie)).includes(COOKIE), 'not readable by scripts');
+	const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+	assert.ok(!stored.includes(cookie.value), 'the token is in no storage a script can read');
+	await addClient(page, 'Signed in');
+	const [row] = clientsOf(branch);
+	assert.equal(row.created_by, rep.id, 'written under the signed-in user');
+	await ctx.close();
+});
+
+test('i. the page offers only what the role allows: read-only finance, a rep\'s own stock requests, one branch streamed', async () => {
+	const branch = `${RUN}-roles`;
+	await apiPost('clients', { branch, name: 'Existing' });
+	const finance = addUser('finance', [['finance', branch]]);
+	const ctxF = await newContext({ token: await signInApi(finance.login) });
+	const f = await openPage(ctxF, branch);
+	await f.waitForSelector(clientRow('Existing'));
+	assert.equal(await f.$$eval(`${clientRow('Existing')} button.edit`, b => b.length), 0, 'no Edit for a read-only role');
+	assert.ok(await f.isHidden('#clients-new'), 'no New');
+	assert.ok(await f.isHidden('#clients-form'), 'no form');
+	await f.click('#tab-stock-requests');
+	assert.ok(await f.isHidden('#stock-requests-form'), 'no stock request form');
+	await screenshot(f, 'read-only');
+	await ctxF.close();
+
+	const rep = addUser('rep1', [['rep', branch]]);
+	const ctxR = await newContext({ token: await signInApi(rep.login) });
+	const streams = [];
+	ctxR.on('request', r => { if (new URL(r.url()).pathname === '/events') streams.push(r.url()); });
+	const r = await openPage(ctxR, branch);
+	await waitText(r, '#live-badge', 'Live', 5000);
+	assert.ok(streams.length > 0 && streams.every(u => new URL(u).searchParams.get('branch') === branch), `the stream asks for the user's one branch: ${streams.join(' ')}`);
+	assert.equal(await r.$$eval(`${clientRow('Existing')} button.edit`, b => b.length), 1, 'a rep edits clients');
+	await r.click('#tab-stock-requests');
+	assert.ok(await r.isVisible('#stock-requests-form'), 'a rep files stock requests');
+	assert.equal(await r.inputValue('#stock-requests-requested_by'), rep.login, 'in their own name');
+	assert.equal(await r.$eval('#stock-requests-requested_by', e => e.readOnly), true, 'and no one else\'s');
+	assert.deepEqual(await r.$$eval('#stock-requests-status option', os => os.map(o => o.value)), ['pending'], 'only the statuses the role may give');
+	await ctxR.close();
+});
+
+test('i. a 401 with a pending outbox asks to sign in again, keeps everything, then each write lands once', async () => {
+	const branch = `${RUN}-expired`;
+	const rep = addUser('expired', [['rep', branch]]);
+	const ctx = await newContext({ signedIn: false });
+	const page = await openPage(ctx, branch);
+	await signInForm(page, rep.login);
+	await addClient(page, 'Online first');
+	await ctx.setOffline(true);
+	await addClient(page, 'Queued 1');
+	await addClient(page, 'Queued 2');
+	await editClient(page, 'Online first', { phone: 'queued edit' });
+	await waitPending(page, 3, 5000);
+	await revokeSessions(rep.id, await sessionOf(ctx));
+	await ctx.setOffline(false);
+	await waitAuth(page, 'expired');
+	assert.ok(await page.isVisible('#signin'), 'the sign-in prompt is shown');
+	assert.match(await page.textContent('#signin-reason'), /3 changes wait/);
+	assert.equal(await pendingCount(page), 3, 'every entry kept');
+	assert.deepEqual((await shownNames(page)).sort(), ['Online first', 'Queued 1', 'Queued 2'], 'the page keeps its state');
+	assert.deepEqual(clientsOf(branch).map(r => r.name), ['Online first'], 'nothing sent without a session');
+	assert.equal(await page.inputValue('#signin-login'), rep.login, 'the login is filled in');
+	await screenshot(page, 'signin-again');
+	await signInForm(page, rep.login);
+	await waitPending(page, 0, 15000);
+	const rows = clientsOf(branch);
+	assert.deepEqual(rows.map(r => r.name), ['Online first', 'Queued 1', 'Queued 2'], 'each write once');
+	assert.equal(rows.find(r => r.name === 'Online first').version, 2, 'the edit applied once');
+	assert.equal(rows.find(r => r.name === 'Online first').phone, 'queued edit');
+	assert.ok(rows.every(r => r.updated_by === rep.id), 'under the same user');
+	await ctx.close();
+}, 90000);
+
+test('i. another user on the same device: never sends the previous user\'s writes, never sees their cached rows', async () => {
+	const branch = `${RUN}-switch`;
+	const a = addUser('switch-a', [['rep', branch]]);
+	const b = addUser('switch-b', [['rep', branch]]);
+	const ctx = await newContext({ signedIn: false });
+	const page = await openPage(ctx, branch);
+	await signInForm(page, a.login);
+	await addClient(page, 'A online');
+	await ctx.setOffline(true);
+	await addClient(page, 'A offline 1');
+	await addClient(page, 'A offline 2');
+	await waitPending(page, 2, 5000);
+	await revokeSessions(a.id, await sessionOf(ctx));
+	await ctx.setOffline(false);
+	await waitAuth(page, 'expired');
+	const sent = [];
+	page.on('request', r => { if (r.postData()) sent.push(r.postData()); });
+	await signInForm(page, b.login);
+	assert.match(await page.textContent('#who'), /Test switch-b/);
+	await waitPending(page, 0, 5000);
+	await page.waitForSelector(clientRow('A online'));	// on the server, and B may read it
+	const shown = await shownNames(page);
+	assert.ok(!shown.some(n => n.startsWith('A offline')), `A's pending rows are not shown to B: ${shown.join(', ')}`);
+	const cached = await page.evaluate(br => window.fieldsyncDemo.client.cached('clients', { branch: br }), branch);
+	assert.ok(!cached.some(r => r.name.startsWith('A offline')), 'nor in B\'s cache');
+	await addClient(page, 'B online');
+	assert.ok(!sent.some(body => body.includes('A offline')), 'none of A\'s writes went out under B\'s session');
+	assert.deepEqual(clientsOf(branch).map(r => r.name), ['A online', 'B online']);
+	page.on('dialog', d => { sent.push('dialog'); d.dismiss(); });
+	await page.click('#sign-out');
+	await waitAuth(page, 'signed-out');
+	assert.ok(!sent.includes('dialog'), 'nothing pending for B: no warning');
+	await signInForm(page, a.login);
+	await waitPending(page, 0, 15000);
+	const rows = clientsOf(branch);
+	assert.deepEqual(rows.map(r => r.name), ['A offline 1', 'A offline 2', 'A online', 'B online'], 'A\'s writes land once A is back');
+	for (const r of rows) assert.equal(r.created_by, r.name.startsWith('A') ? a.id : b.id, `${r.name}: made by the right user`);
+	await ctx.close();
+}, 90000);
+
+test('i. a session revoked while the page is open: the stream\'s `revoked` brings the sign-in prompt, the page keeps its rows', async () => {
+	const branch = `${RUN}-revoked`;
+	const rep = addUser('revoked', [['rep', branch]]);
+	const token = await signInApi(rep.login);
+	const ctx = await newContext({ token });
+	const page = await openPage(ctx, branch);
+	await addClient(page, 'Still shown');
+	await waitText(page, '#live-badge', 'Live', 5000);
+	const revoked = page.waitForFunction(() => window.fieldsyncDemo.client.status().auth === 'expired', null, { timeout: 5000 });
+	const t0 = Date.now();
+	const out = await request('DELETE', '/api/session', { token });	// signed out elsewhere
+	assert.equal(out.status, 204);
+	await revoked;
+	diag(`prompt shown ${Date.now() - t0} ms after the logout`);
+	assert.ok(await page.isVisible('#signin'), 'the sign-in prompt');
+	assert.match(await page.textContent('#signin-reason'), /signed out/i, `saying why: ${JSON.stringify(await page.evaluate(() => window.fieldsyncDemo.client.status()))}`);
+	assert.ok(await page.isVisible(clientRow('Still shown')), 'the page keeps its state');
+	await waitText(page, '#live-badge', 'Not live', 2000);
+	await ctx.close();
+});
+
+test('i. a write refused on replay shows in the refused list with the server\'s reason; later writes go through', async () => {
+	const branch = `${RUN}-refusedlist`;
+	const rep = addUser('refused', [['rep', branch]]);
+	const enforced = (await request('GET', '/api/clients?limit=1')).status === 401;
+	const ctx = await newContext({ token: await signInApi(rep.login) });
+	const page = await openPage(ctx, branch);
+	await ctx.setOffline(true);
+	await page.evaluate(async b => {
+		const c = window.fieldsyncDemo.client;
+		await c.save('clients', { branch: b, name: 'Before' });
+		await c.save('clients', { branch: b, name: 'Bad status', status: 'bogus' });
+		await c.save('campaigns', { branch: b, name: 'A rep\'s campaign', starts_on: '2026-12-01' });
+		await c.save('clients', { branch: b, name: 'After' });
+	}, branch);
+	await waitPending(page, 4, 5000);
+	await ctx.setOffline(false);
+	await waitPending(page, 0, 15000);
+	assert.deepEqual(clientsOf(branch).map(r => r.name), ['After', 'Before'], 'the rest of the queue went on');
+	await page.waitForSelector('#refused', { state: 'visible' });
+	const invalid = 'li[data-testid="refused-item"][data-status="422"]';
+	await page.waitForSelector(invalid);
+	assert.match(await page.textContent(invalid), /Bad status/);
+	assert.match(await page.textContent(invalid), /status must be one of: prospect, active, inactive/);
+	const campaigns = Number(sql(`select count(*) from campaigns where branch = ${lit(branch)}`));
+	if (enforced) {
+		const forbidden = 'li[data-testid="refused-item"][data-status="403"]';
+		await page.waitForSelector(forbidden);
+		assert.match(await page.textContent(forbidden), /campaign/);
+		assert.match(await page.textContent(forbidden), /forbidden/);
+		assert.equal(campaigns, 0, 'the campaign was not written');
+	} else {
+		diag('the server does not enforce roles yet: the rep\'s campaign was taken');
+		assert.equal(campaigns, 1);
+	}
+	const listed = enforced ? 2 : 1;
+	assert.equal(Number(await page.textContent('#refused-count')), listed);
+	assert.ok(await page.isHidden('#error'), 'shown in the list, not as a passing error');
+	await screenshot(page, 'refused');
+	await reloadPage(page);
+	await page.waitForSelector(invalid);	// kept until dismissed
+	await page.click(`${invalid} [data-testid="refused-dismiss"]`);
+	await page.waitForSelector(invalid, { state: 'detached' });
+	assert.equal(await page.isVisible('#refused'), listed > 1);
+	await ctx.close();
+});
+
+test('i. signing out with pending writes warns first; signing out clears the user\'s cached rows', async () => {
+	const branch = `${RUN}-logout`;
+	const rep = addUser('logout', [['rep', branch]]);
+	const ctx = await newContext({ token: await signInApi(rep.login) });
+	const page = await openPage(ctx, branch);
+	await addClient(page, 'Kept on the server');
+	const db = await page.evaluate(() => window.fieldsyncDemo.client.status().db);
+	await ctx.setOffline(true);
+	await addClient(page, 'Unsent');
+	await waitPending(page, 1, 5000);
+	const dialogs = [];
+	page.once('dialog', d => { dialogs.push(d.message()); d.dismiss(); });
+	await page.click('#sign-out');
+	await page.waitForFunction(() => true);
+	await waitText(page, '#who', 'Signed in as', 2000);
+	assert.equal(dialogs.length, 1, 'a warning');
+	assert.match(dialogs[0], /1 change has not reached the server/);
+	assert.equal(await page.getAttribute('body', 'data-auth'), 'signed-in', 'cancelled: still signed in');
+	assert.equal(await pendingCount(page), 1);
+	page.once('dialog', d => d.accept());
+	await page.click('#sign-out');
+	await waitAuth(page, 'signed-out');
+	assert.ok(await page.isVisible('#signin'));
+	assert.equal(await page.$$eval('li[data-testid="clients-row"]', e => e.length), 0, 'no rows on the page');
+	const left = await page.evaluate(name => new Promise((resolve, reject) => {
+		const r = indexedDB.open(name);
+		r.onerror = () => reject(r.error);
+		r.onsuccess = () => {
+			const tx = r.result.transaction('rows', 'readonly');
+			const q = tx.objectStore('rows').getAll();
+			q.onsuccess = () => { resolve(q.result.map(e => e.row && e.row.name)); r.result.close(); };
+		};
+	}), db);
+	assert.deepEqual(left, ['Unsent'], 'the cache is cleared; only the pending write\'s row stays');
+	await ctx.setOffline(false);
+	await signInForm(page, rep.login);
+	await waitPending(page, 0, 15000);
+	assert.deepEqual(clientsOf(branch).map(r => r.name), ['Kept on the server', 'Unsent'], 'sent once after the sign-in');
+	await ctx.close();
+});
+
 // ------------------------------------------------------------------ main
 
 async function main() {
@@ -778,8 +1140,11 @@ async function main() {
 		process.exit(1);
 	}
 	try {
-		const res = await fetch(`${BASE}/api/clients?limit=1`);
-		if (res.status !== 200) throw new Error(`answers ${res.status}`);
+		const res = await request('GET', '/api/session');
+		if (res.status !== 401 && res.status !== 200) throw new Error(`answers ${res.status}`);
+		ADMIN_TOKEN = await adminToken();
+		const me = await request('GET', '/api/session', { token: ADMIN_TOKEN });
+		if (me.status !== 200) throw new Error(`the suite's admin session answers ${me.status}`);
 	} catch (err) {
 		console.log(`Bail out! no stack at ${BASE} (${err.message}; run ./stack up)`);
 		process.exit(1);

@@ -24,6 +24,9 @@ bail_out() { echo "Bail out! $*"; exit 1; }
 
 diag() { printf '# %s\n' "$@" >&2; }
 
+# note LINE...: TAP comments on stdout, in the test's own output (figures a run reports).
+note() { printf '# %s\n' "$@"; }
+
 # ok STATUS DESCRIPTION: STATUS is a shell truth value (0 = pass).
 ok() {
 	local status=$1; shift

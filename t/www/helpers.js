@@ -30,7 +30,7 @@ export function fakeFetch(handler) {
 		const u = new URL(url, 'http://test.invalid');
 		const call = {
 			method: init.method || 'GET', url, path: u.pathname + u.search, query: u.searchParams,
-			headers: init.headers || {}, body: init.body === undefined ? undefined : JSON.parse(init.body), signal: init.signal,
+			headers: init.headers || {}, credentials: init.credentials, body: init.body === undefined ? undefined : JSON.parse(init.body), signal: init.signal,
 		};
 		calls.push(call);
 		return handler(call, calls);

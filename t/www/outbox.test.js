@@ -139,7 +139,7 @@ test('"theirs" drops this device\'s writes for the row and caches the server row
 	assert.equal(t.server.applied.filter(x => x.body.name === 'mine').length, 1, 'never sent again');
 });
 
-test('a write the server refuses while draining is dropped and reported, not retried', async () => {
+test('a write the server refuses while draining leaves the queue for the refused list, reported, not retried', async () => {
 	const t = await setup();
 	t.server.down = true;
 	const r = await t.outbox.save('clients', { branch: 'n', name: 'Refused later' });
@@ -151,6 +151,10 @@ test('a write the server refuses while draining is dropped and reported, not ret
 	assert.equal(error.status, 422);
 	assert.equal(error.id, r.id);
 	assert.equal(await t.store.get('clients', r.id), undefined, 'the optimistic row is gone (the server has none)');
+	const [refused] = await t.outbox.refused();
+	assert.equal(refused.id, r.id, 'kept in the refused list');
+	assert.equal(refused.message, 'refused', 'with the server\'s reason');
+	assert.equal(t.events.filter(e => e.type === 'refused').length, 1);
 	await t.outbox.drain();
 	assert.equal(t.writes().filter(c => c.body.name === 'Refused later').length, 2, 'tried at save and once in the drain, then never again');
 });

@@ -3,7 +3,7 @@
  * delivers, the change feed (/api/changes) after time away, and a full reload of every list when the
  * feed no longer reaches back (410). Rows with a write waiting in the outbox are never overwritten.
  */
-import { query, unreachable } from './http.js';
+import { query, unauthorized, unreachable } from './http.js';
 import { cacheEntry, isNewer, putUnlessPending } from './store.js';
 import { pathOf, rowKey } from './names.js';
 
@@ -168,6 +168,7 @@ export class Changes {
 					this.lost(res);
 					return false;
 				}
+				if (unauthorized(res)) return false;	// the client pauses until a sign-in
 				this.reached();
 				if (res.status === 410) return this.reloadAll(res.data && res.data.error && res.data.error.head);
 				if (res.status !== 200 || !res.data) return this.reloadAll(null);	// no feed on this server: lists only
@@ -220,6 +221,7 @@ export class Changes {
 	restartFromHead() {
 		return this.applying(async () => {
 			const res = await this.http.request('GET', '/api/changes');
+			if (unauthorized(res)) return;
 			const head = res.status === 200 && res.data && typeof res.data.next === 'number' ? res.data.next : null;
 			this.lastSeq = null;
 			if (await this.reloadAll(head) && head == null) await this.saveSeq(null);

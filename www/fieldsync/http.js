@@ -17,6 +17,11 @@ export function succeeded(method, res) {
 	return res.status >= 200 && res.status < 300 || (method === 'DELETE' && res.status === 404);
 }
 
+/** The session is gone (expired, revoked, another user signed in here): sign in again, nothing is lost. */
+export function unauthorized(res) {
+	return res.status === 401;
+}
+
 /** A 409 that carries the server's current row (someone changed it first). */
 export function isConflict(res) {
 	return res.status === 409 && res.data && res.data.error && res.data.error.code === 'version_conflict';
@@ -29,6 +34,19 @@ export function errorOf(res) {
 		status: res.status, code: e.code || 'http_' + res.status,
 		message: e.message || `the server answered ${res.status}`, field: e.field, index: e.index,
 	};
+}
+
+/** A request a cross-site form cannot make: the server's CSRF rule for changes made with the cookie. */
+export const CSRF_HEADER = ['X-Requested-With', 'fieldsync'];
+
+/** Is `base` (a URL prefix) of another origin than this page? Then credentials must be asked for. */
+export function crossOrigin(base) {
+	if (!base || !globalThis.location || !location.origin) return false;
+	try {
+		return new URL(base, location.href).origin !== location.origin;
+	} catch {
+		return false;
+	}
 }
 
 /** Filters as a query string ('' when none); empty values are left out. */
@@ -53,23 +71,38 @@ export class Http {
 	 * @param {Function} deps.fetch  fetch implementation
 	 * @param {string} [deps.base='']  prefix of the API's URLs
 	 * @param {number} [deps.timeout=8000]  ms before a request counts as failed
+	 * @param {(send: Function) => Promise} [deps.guard]  runs each request: it may refuse to send it
+	 *   (another user signed in on this device) by resolving an answer of its own instead of send()'s
+	 * @param {(res: object) => void} [deps.unauthorized]  told of every 401 (the session is gone)
 	 */
-	constructor({ fetch, base = '', timeout = 8000 }) {
+	constructor({ fetch, base = '', timeout = 8000, guard, unauthorized: onUnauthorized }) {
 		this.fetch = fetch;
 		this.base = base;
 		this.timeout = timeout;
+		this.guard = guard || (send => send());
+		this.onUnauthorized = onUnauthorized || (() => {});
+		// The session cookie goes along; to another origin only when asked for ('include').
+		this.credentials = crossOrigin(base) ? 'include' : 'same-origin';
 	}
 
 	/** One request; never throws. Resolves {status, data, headers} (status 0: unreachable, timedOut). */
-	async request(method, path, { body, idempotencyKey } = {}) {
+	async request(method, path, opts = {}) {
+		const res = await this.guard(() => this.send(method, path, opts));
+		if (unauthorized(res)) this.onUnauthorized(res);
+		return res;
+	}
+
+	/** One request as it is, without the guard: used by sign-in itself. */
+	async send(method, path, { body, idempotencyKey } = {}) {
 		const ctrl = new AbortController();
 		const timer = setTimeout(() => ctrl.abort(), this.timeout);
 		const headers = { Accept: 'application/json' };
 		if (body !== undefined) headers['Content-Type'] = 'application/json';
 		if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
+		if (method !== 'GET' && method !== 'HEAD') headers[CSRF_HEADER[0]] = CSRF_HEADER[1];
 		try {
 			const res = await this.fetch(this.base + path, {
-				method, headers, signal: ctrl.signal, cache: 'no-store',
+				method, headers, signal: ctrl.signal, cache: 'no-store', credentials: this.credentials,
 				body: body === undefined ? undefined : JSON.stringify(body),
 			});
 			const text = await res.text();

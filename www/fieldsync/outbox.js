@@ -2,14 +2,19 @@
  * outbox.js: writes. Backend first; when the server cannot be reached the write waits in the durable
  * outbox and goes out later, in order, under the Idempotency-Key it got when it was made, so a resend
  * after a lost answer is applied once. A 4xx is final and never queued; a 409 stops that row's queue
- * until the user chooses (keep mine / take theirs).
+ * until the user chooses (keep mine / take theirs). A 401 (the session is gone) is nobody's final
+ * word: the outbox keeps the write and pauses until the user signs in again. A write refused on replay
+ * (403, 422, …) moves to the refused list with the server's reason, and the rest of the queue goes on.
  */
-import { errorOf, isConflict, succeeded, unreachable } from './http.js';
+import { errorOf, isConflict, succeeded, unauthorized, unreachable } from './http.js';
 import { cacheEntry, isQuotaError, tombstone } from './store.js';
 import { pathOf, rowKey, tableOf, uuid } from './names.js';
 
 /** The warning a page shows while writes wait in the outbox. */
 export const SAVED_LOCALLY_WARNING = 'Saved locally only - not visible to other users';
+
+/** The warning of a write kept because the session is gone. */
+export const SIGN_IN_AGAIN_MESSAGE = 'Saved on this device: sign in again to send it';
 
 export const NOT_SAVED_MESSAGE =
 	'Not saved: this device has no storage space left for it. Free some space or reconnect, then try again.';
@@ -47,6 +52,7 @@ export class Outbox {
 	 * @param {(res: object) => void} [deps.lost]  the server could not be reached (schedules a retry)
 	 * @param {() => boolean} [deps.online]  is the server thought reachable (send the outbox at once)?
 	 * @param {() => boolean} [deps.closed]  has the client been closed?
+	 * @param {() => boolean} [deps.paused]  is sending on hold (the session is gone: sign in again)?
 	 * @param {() => void} [deps.counted]  the counts changed
 	 * @param {() => void} [deps.announce]  this tab changed the outbox (tell the other tabs)
 	 * @param {() => void} [deps.drained]  a drain went through the whole outbox
@@ -62,6 +68,7 @@ export class Outbox {
 		this.lost = deps.lost || nothing;
 		this.online = deps.online || (() => true);
 		this.closed = deps.closed || (() => false);
+		this.paused = deps.paused || (() => false);
 		this.counted = deps.counted || nothing;
 		this.announce = deps.announce || nothing;
 		this.drained = deps.drained || nothing;
@@ -76,6 +83,7 @@ export class Outbox {
 		this.sendable = 0;
 		this.pendingKeys = new Set();
 		this.conflictKeys = new Set();
+		this.refusedCount = 0;
 	}
 
 	// -------------------------------------------------------------- counts
@@ -113,6 +121,7 @@ export class Outbox {
 	/** Read the outbox again (at start, and when another tab changed it). */
 	async refresh() {
 		const all = await this.store.readOutbox();
+		this.refusedCount = (await this.store.readRefused()).length;
 		this.entries = new Map(all.map(w => [w.seq, { key: w.key, state: w.state }]));
 		this.recount();
 		return all;
@@ -176,7 +185,7 @@ export class Outbox {
 	// A write must wait its turn when earlier writes are still queued: for its own row (order), or for
 	// any row (a new appointment may need a client that is still in the outbox).
 	mustQueue(w) {
-		if (this.pendingKeys.has(w.key) || this.sendable > 0) return true;
+		if (this.pendingKeys.has(w.key) || this.sendable > 0 || this.paused()) return true;
 		return !!(globalThis.navigator && navigator.onLine === false);
 	}
 
@@ -184,7 +193,7 @@ export class Outbox {
 		if (this.mustQueue(w)) {
 			const local = await this.enqueue(w, entry);
 			if (!local) return notSaved();
-			if (this.online()) await this.exclusive(() => this.drainNow());
+			if (this.online() && !this.paused()) await this.exclusive(() => this.drainNow());
 			return this.outcomeOf(w, local);
 		}
 		const res = await this.sendTracked(w);
@@ -197,6 +206,12 @@ export class Outbox {
 			if (!local) return notSaved();
 			this.lost(res);
 			return this.savedLocally(w, local);
+		}
+		if (unauthorized(res)) {
+			// Not the write's fault: it waits for the user to sign in again (the client pauses).
+			const local = await this.enqueue(w, entry);
+			if (!local) return notSaved();
+			return { ...this.savedLocally(w, local), signInNeeded: true, message: SIGN_IN_AGAIN_MESSAGE };
 		}
 		this.reached();
 		if (isConflict(res)) {
@@ -272,10 +287,13 @@ export class Outbox {
 	outcomeOf(w, local) {
 		const o = this.outcomes.get(w.idempotencyKey);
 		this.outcomes.delete(w.idempotencyKey);
-		if (!o) return this.savedLocally(w, local);
+		if (!o) {
+			const kept = this.savedLocally(w, local);
+			return this.paused() ? { ...kept, signInNeeded: true, message: SIGN_IN_AGAIN_MESSAGE } : kept;
+		}
 		if (o.ok) return { ok: true, row: o.row, savedLocally: false };
 		if (o.conflict) return { ok: false, conflict: true, server: o.server, message: o.message };
-		return { ok: false, ...o.error };
+		return { ok: false, refused: o.refused, ...o.error };
 	}
 
 	// -------------------------------------------------------------- draining
@@ -287,14 +305,16 @@ export class Outbox {
 
 	/**
 	 * Send the outbox, oldest write first. A row whose write hit a conflict waits (its later writes too);
-	 * a refused write (4xx) is dropped and reported as 'error'; no answer stops the drain until later.
+	 * a refused write (4xx) moves to the refused list and is reported as 'refused'; no answer stops the
+	 * drain until later, and so does a 401 (until the user signs in again: the write is kept).
 	 * Runs inside serial() and exclusive().
 	 */
 	async drainNow() {
+		if (this.paused()) return;
 		const writes = await this.store.readOutbox();
 		const blocked = new Set();
 		for (const w of writes) {
-			if (this.closed()) return;
+			if (this.closed() || this.paused()) return;
 			if (w.state === 'conflict' || blocked.has(w.key)) {
 				blocked.add(w.key);
 				continue;
@@ -304,6 +324,7 @@ export class Outbox {
 				this.lost(res);	// which schedules the next try
 				return;
 			}
+			if (unauthorized(res)) return;	// kept; the client pauses and asks for a sign-in
 			this.reached();
 			if (succeeded(w.method, res)) {
 				this.outcomes.set(w.idempotencyKey, { ok: true, row: res.data });
@@ -326,14 +347,49 @@ export class Outbox {
 		this.emit('conflict', this.conflictOf(w));
 	}
 
-	// A refused write is final: drop it, put the server's row back in the cache, and say so.
+	// A refused write is final, but never dropped silently: it moves to the refused list with the
+	// server's reason (in one transaction), the server's row goes back in the cache, and listeners hear.
 	async rejectWrite(w, res) {
-		await this.store.transact(['outbox'], 'readwrite', s => { s.outbox.delete(w.seq); });
-		this.untrack(w);
 		const error = errorOf(res);
-		this.outcomes.set(w.idempotencyKey, { error });
+		const refused = { ...w, state: 'refused', refusedAt: new Date().toISOString(), error };
+		delete refused.server;
+		await this.store.write(['outbox', 'refused'], s => {
+			s.outbox.delete(w.seq);
+			s.refused.put(refused);
+		}, 'strict');
+		this.refusedCount++;
+		this.untrack(w);
+		this.outcomes.set(w.idempotencyKey, { error, refused: true });
 		await this.refreshRow(w.table, w.id);
-		this.emit('error', { resource: pathOf(w.table), table: w.table, id: w.id, method: w.method, body: w.body, ...error });
+		const entry = this.refusedOf(refused);
+		this.emit('refused', entry);
+		this.emit('error', { ...entry, refused: true });
+	}
+
+	// -------------------------------------------------------------- the refused list
+
+	/** A refused write as the page shows it: what, the server's reason, when. */
+	refusedOf(r) {
+		return {
+			seq: r.seq, resource: pathOf(r.table), table: r.table, id: r.id, method: r.method, body: r.body,
+			branch: r.branch, at: r.at, refusedAt: r.refusedAt, ...r.error,
+		};
+	}
+
+	/** The writes the server refused on replay, oldest first, until the user dismisses them. */
+	async refused() {
+		return (await this.store.readRefused()).map(r => this.refusedOf(r));
+	}
+
+	/** The user has seen a refused write: forget it (seq as listed; none: all of them). */
+	async dismissRefused(seq) {
+		await this.store.transact(['refused'], 'readwrite', s => {
+			if (seq == null) s.refused.clear();
+			else s.refused.delete(seq);
+		});
+		this.refusedCount = (await this.store.readRefused()).length;
+		this.counted();
+		this.announce();
 	}
 
 	/**

@@ -8,7 +8,12 @@
  *           optimistic row whose write is still in the outbox.
  *   outbox  {seq (auto), key, table, id, method, body, idempotencyKey, at, state, server}: writes not yet
  *           confirmed, in the order they were made; state 'pending' or 'conflict'.
+ *   refused {seq, key, table, id, method, body, at, refusedAt, error}: writes the server refused when
+ *           the outbox sent them (403, 422, …), with its reason, kept until the user dismisses them.
  *   meta    {name, value}: lastSeq, the position in the change log the cache is up to date with.
+ *
+ * Each signed-in user has a database of their own (fieldsync.js names it), so one user's outbox and
+ * cache are never another's.
  */
 import { rowKey } from './names.js';
 
@@ -55,15 +60,18 @@ export function putUnlessPending(s, table, row, orEqual, done) {
 
 function openDatabase(idb, name) {
 	return new Promise((resolve, reject) => {
-		const req = idb.open(name, 1);
-		req.onupgradeneeded = () => {
+		const req = idb.open(name, 2);
+		req.onupgradeneeded = e => {
 			const db = req.result;
-			const rows = db.createObjectStore('rows', { keyPath: 'key' });
-			rows.createIndex('table', 'table');
-			rows.createIndex('cachedAt', 'cachedAt');
-			const outbox = db.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true });
-			outbox.createIndex('key', 'key');
-			db.createObjectStore('meta', { keyPath: 'name' });
+			if (e.oldVersion < 1) {
+				const rows = db.createObjectStore('rows', { keyPath: 'key' });
+				rows.createIndex('table', 'table');
+				rows.createIndex('cachedAt', 'cachedAt');
+				const outbox = db.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true });
+				outbox.createIndex('key', 'key');
+				db.createObjectStore('meta', { keyPath: 'name' });
+			}
+			if (e.oldVersion < 2) db.createObjectStore('refused', { keyPath: 'seq' });
 		};
 		req.onsuccess = () => resolve(req.result);
 		req.onerror = () => reject(req.error);
@@ -177,6 +185,62 @@ export class Store {
 	/** Every write in the outbox, oldest first. */
 	readOutbox() {
 		return this.transact(['outbox'], 'readonly', s => s.outbox.getAll());
+	}
+
+	/** Every refused write, oldest first. */
+	readRefused() {
+		return this.transact(['refused'], 'readonly', s => s.refused.getAll());
+	}
+
+	/**
+	 * Forget the cached rows and the change-log position (signing out), but not what is still this
+	 * user's to send or to read: pending writes with their optimistic rows, refused writes.
+	 */
+	clearCache() {
+		return this.transact(['rows', 'outbox', 'meta'], 'readwrite', s => {
+			s.meta.delete('lastSeq');
+			s.outbox.getAll().onsuccess = e => {
+				const keep = new Set(e.target.result.map(w => w.key));
+				s.rows.openCursor().onsuccess = e2 => {
+					const c = e2.target.result;
+					if (!c) return;
+					if (!keep.has(c.value.key)) c.delete();
+					c.continue();
+				};
+			};
+		}, 'strict');
+	}
+
+	/**
+	 * Take over the writes waiting in another database of this device (the one a page used before
+	 * sign-in existed): its outbox, in order and under the same Idempotency-Keys (a write sent before
+	 * is still applied once), their optimistic rows and its refused list. The other database is
+	 * deleted afterwards. Resolves the number of writes taken over.
+	 */
+	async adopt(indexedDB, name) {
+		// Where the browser can say, a database that is not there is not made just to look into it.
+		if (typeof indexedDB.databases === 'function' && !(await indexedDB.databases()).some(d => d.name === name)) return 0;
+		const old = await Store.open({ indexedDB, dbName: name });
+		let moved = 0;
+		try {
+			const writes = await old.readOutbox();
+			const refused = await old.readRefused();
+			const keys = new Set(writes.map(w => w.key));
+			const rows = keys.size ? (await old.transact(['rows'], 'readonly', s => s.rows.getAll())).filter(e => keys.has(e.key)) : [];
+			if (writes.length || refused.length) {
+				await this.write(['outbox', 'rows', 'refused'], s => {
+					for (const { seq, ...w } of writes) s.outbox.add(w);
+					for (const e of rows) s.rows.put(e);
+					for (const { seq, ...r } of refused) s.refused.add({ ...r, seq: Date.now() * 1000 + seq });
+				}, 'strict');
+				await old.transact(['outbox', 'refused'], 'readwrite', s => { s.outbox.clear(); s.refused.clear(); }, 'strict');
+			}
+			moved = writes.length;
+		} finally {
+			old.close();
+		}
+		try { indexedDB.deleteDatabase(name); } catch { /* kept, empty */ }
+		return moved;
 	}
 
 	/** The stored change-log position, or null. */

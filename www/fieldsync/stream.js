@@ -1,7 +1,9 @@
 /**
  * stream.js: the live connection: an EventSource on /events that resumes after the client's position,
  * reopens with backoff when it ends, and polls the change feed while it is down. What arrives is handed
- * on; what it means for the cache is changes.js's business.
+ * on; what it means for the cache is changes.js's business. A signed-in stream carries the session
+ * cookie (withCredentials to another origin) and asks only for the user's branch when they hold one;
+ * the server ends it with `event: revoked` when the session ends.
  */
 
 export const ACTIONS = ['create', 'update', 'delete'];
@@ -15,6 +17,9 @@ export class Stream {
 	 * @param {Function|null} deps.EventSource  the constructor; null: no live stream
 	 * @param {string} [deps.base='']  prefix of the stream's URL
 	 * @param {string} [deps.types='']  event types to follow ('' = all)
+	 * @param {() => string|null} [deps.branch]  the one branch to follow (null: all the server allows)
+	 * @param {boolean} [deps.withCredentials]  send the cookie to another origin
+	 * @param {(p: object) => void} [deps.revoked]  the server ended the stream's session ({reason})
 	 * @param {string[]} deps.tables  the resource tables (one listener per `<table>:<action>`)
 	 * @param {() => number|null} deps.cursor  the position to resume after
 	 * @param {(p: object) => void} deps.deliver  a change, or {reload: head}
@@ -34,6 +39,9 @@ export class Stream {
 		this.EventSource = deps.EventSource;
 		this.base = deps.base || '';
 		this.types = deps.types || '';
+		this.branch = deps.branch || (() => null);
+		this.withCredentials = !!deps.withCredentials;
+		this.revoked = deps.revoked || nothing;
 		this.tables = deps.tables;
 		this.cursor = deps.cursor;
 		this.deliver = deps.deliver;
@@ -55,10 +63,12 @@ export class Stream {
 		this.pollTimer = null;
 	}
 
-	/** /events?types=…&since=<cursor>. */
+	/** /events?types=…&branch=…&since=<cursor>. */
 	url() {
 		const q = new URLSearchParams();
 		if (this.types) q.set('types', this.types);
+		const branch = this.branch();
+		if (branch) q.set('branch', branch);
 		const seq = this.cursor();
 		if (seq != null) q.set('since', String(seq));
 		const s = q.toString();
@@ -81,7 +91,7 @@ export class Stream {
 		if (!this.EventSource || this.es || this.closed()) return;
 		clearTimeout(this.reopenTimer);
 		this.reopenTimer = null;
-		const source = new this.EventSource(this.url());
+		const source = this.withCredentials ? new this.EventSource(this.url(), { withCredentials: true }) : new this.EventSource(this.url());
 		this.es = source;
 		source.onopen = () => {
 			this.attempt = 0;
@@ -102,6 +112,12 @@ export class Stream {
 		};
 		for (const t of this.tables) for (const a of ACTIONS) source.addEventListener(`${t}:${a}`, data(p => this.deliver(p)));
 		source.addEventListener('ready', data(p => this.onReady(p)));
+		// The session ended (logout, disabled, expired, rights changed): no reopening until a sign-in.
+		source.addEventListener('revoked', data(p => {
+			this.stop();
+			this.stopPolling();
+			this.revoked(p);
+		}));
 		source.addEventListener('reload', data(p => this.deliver({ reload: typeof p.head === 'number' ? p.head : null })));
 		source.addEventListener('resume', data(p => {
 			// The server dropped us for falling behind: reconnect from where we are.
