@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs_formats.h"
 #include "fs_idempotency.h"
 
 /* Looks up the stored answer of KEY after a failed claim. */
@@ -33,6 +34,19 @@ lookup(struct fs_db *db, const char *const *params, int *replay, struct fs_idem_
 }
 
 enum fs_err
+fs_idem_key_check(const char *key, struct fs_error *err)
+{
+	if (strlen(key) == 0 || strlen(key) > FS_IDEM_KEY_MAX)
+		return fs_error_set(err, ERR_INVALID_PARAMETER, "Idempotency-Key",
+		    "Idempotency-Key must be 1 to %d characters", FS_IDEM_KEY_MAX);
+	/* Stored as PostgreSQL text, which refuses other bytes (and only once the write began). */
+	if (!fs_is_utf8(key, strlen(key)))
+		return fs_error_set(err, ERR_INVALID_PARAMETER, "Idempotency-Key",
+		    "Idempotency-Key must be valid UTF-8");
+	return FS_OK;
+}
+
+enum fs_err
 fs_idem_claim(struct fs_db *db, const char *scope, const char *key,
     const char *request, int *replay, struct fs_idem_answer *answer, struct fs_error *err)
 {
@@ -43,9 +57,8 @@ fs_idem_claim(struct fs_db *db, const char *scope, const char *key,
 	int claimed;
 
 	*replay = 0;
-	if (strlen(key) == 0 || strlen(key) > FS_IDEM_KEY_MAX)
-		return fs_error_set(err, ERR_INVALID_PARAMETER, "Idempotency-Key",
-		    "Idempotency-Key must be 1 to %d characters", FS_IDEM_KEY_MAX);
+	if (fs_idem_key_check(key, err) != FS_OK)
+		return err->code;
 	snprintf(ttl, sizeof(ttl), "%ld", db->pg.cfg->idempotency_ttl);
 	r = fs_db_exec(db, STMT_IDEM_EXPIRE, expire, 0, err);
 	if (!r)

@@ -18,6 +18,9 @@ struct fs_idem_answer {
 	char *body;	/* owned, may be NULL (204) */
 };
 
+/* Checks KEY, an Idempotency-Key header as sent: FS_OK, or ERR_INVALID_PARAMETER in ERR. */
+enum fs_err fs_idem_key_check(const char *key, struct fs_error *err);
+
 /*
  * Keys are SCOPE's: a resource and a user ("clients:<user id>"), so that another user's key
  * never replays someone else's answer.

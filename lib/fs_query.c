@@ -191,7 +191,9 @@ fs_query_next(const struct fs_query *q, const char *cursor)
 		tail = &(*tail)->next;
 	}
 	*tail = &after;
-	if (uriComposeQueryMallocA(&out, kept) != URI_SUCCESS)
+	/* Spaces as "+", as parsing reads them; line breaks kept as sent (the default makes
+	 * each a CR LF, which would change a filter's value from one page to the next). */
+	if (uriComposeQueryMallocExA(&out, kept, URI_TRUE, URI_FALSE) != URI_SUCCESS)
 		out = NULL;
 	*tail = NULL;
 out:

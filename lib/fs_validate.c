@@ -1,4 +1,5 @@
 /* fs_validate.c - the column-table checks of a written row. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,15 @@ count_digits(const char *text, long *before, long *after)
 	size_t mantissa = e ? (size_t)(e - p) : strlen(p);
 	long frac = dot && (size_t)(dot - p) < mantissa ? (long)(mantissa - (size_t)(dot - p) - 1) : 0;
 	long whole = (long)mantissa - frac - (frac > 0 || (dot && (size_t)(dot - p) < mantissa));
+
+	/*
+	 * strtol makes 1e99999999999999999999 LONG_MAX, and whole + exp would overflow. An
+	 * exponent bounded far beyond any body's digits gives the same answers, without that.
+	 */
+	if (exp > LONG_MAX / 4)
+		exp = LONG_MAX / 4;
+	if (exp < -(LONG_MAX / 4))
+		exp = -(LONG_MAX / 4);
 
 	/* Leading zeros of the whole part are not significant (0.5, 007). */
 	while (whole > 0 && *p == '0') {

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "fs_idempotency.h"
+#include "fs_ifmatch.h"
 #include "fs_json.h"
 #include "fs_query.h"
 #include "fs_rights.h"
@@ -14,27 +15,6 @@
 
 /* Prune expired idempotency keys once every this many committed writes. */
 #define PRUNE_EVERY 512
-
-/* The version If-Match names ("3", W/"3") into OUT (16 bytes); "" for none or "*". */
-static enum fs_err
-if_match_version(const char *m, char *out, struct fs_error *err)
-{
-	size_t n;
-
-	out[0] = '\0';
-	if (!m || strcmp(m, "*") == 0)
-		return FS_OK;
-	if (strncmp(m, "W/", 2) == 0)
-		m += 2;
-	if (*m == '"')
-		m++;
-	n = strspn(m, "0123456789");
-	if (n == 0 || n >= 10 || (m[n] != '\0' && !(m[n] == '"' && m[n + 1] == '\0')))
-		return fs_error_set(err, ERR_INVALID_PARAMETER, "If-Match",
-		    "If-Match must be a version such as \"3\"");
-	snprintf(out, 16, "%.*s", (int)n, m);
-	return FS_OK;
-}
 
 /*
  * Takes the expected version of a PUT from the body and from If-Match: either may say it, and
@@ -46,7 +26,7 @@ take_version(const struct fs_request *req, struct fs_write *w, struct fs_error *
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(w->tree, "version");
 	char buf[64], header[16];
 
-	if (if_match_version(req->if_match, header, err) != FS_OK)
+	if (fs_ifmatch_parse(req->if_match, header, sizeof(header), err) != FS_OK)
 		return;
 	/* fs_validate_row() has checked it is a whole number from 1 to 2^31 - 1. */
 	if (!fs_json_is_number(v)) {
@@ -563,7 +543,7 @@ fs_write_handle(struct fs_worker *e, struct fs_request *req)
 		if (fs_query_parse(e->res, req->query, FS_QUERY_ID, 1, 1, &q, err) == FS_OK && !q.id)
 			fs_error_set(err, ERR_MISSING_ID, "id", "DELETE needs ?id=");
 		else if (err->code == FS_OK)
-			if_match_version(req->if_match, w.version, err);
+			fs_ifmatch_parse(req->if_match, w.version, sizeof(w.version), err);
 		w.id = q.id;
 	} else if ((w.tree = read_json_body(e, req, err)) != NULL) {
 		check_body(e, req, &w, err);

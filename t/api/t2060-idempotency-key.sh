@@ -109,6 +109,10 @@ before=$(branch_rows clients "$BR")
 json POST /api/clients "{\"branch\":\"$BR\",\"name\":\"key of 201\"}" -H "Idempotency-Key: ${long}k"
 is_error '400|422' '.*' "" "a key of 201 characters is refused"
 is "$(branch_rows clients "$BR")" "$before" "nothing was written with the long key"
+# Found by fuzzing: a key PostgreSQL's text cannot hold is the client's error, named, up front.
+json POST /api/clients "{\"branch\":\"$BR\",\"name\":\"key not UTF-8\"}" -H $'Idempotency-Key: k\xff\xfe'
+is_error 400 invalid_parameter Idempotency-Key "a key that is not UTF-8 is a 400 naming the header"
+is "$(branch_rows clients "$BR")" "$before" "nothing was written with that key"
 
 # ---- every resource: a keyed POST replays
 for res in $RESOURCES; do

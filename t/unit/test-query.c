@@ -79,6 +79,14 @@ main(void)
 	    "6f1c1f34-1c2f-4c44-8a0e-2f3b0a5b7c11", "next page: old cursor dropped, new one encoded");
 	free(next);
 	fs_query_release(&q);
+
+	/* Found by fuzzing: the next page's link turned each line break into CR LF. */
+	is_int(parse("branch=a%0Ab%0Dc&limit=2", &q, &err), FS_OK, "a filter value with line breaks");
+	next = fs_query_next(&q, "x|6f1c1f34-1c2f-4c44-8a0e-2f3b0a5b7c11");
+	is_str(next, "branch=a%0Ab%0Dc&limit=2&after=x%7C6f1c1f34-1c2f-4c44-8a0e-2f3b0a5b7c11",
+	    "next page: the same filter value, its line breaks as they were");
+	free(next);
+	fs_query_release(&q);
 	fs_error_clear(&err);
 	return done_testing();
 }

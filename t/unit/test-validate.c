@@ -23,6 +23,32 @@ check(const char *text, enum fs_write_kind kind, cJSON **out, struct fs_error *e
 	return fs_validate_row(&example, row, kind, err);
 }
 
+/* A money column as the cash requests declare theirs: NUMERIC(12,2), more than zero. */
+static const struct fs_column money_columns[] = {
+	{ .name = "amount", .type = COL_NUMERIC, .flags = COL_HAS_MIN | COL_MIN_EXCLUSIVE, .min = 0,
+	  .scale = 2, .precision = 12 },
+	{ .name = NULL },
+};
+static const struct fs_resource money_resource = {
+	.table = "payments", .path = "payments", .columns = money_columns,
+	.filters = example_filters, .sort = "created_at",
+};
+
+/* Validates TEXT as a new row of money_resource; returns the code (ERR kept). */
+static enum fs_err
+money(const char *text, struct fs_error *err)
+{
+	cJSON *row;
+	enum fs_err rc;
+
+	fs_error_clear(err);
+	if (!(row = fs_json_parse(text, strlen(text), err)))
+		return err->code;
+	rc = fs_validate_row(&money_resource, row, FS_CREATE, err);
+	cJSON_Delete(row);
+	return rc;
+}
+
 int
 main(void)
 {
@@ -72,6 +98,17 @@ main(void)
 	    FS_OK, "0.1 has one decimal, whatever binary floating point makes of it");
 	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"amount\":1e-3}", FS_CREATE, &row, &err),
 	    ERR_INVALID_VALUE, "1e-3 has three decimals");
+	/* Found by fuzzing: exponents strtol saturates made the digit count overflow. */
+	is_int(money("{\"branch\":\"n\",\"amount\":1e99999999999999999999}", &err), ERR_INVALID_VALUE,
+	    "an exponent past LONG_MAX: more digits than the money column holds");
+	is_str(err.field, "amount", "... naming the field");
+	is_int(money("{\"branch\":\"n\",\"amount\":5e-99999999999999999999}", &err), ERR_INVALID_VALUE,
+	    "an exponent below LONG_MIN: more decimals than it holds");
+	is_int(money("{\"branch\":\"n\",\"amount\":123456789012}", &err), ERR_INVALID_VALUE,
+	    "twelve digits before the point where ten are");
+	is_int(money("{\"branch\":\"n\",\"amount\":1.5e9}", &err), FS_OK, "1.5e9 fits");
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"count\":1e-9223372036854775808}",
+	    FS_CREATE, &row, &err), ERR_INVALID_TYPE, "LONG_MIN as exponent: no whole number");
 	is_int(check("{\"branch\":\"n\",\"name\":\"a\\u0000b\"}", FS_CREATE, &row, &err),
 	    ERR_MALFORMED_JSON, "a NUL escape is refused, not cut short");
 	is_int(check("{\"branch\":\"n\",\"name\":\"a\\\\u0000b\"}", FS_CREATE, &row, &err),
