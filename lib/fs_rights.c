@@ -12,7 +12,7 @@ string_of(const cJSON *obj, const char *name)
 {
 	const cJSON *v = name ? cJSON_GetObjectItemCaseSensitive(obj, name) : NULL;
 
-	return cJSON_IsString(v) ? v->valuestring : NULL;
+	return v && cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 /* The name RES gives one row, for messages. */
