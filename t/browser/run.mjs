@@ -347,7 +347,7 @@ test('a. the page follows the event stream (badge shows Live)', async () => {
 	live.a = await openPage(live.ctxA, live.branch);
 	live.b = await openPage(live.ctxB, live.branch);
 	try {
-		await waitText(live.b, '#live-badge', 'Live', 5000);
+		await waitText(live.b, '#live-badge', 'Live', 15000);
 	} catch {
 		throw new Error(`the page's event stream did not open: ${BASE}/events does not answer as text/event-stream`);
 	}
@@ -941,10 +941,12 @@ test('i. the page offers only what the role allows: read-only finance, a rep\'s 
 	const streams = [];
 	ctxR.on('request', r => { if (new URL(r.url()).pathname === '/events') streams.push(r.url()); });
 	const r = await openPage(ctxR, branch);
-	await waitText(r, '#live-badge', 'Live', 5000);
+	await waitText(r, '#live-badge', 'Live', 15000);
 	assert.ok(streams.length > 0 && streams.every(u => new URL(u).searchParams.get('branch') === branch), `the stream asks for the user's one branch: ${streams.join(' ')}`);
+	await r.waitForSelector(clientRow('Existing'));
 	assert.equal(await r.$$eval(`${clientRow('Existing')} button.edit`, b => b.length), 1, 'a rep edits clients');
 	await r.click('#tab-stock-requests');
+	await r.waitForSelector('#stock-requests-form', { state: 'visible', timeout: 5000 }).catch(() => {});
 	assert.ok(await r.isVisible('#stock-requests-form'), 'a rep files stock requests');
 	assert.equal(await r.inputValue('#stock-requests-requested_by'), rep.login, 'in their own name');
 	assert.equal(await r.$eval('#stock-requests-requested_by', e => e.readOnly), true, 'and no one else\'s');
@@ -1031,7 +1033,7 @@ test('i. a session revoked while the page is open: the stream\'s `revoked` bring
 	const ctx = await newContext({ token });
 	const page = await openPage(ctx, branch);
 	await addClient(page, 'Still shown');
-	await waitText(page, '#live-badge', 'Live', 5000);
+	await waitText(page, '#live-badge', 'Live', 15000);
 	const revoked = page.waitForFunction(() => window.fieldsyncDemo.client.status().auth === 'expired', null, { timeout: 5000 });
 	const t0 = Date.now();
 	const out = await request('DELETE', '/api/session', { token });	// signed out elsewhere
