@@ -36,14 +36,41 @@ method_of(const char *name)
 	return M_OTHER;
 }
 
-/* The path part of the request URI, so Link headers point where the client came. */
-static const char *
-request_path(const struct fs_request *req)
+/* Whether the N bytes at P are a plain URL path (RFC 3986 pchar, '/', percent-encoded bytes). */
+static int
+is_plain_path(const char *p, size_t n)
 {
-	const char *p = fs_request_param(req, "DOCUMENT_URI");
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	    "-._~!$&'()*+,;=:@/%";
 
-	if (!p)
-		p = fs_request_param(req, "SCRIPT_NAME");
+	for (size_t i = 0; i < n; i++)
+		if (!p[i] || !strchr(ok, p[i]))
+			return 0;
+	return n > 0 && p[0] == '/';
+}
+
+/*
+ * The path of the URL the client asked for, so Link headers point where it came: nginx's
+ * DOCUMENT_URI, else the path of REQUEST_URI (the URL before a rewrite: under Apache,
+ * SCRIPT_NAME names the binary behind /api/<path>, not the public URL), else SCRIPT_NAME.
+ * The path is taken from the request, not from a configured public URL: it is right under
+ * any prefix, host or scheme without a setting to keep in step.
+ */
+static const char *
+request_path(struct fs_request *req)
+{
+	const char *p = fs_request_param(req, "DOCUMENT_URI"), *uri;
+	size_t n;
+
+	if (p)
+		return p;
+	uri = fs_request_param(req, "REQUEST_URI");
+	if (uri) {
+		n = strcspn(uri, "?#");
+		if (is_plain_path(uri, n) && (req->path_owned = strndup(uri, n)) != NULL)
+			return req->path_owned;
+	}
+	p = fs_request_param(req, "SCRIPT_NAME");
 	return p ? p : "";
 }
 
@@ -86,50 +113,110 @@ fs_request_release(struct fs_request *req)
 	free(req->body);
 	req->body = NULL;
 	req->body_len = 0;
+	free(req->path_owned);
+	req->path_owned = NULL;
+	req->path = "";
 	drop_body(&req->resp);
 	free(req->resp.headers);
 	memset(&req->resp, 0, sizeof(req->resp));
 	fs_error_clear(&req->err);
 }
 
-/* Reads up to N bytes of body; returns how many were read. */
+/* Reads up to N bytes of body; returns how many were read (0 at its end). */
 static size_t
 read_some(struct fs_request *req, char *buf, size_t n)
 {
+	size_t got;
+
 	if (req->fcgx) {
-		int got = FCGX_GetStr(buf, (int)n, req->fcgx->in);
-		return got > 0 ? (size_t)got : 0;
+		int r = FCGX_GetStr(buf, (int)n, req->fcgx->in);
+		got = r > 0 ? (size_t)r : 0;
+	} else {
+		got = fread(buf, 1, n, stdin);
 	}
-	return fread(buf, 1, n, stdin);
+	req->body_taken += got;
+	if (got == 0)
+		req->body_ended = 1;
+	return got;
+}
+
+/* How the end of the body is known. */
+enum body_extent { BODY_NONE, BODY_LENGTH, BODY_TO_END, BODY_BAD_LENGTH };
+
+/* The extent of REQ's body; for BODY_LENGTH, *LEN is CONTENT_LENGTH. */
+static enum body_extent
+body_extent(const struct fs_request *req, unsigned long long *len)
+{
+	const char *cl = fs_request_param(req, "CONTENT_LENGTH");
+	const char *te = fs_request_param(req, "HTTP_TRANSFER_ENCODING");
+	char *end;
+
+	if (cl && *cl) {
+		errno = 0;
+		*len = strtoull(cl, &end, 10);
+		return errno || *end || cl[0] == '-' ? BODY_BAD_LENGTH : BODY_LENGTH;
+	}
+	/* Without a length, only a server that says the body is chunked sends one. */
+	return te && *te ? BODY_TO_END : BODY_NONE;
+}
+
+/* Reads into req->body until LEN bytes or the end of the body; returns the bytes read. */
+static size_t
+read_into(struct fs_request *req, size_t len)
+{
+	size_t got = 0, n;
+
+	while (got < len && (n = read_some(req, req->body + got, len - got)) > 0)
+		got += n;
+	req->body[got] = '\0';
+	req->body_len = got;
+	return got;
 }
 
 enum fs_err
 fs_request_read_body(struct fs_request *req, struct fs_error *err)
 {
-	const char *cl = fs_request_param(req, "CONTENT_LENGTH");
-	size_t len = 0, got = 0, n;
-	char *end;
+	unsigned long long v = 0;
+	enum body_extent ext = body_extent(req, &v);
+	size_t max = req->cfg->max_body;
 
-	if (cl && *cl) {
-		errno = 0;
-		unsigned long long v = strtoull(cl, &end, 10);
-		if (errno || *end || cl[0] == '-')
-			return fs_error_set(err, ERR_INVALID_PARAMETER, NULL, "bad Content-Length");
-		if (v > req->cfg->max_body)
-			return fs_error_set(err, ERR_PAYLOAD_TOO_LARGE, NULL,
-			    "the body is larger than %zu bytes", req->cfg->max_body);
-		len = (size_t)v;
-	}
+	if (ext == BODY_BAD_LENGTH)
+		return fs_error_set(err, ERR_INVALID_PARAMETER, NULL, "bad Content-Length");
+	if (ext == BODY_LENGTH && v > max)
+		return fs_error_set(err, ERR_PAYLOAD_TOO_LARGE, NULL,
+		    "the body is larger than %zu bytes", max);
+	/* A chunked body may be up to max bytes; one more byte read tells it is larger. */
+	size_t len = ext == BODY_LENGTH ? (size_t)v : ext == BODY_TO_END ? max + 1 : 0;
 	req->body = malloc(len + 1);
 	if (!req->body)
 		return fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
-	while (got < len && (n = read_some(req, req->body + got, len - got)) > 0)
-		got += n;
-	req->body[got] = '\0';
-	req->body_len = got;
-	if (got < len)
+	size_t got = read_into(req, len);
+	if (ext == BODY_TO_END && got > max)
+		return fs_error_set(err, ERR_PAYLOAD_TOO_LARGE, NULL,
+		    "the body is larger than %zu bytes", max);
+	if (ext == BODY_LENGTH && got < len)
 		return fs_error_set(err, ERR_MALFORMED_JSON, NULL, "the body ended before Content-Length");
 	return FS_OK;
+}
+
+/* CGI only: reads and drops what is left of the body, at most four times max_body. */
+static void
+drain_body(struct fs_request *req)
+{
+	char buf[16384];
+	unsigned long long v = 0;
+	enum body_extent ext = body_extent(req, &v);
+	size_t cap = 4 * req->cfg->max_body;
+
+	if (req->fcgx || req->body_ended || ext == BODY_NONE || ext == BODY_BAD_LENGTH)
+		return;
+	if (ext == BODY_LENGTH && v < cap)
+		cap = (size_t)v;
+	while (req->body_taken < cap) {
+		size_t want = cap - req->body_taken < sizeof(buf) ? cap - req->body_taken : sizeof(buf);
+		if (read_some(req, buf, want) == 0)
+			break;
+	}
 }
 
 enum fs_err
@@ -290,6 +377,7 @@ fs_request_answer(struct fs_request *req)
 {
 	int rc;
 
+	drain_body(req);
 	if (req->err.code != FS_OK || req->resp.status == 0) {
 		if (req->err.code == FS_OK)
 			fs_error_set(&req->err, ERR_INTERNAL, NULL, "the request got no answer");

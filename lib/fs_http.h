@@ -45,13 +45,17 @@ struct fs_request {
 	const char *idem_key;		/* Idempotency-Key, may be NULL */
 	char *body;			/* owned, NUL-terminated, or NULL */
 	size_t body_len;
+	size_t body_taken;		/* bytes of the body taken from the server so far */
+	int body_ended;			/* the body's end was reached */
+	char *path_owned;		/* path, when it had to be copied out of REQUEST_URI */
 	struct fs_response resp;	/* the answer, when err.code is FS_OK */
 	struct fs_error err;		/* the answer, when set */
 };
 
 /*
  * Fills REQ from FCGX (NULL for CGI) and CFG. The strings point into the server's
- * parameters and live until the request is finished; nothing is allocated.
+ * parameters and live until the request is finished; only a path cut out of REQUEST_URI
+ * is allocated (freed by fs_request_release).
  */
 void fs_request_init(struct fs_request *req, FCGX_Request *fcgx, const struct fs_config *cfg);
 
@@ -66,7 +70,10 @@ const char *fs_request_param(const struct fs_request *req, const char *name);
 
 /*
  * Reads the body into req->body, refusing (ERR_PAYLOAD_TOO_LARGE) more than the
- * configured max_body before reading a byte of it. Returns FS_OK or the code set in ERR.
+ * configured max_body: before reading a byte of it when CONTENT_LENGTH says so, else (a
+ * chunked body, which Apache hands over without CONTENT_LENGTH but with
+ * HTTP_TRANSFER_ENCODING) once more than that has come. Without either, there is no body.
+ * Returns FS_OK or the code set in ERR.
  */
 enum fs_err fs_request_read_body(struct fs_request *req, struct fs_error *err);
 
@@ -84,7 +91,10 @@ void fs_response_take(struct fs_request *req, int status, char *body, size_t len
 void fs_http_preflight(struct fs_request *req);
 
 /*
- * Sends REQ's one answer: the error in req->err if set, else req->resp, with the
+ * Sends REQ's one answer. In CGI mode, what is left of the body is read first (at most
+ * four times max_body), whether or not a handler wanted it: a CGI that exits with unread
+ * input makes Apache's mod_cgid lose the answer (the script's socket is reset) or log a
+ * broken pipe. Then the error in req->err if set, else req->resp, with the
  * standard headers (JSON content type, no-store, nosniff, CORS for an allowed origin),
  * the body unless the request was HEAD or the status is 204. A client that went away
  * is logged. FS_OK, or ERR_INTERNAL when the answer could not be written.

@@ -65,38 +65,124 @@ serve_one(const struct fs_service *svc, struct fs_worker *w, struct fs_request *
 	return rc;
 }
 
-/* Serves FastCGI requests on LISTEN_FD until stopped. */
-static int
-request_loop(const struct fs_service *svc, const struct fs_config *cfg, int listen_fd)
+/*
+ * The config a process started without one (no --config, no FIELDSYNC_CONF in its
+ * environment) takes from the FIELDSYNC_CONF parameter of its first request: under
+ * mod_fcgid, SetEnv in .htaccess reaches the requests' parameters but never the process's
+ * environment. The parameter is set by the server's or the .htaccess's configuration,
+ * never by the client (a request header Fieldsync-Conf arrives as HTTP_FIELDSYNC_CONF),
+ * and only a path is taken this way, never the database URL: the secrets stay in a file
+ * outside the document root. CFG is loaded from it (over the defaults) into *CFG_PATH
+ * (SIZE bytes). FS_OK, or ERR_INTERNAL when the file cannot be loaded.
+ */
+static enum fs_err
+config_from_request(FCGX_Request *fr, struct fs_config *cfg, char *cfg_path, size_t size)
 {
-	FCGX_Request fr;
-	struct fs_worker w;
+	const char *p = FCGX_GetParam("FIELDSYNC_CONF", fr->envp);
+
+	if (!p || !*p)
+		return FS_OK;
+	if (snprintf(cfg_path, size, "%s", p) >= (int)size) {
+		fprintf(stderr, "fieldsync: config: the path in FIELDSYNC_CONF is too long\n");
+		return ERR_INTERNAL;
+	}
+	fs_config_defaults(cfg);
+	return fs_config_load(cfg, cfg_path);
+}
+
+/* Whether request FR names the config CFG_PATH that this process took from its first request. */
+static int
+same_config(FCGX_Request *fr, const char *cfg_path)
+{
+	const char *p = FCGX_GetParam("FIELDSYNC_CONF", fr->envp);
+
+	return strcmp(p ? p : "", cfg_path) == 0;
+}
+
+/* Answers request FR with a 500 that says why, without a worker (no database, no resource). */
+static void
+refuse(FCGX_Request *fr, const struct fs_config *cfg, const char *why)
+{
 	struct fs_request req;
 
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0
-	    || fs_worker_init(&w, svc, cfg) != FS_OK) {
+	fs_request_init(&req, fr, cfg);
+	fs_error_set(&req.err, ERR_INTERNAL, NULL, "%s", why);
+	fs_request_answer(&req);
+	fs_request_release(&req);
+}
+
+/* Starts worker W for SVC with CFG: connected before the first request when it can be. */
+static enum fs_err
+start_worker(struct fs_worker *w, const struct fs_service *svc, const struct fs_config *cfg)
+{
+	struct fs_error err = FS_ERROR_INIT;
+
+	if (fs_worker_init(w, svc, cfg) != FS_OK) {
 		fprintf(stderr, "fieldsync: %s: cannot start a worker\n", svc->path);
-		return 1;
+		return ERR_INTERNAL;
 	}
 	/*
 	 * Connect before the first request, so it is not the one that waits, and the resource's
 	 * declaration is recorded in the database as soon as the worker runs. A database that is
 	 * away is only logged: requests connect again as they come.
 	 */
-	{
-		struct fs_error err = FS_ERROR_INIT;
+	fs_pg_ready(&w->db.pg, &err);
+	fs_error_clear(&err);
+	return FS_OK;
+}
 
-		fs_pg_ready(&w.db.pg, &err);
-		fs_error_clear(&err);
+/*
+ * Serves FastCGI requests on LISTEN_FD until stopped, with CFG; a process that has no
+ * config of its own (CFG_FROM_REQUEST) takes it from its first request (config_from_request)
+ * and refuses a later request that names another.
+ */
+static int
+request_loop(const struct fs_service *svc, const struct fs_config *cfg_in, int listen_fd,
+    int cfg_from_request)
+{
+	FCGX_Request fr;
+	struct fs_worker w;
+	struct fs_request req;
+	struct fs_config cfg = *cfg_in;
+	char cfg_path[1024] = "";
+	int started = 0, rc = 0;
+
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		fprintf(stderr, "fieldsync: %s: cannot start a worker\n", svc->path);
+		return 1;
+	}
+	if (!cfg_from_request) {
+		if (start_worker(&w, svc, &cfg) != FS_OK)
+			return 1;
+		started = 1;
 	}
 	while (!stopping && FCGX_Accept_r(&fr) == 0) {
-		fs_request_init(&req, &fr, cfg);
+		if (!started) {
+			if (config_from_request(&fr, &cfg, cfg_path, sizeof(cfg_path)) != FS_OK
+			    || start_worker(&w, svc, &cfg) != FS_OK) {
+				/* Exit after the answer: the server starts a new process for the next one. */
+				refuse(&fr, &cfg, "the server's configuration cannot be loaded");
+				FCGX_Finish_r(&fr);
+				rc = 1;
+				break;
+			}
+			started = 1;
+		}
+		if (cfg_from_request && !same_config(&fr, cfg_path)) {
+			fprintf(stderr, "fieldsync: %s: a request names another FIELDSYNC_CONF than %s,"
+			    " which this process serves; refused\n", svc->path, cfg_path);
+			refuse(&fr, &cfg, "this process serves another configuration");
+			FCGX_Finish_r(&fr);
+			continue;
+		}
+		fs_request_init(&req, &fr, &cfg);
 		serve_one(svc, &w, &req);
 		FCGX_Finish_r(&fr);
 	}
-	fs_worker_release(&w);
+	if (started)
+		fs_worker_release(&w);
 	FCGX_Free(&fr, 1);
-	return 0;
+	return rc;
 }
 
 /* Plain CGI: the request is in the environment and on stdin. */
@@ -122,7 +208,7 @@ spawn_worker(const struct fs_service *svc, const struct fs_config *cfg, int list
 	pid_t pid = fork();
 
 	if (pid == 0)
-		_exit(request_loop(svc, cfg, listen_fd));
+		_exit(request_loop(svc, cfg, listen_fd, 0));
 	if (pid < 0)
 		perror("fieldsync: fork");
 	return pid;
@@ -263,8 +349,10 @@ serve(int argc, char **argv, const struct fs_service *svc, const char *kind)
 	catch_stop_signals();
 	if (socket_path)
 		return supervise(svc, &cfg, socket_path, workers);
-	if (!FCGX_IsCGI())
-		return request_loop(svc, &cfg, 0);
+	if (!FCGX_IsCGI()) {
+		const char *env = getenv("FIELDSYNC_CONF");
+		return request_loop(svc, &cfg, 0, !config && !(env && *env));
+	}
 	return serve_cgi(svc, &cfg);
 }
 

@@ -8,6 +8,12 @@ if [ -r "$FIELDSYNC_TOP/var/stack.env" ]; then
 	. "$FIELDSYNC_TOP/var/stack.env"
 fi
 FIELDSYNC_URL=${FIELDSYNC_URL:-http://127.0.0.1:8080}
+# The web server in front of the workers: nginx (the stack's), or another one a test starts
+# (t/apache/: FIELDSYNC_FRONT=apache-cgi or apache-fcgid, at FIELDSYNC_FRONT_URL).
+FIELDSYNC_FRONT=${FIELDSYNC_FRONT:-nginx}
+if [ -n "${FIELDSYNC_FRONT_URL:-}" ]; then
+	FIELDSYNC_URL=$FIELDSYNC_FRONT_URL
+fi
 
 tap_n=0
 tap_failed=0
@@ -39,6 +45,17 @@ ok() {
 	fi
 	return "$status"
 }
+
+# skip REASON DESCRIPTION: a check that is not made here, for REASON (TAP "# SKIP").
+skip() {
+	local reason=$1; shift
+	tap_n=$((tap_n + 1))
+	echo "ok $tap_n - $* # SKIP $reason"
+}
+
+# behind_nginx: the requests go through the stack's nginx (checks of what nginx itself
+# answers are made only there; see FIELDSYNC_FRONT).
+behind_nginx() { [ "$FIELDSYNC_FRONT" = nginx ]; }
 
 # is GOT EXPECTED DESCRIPTION
 is() {
