@@ -1,5 +1,5 @@
 #!/bin/sh
-# htaccess.sh BINDIR HANDLER CONF [BASE]: the .htaccess that serves the API from the document
+# htaccess.sh BINDIR HANDLER CONF [BASE [LIMIT]]: the .htaccess that serves the API from the document
 # root (or the folder at URL path BASE, default "/") of a shared Apache host, with only what a
 # customer of such a host may write: per-directory settings, no server config.
 #   BINDIR   folder of the built or installed *.fcgi; each gets one rewrite rule
@@ -10,15 +10,22 @@
 #   CONF     path of fieldsync.conf on the host (SetEnv FIELDSYNC_CONF): it holds the
 #            database URL, since under mod_fcgid only request parameters come from
 #            .htaccess, never the process environment (see the README)
+#   BASE     URL path of the folder holding the .htaccess (default /)
+#   LIMIT    bytes of a request body Apache lets through (default 2097152, above the
+#            binaries' max_body of 1 MiB so that they answer it). Under mod_fcgid at most the
+#            host's FcgidMaxRequestLen (server config only, 128 KiB unless raised): past it
+#            mod_fcgid answers its own HTML 500. On such a host give 131072 here and
+#            max_body = 131072 in fieldsync.conf.
 # The binaries go to the folder "fieldsync" beside the .htaccess, the JSON error pages of
 # conf/apache/errors/ to fieldsync/errors/.
 set -eu
 
-if [ $# -lt 3 ] || [ $# -gt 4 ]; then
-	echo "usage: $0 BINDIR cgi|fcgid CONF [BASE]" >&2
+if [ $# -lt 3 ] || [ $# -gt 5 ]; then
+	echo "usage: $0 BINDIR cgi|fcgid CONF [BASE [LIMIT]]" >&2
 	exit 2
 fi
-bindir=$1 handler=$2 conf=$3 base=${4:-/}
+bindir=$1 handler=$2 conf=$3 base=${4:-/} limit=${5:-2097152}
+case $limit in '' | *[!0-9]*) echo "$0: LIMIT is a number of bytes, not $limit" >&2; exit 2 ;; esac
 case $handler in
 cgi) module=cgi-script ;;
 fcgid) module=fcgid-script ;;
@@ -69,8 +76,8 @@ CGIPassAuth On
 SetEnv FIELDSYNC_CONF $conf
 
 # Apache itself answers over-large bodies and unknown API paths: in the API's JSON shape.
-# Keep LimitRequestBody above the binaries' max_body (1 MiB), so they answer first.
-LimitRequestBody 2097152
+# Above the binaries' max_body, they answer first; see LIMIT in conf/apache/htaccess.sh.
+LimitRequestBody $limit
 AddCharset utf-8 .json
 ErrorDocument 404 ${base}fieldsync/errors/404.json
 ErrorDocument 413 ${base}fieldsync/errors/413.json
@@ -86,6 +93,11 @@ ErrorDocument 413 ${base}fieldsync/errors/413.json
 
 RewriteEngine On
 RewriteBase $base
+# A declared length over the limit is refused here, before any binary: mod_fcgid would pass
+# such a request on with an empty body instead of LimitRequestBody's 413.
+RewriteCond %{HTTP:Content-Length} ^[0-9]+\$
+RewriteCond expr "%{HTTP:Content-Length} -gt $limit"
+RewriteRule ^api/ - [R=413,L]
 # The binaries answer only at their /api/ path (a direct URL would bypass these rules).
 RewriteCond %{ENV:REDIRECT_STATUS} ^\$
 RewriteRule ^fieldsync/(?!errors/) - [R=404,L]

@@ -5,12 +5,16 @@
 #
 #   apache_up FRONT PORT   FRONT cgi (mod_cgid) or fcgid (mod_fcgid): write the server root
 #                          var/apache/FRONT/, start Apache there as the stack's user, wait
-#                          until the API answers through it; sets APACHE_URL, APACHE_DIR
+#                          until the API answers through it; sets APACHE_URL, APACHE_DIR.
+#                          FCGID_MAX_REQUEST_LEN: the host's FcgidMaxRequestLen (2 MiB);
+#                          APACHE_BODY_LIMIT: the .htaccess's body limit and the config's
+#                          max_body (default: the shipped ones)
 #   apache_down            stop it (TERM, then wait for it and its children)
 #   api_test_through FILE  run t/api/FILE against APACHE_URL; one check with its totals
 
 APACHE_CONF_SRC=$FIELDSYNC_TOP/conf/apache
 APACHE_MODULES=/usr/lib/apache2/modules
+APACHE_ONLY_ORIGIN=http://apache-front.invalid
 
 # as_stack_user CMD...: CMD as the user the stack's services run as (root switches).
 as_stack_user() {
@@ -46,6 +50,19 @@ apache_answers() {
 	[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$APACHE_URL/api/clients?limit=1")" = 401 ]
 }
 
+# apache_install_binary BIN DEST: BIN where the host serves it, as an installed binary would
+# be. A libtool build's BIN is a bash wrapper costing some 20 ms a CGI request: DEST is then a
+# two-line sh script running the real binary with the build's library path.
+apache_install_binary() {
+	local real=${1%/*}/.libs/${1##*/}
+	if [ -x "$real" ] && [ -d "$FIELDSYNC_TOP/lib/.libs" ]; then
+		printf '#!/bin/sh\nLD_LIBRARY_PATH=%q exec %q "$@"\n' "$FIELDSYNC_TOP/lib/.libs" "$real" >"$2"
+		chmod 0755 "$2"
+	else
+		ln -s "$1" "$2"
+	fi
+}
+
 apache_up() {
 	local front=$1 docs bin
 	APACHE_PORT=$2
@@ -68,16 +85,24 @@ apache_up() {
 	{
 		cat "$FIELDSYNC_STACK_CONF"
 		printf '\n[database]\nurl = %s\n' "$DATABASE_URL"
+		# An origin only this config allows: a check that the binaries read this file.
+		printf '[http]\ncors_origins = %s %s\n' "$(sed -n 's/^cors_origins *= *//p' \
+			"$FIELDSYNC_STACK_CONF" | tail -n 1)" "$APACHE_ONLY_ORIGIN"
+		[ -z "${APACHE_BODY_LIMIT:-}" ] || printf 'max_body = %s\n' "$APACHE_BODY_LIMIT"
 	} >"$APACHE_DIR/fieldsync.conf"
 	chmod 0600 "$APACHE_DIR/fieldsync.conf"
 	"$APACHE_CONF_SRC/htaccess.sh" "$FIELDSYNC_TOP/cgi-bin" "$front" "$APACHE_DIR/fieldsync.conf" \
-		>"$docs/.htaccess" || bail_out "conf/apache/htaccess.sh failed"
+		/ ${APACHE_BODY_LIMIT:+"$APACHE_BODY_LIMIT"} >"$docs/.htaccess" ||
+		bail_out "conf/apache/htaccess.sh failed"
 	for bin in "$FIELDSYNC_TOP"/cgi-bin/*.fcgi; do
-		[ -x "$bin" ] && ln -s "$bin" "$docs/fieldsync/"
+		[ -x "$bin" ] && apache_install_binary "$bin" "$docs/fieldsync/${bin##*/}"
 	done
 	cp "$APACHE_CONF_SRC"/errors/*.json "$docs/fieldsync/errors/"
 	[ -z "${FIELDSYNC_USER:-}" ] || chown -R "$FIELDSYNC_USER:" "$APACHE_DIR"
-	as_stack_user apache2 -d "$APACHE_DIR" -f "$APACHE_DIR/httpd.conf" -k start ||
+	# A clean environment: nothing of the stack's (DATABASE_URL, FIELDSYNC_CONF) may reach the
+	# binaries but through the .htaccess, as on a shared host.
+	as_stack_user env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+		apache2 -d "$APACHE_DIR" -f "$APACHE_DIR/httpd.conf" -k start ||
 		bail_out "Apache ($front) did not start: $(tail -n 5 "$APACHE_DIR/error.log" 2>/dev/null)"
 	APACHE_STARTED=1
 	wait_until 30 apache_answers ||
@@ -108,7 +133,7 @@ api_test_through() {
 	pass=$((pass - skip))
 	if ! ok "$([ "$rc" = 0 ] && [ "$fail" = 0 ] && [ "$pass" -gt 0 ]; echo $?)" \
 		"$label: t/api/$file: $pass passed, $fail failed, $skip skipped"; then
-		grep -v '^ok ' <<<"$out" | head -n 60 | sed 's/^/#   /' >&2
+		grep -v '^ok ' <<<"$out" | head -n 60 | cut -c1-400 | sed 's/^/#   /' >&2
 	fi
 	grep -i '^ok .*# skip' <<<"$out" | sed 's/^/#   /'
 	APACHE_TOTAL_PASS=$((${APACHE_TOTAL_PASS:-0} + pass))

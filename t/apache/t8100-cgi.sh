@@ -7,9 +7,11 @@
 . "$(dirname "$0")/lib-apache.sh"
 apache_skip_unless_installed
 require_stack
+. "$(dirname "$0")/../api/lib-api.sh"
+. "$(dirname "$0")/lib-front-checks.sh"
 read -r port _ <<<"$(apache_ports)"
 trap apache_down EXIT
 apache_up cgi "$port"
-. "$(dirname "$0")/lib-front-checks.sh"
+FIELDSYNC_URL=$APACHE_URL FIELDSYNC_FRONT=apache-cgi
 front_checks cgi
 done_testing

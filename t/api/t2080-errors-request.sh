@@ -103,9 +103,15 @@ api GET "/api/clients?branch=$BR&search=%FF"
 is_error 400 '[a-z_]+' search "search=%FF (not UTF-8) is a 400 naming search"
 api GET "/api/clients?branch=%FF%FE"
 is_error 400 '[a-z_]+' branch "branch=%FF%FE (not UTF-8) is a 400 naming branch"
-# a request line too long for the server is still answered in JSON
-api GET "/api/clients?branch=$BR&search=$(head -c 20000 /dev/zero | tr '\0' a)"
-is_error '4[0-9][0-9]' '[a-z_]+' "" "a 20000-character query string is a JSON error"
+# a request line too long for the server is still answered in JSON (nginx's snippet; Apache
+# answers a request line over its LimitRequestLine before any .htaccess is read)
+if behind_nginx; then
+	api GET "/api/clients?branch=$BR&search=$(head -c 20000 /dev/zero | tr '\0' a)"
+	is_error '4[0-9][0-9]' '[a-z_]+' "" "a 20000-character query string is a JSON error"
+else
+	skip "$FIELDSYNC_FRONT: a request line over LimitRequestLine gets Apache's own 414 page" \
+		"a 20000-character query string is a JSON error"
+fi
 
 # ---- ids in the query
 api GET "/api/clients?id=not-a-uuid"

@@ -73,12 +73,18 @@ ok "$([ "$(header Access-Control-Allow-Origin)" != '*' ]; echo $?)" "never a wil
 # the preflight writes nothing and OPTIONS does not reach the resource
 is "$(branch_rows clients "$BR")" 1 "only the POST wrote a row"
 
-# The event stream's relay answers CORS the same way, credentials included.
-api GET /events/health -H "Origin: $GOOD"
-is "$STATUS $(header Access-Control-Allow-Origin) $(header Access-Control-Allow-Credentials)" \
-	"200 $GOOD true" "the relay lets a listed origin in, with credentials"
-api GET /events/health -H "Origin: $BAD"
-is "$(header Access-Control-Allow-Origin)$(header Access-Control-Allow-Credentials)" "" \
-	"the relay lets no other origin in"
+# The event stream's relay answers CORS the same way, credentials included. (A shared host's
+# Apache has no relay: the browser library follows the changes feed instead.)
+if behind_nginx; then
+	api GET /events/health -H "Origin: $GOOD"
+	is "$STATUS $(header Access-Control-Allow-Origin) $(header Access-Control-Allow-Credentials)" \
+		"200 $GOOD true" "the relay lets a listed origin in, with credentials"
+	api GET /events/health -H "Origin: $BAD"
+	is "$(header Access-Control-Allow-Origin)$(header Access-Control-Allow-Credentials)" "" \
+		"the relay lets no other origin in"
+else
+	skip "$FIELDSYNC_FRONT: no event relay behind it" "the relay lets a listed origin in, with credentials"
+	skip "$FIELDSYNC_FRONT: no event relay behind it" "the relay lets no other origin in"
+fi
 
 done_testing
