@@ -65,7 +65,8 @@ cat <<HTACCESS
 # Needs of the host: AllowOverride All (or Options FileInfo AuthConfig Limit), mod_rewrite,
 # mod_headers, mod_env and mod_mime, and mod_cgid/mod_cgi or mod_fcgid.
 
-# The binaries in fieldsync/ run as $module; nothing there is listed.
+# The binaries in fieldsync/ run as $module; nothing there is listed. (mod_rewrite needs
+# FollowSymLinks in a .htaccess.)
 Options +ExecCGI +FollowSymLinks -Indexes
 AddHandler $module .fcgi
 # Bearer tokens reach the binaries (Apache hides Authorization from CGI and FastCGI otherwise).
