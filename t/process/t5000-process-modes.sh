@@ -165,6 +165,43 @@ wait_until 10 gone "$spawned"
 ok $? 'spawn-fcgi: the process exits on SIGTERM'
 wait "$spawned" 2>/dev/null
 
+# ---------------------------------------------------------------- (e) the config from the request
+
+# A process with no config of its own (mod_fcgid's: nothing of a .htaccess reaches its
+# environment) takes the FIELDSYNC_CONF parameter of its first request, the database URL in
+# that file; a later request naming another config is refused.
+OWN_CONF=$TMP/own.conf
+{ cat "$CONF"; printf '\n[database]\nurl = %s\n' "$DATABASE_URL"; } >"$OWN_CONF"
+SOCK3=$TMP/bare.sock
+env -i PATH="$PATH" spawn-fcgi -s "$SOCK3" -n -- "$BIN" >"$TMP/bare.log" 2>&1 &
+bare=$!
+started+=("$bare")
+answers_with_own_conf() { FIELDSYNC_CONF=$OWN_CONF answers "$SOCK3"; }
+wait_until 10 answers_with_own_conf
+ok $? 'no config of its own: the first request'"'"'s FIELDSYNC_CONF is loaded (its database answers)' ||
+	diag "$(tail -n 5 "$TMP/bare.log")"
+FIELDSYNC_CONF=$CONF request "$SOCK3" GET 'limit=1'
+is "$RESP_STATUS" 500 'no config of its own: a request naming another FIELDSYNC_CONF is refused'
+FIELDSYNC_CONF=$OWN_CONF request "$SOCK3" GET 'limit=1'
+is "$RESP_STATUS" 200 '... and the next one naming its own is served'
+kill -TERM "$bare" 2>/dev/null
+wait_until 10 gone "$bare"
+wait "$bare" 2>/dev/null
+
+# ---------------------------------------------------------------- (f) CGI as Apache calls it
+
+# A chunked body comes without CONTENT_LENGTH (HTTP_TRANSFER_ENCODING says there is one);
+# the Link of a rewritten URL is built from REQUEST_URI, not SCRIPT_NAME.
+id=$(uuid)
+out=$(printf '{"id":"%s","branch":"t5000","name":"chunked %s"}' "$id" "$id" |
+	env REQUEST_METHOD=POST QUERY_STRING= CONTENT_TYPE=application/json HTTP_TRANSFER_ENCODING=chunked \
+	SCRIPT_NAME=/fieldsync/clients.fcgi REQUEST_URI=/api/clients "$(auth_param)" timeout 10 "$BIN" 2>>"$TMP/cgi.log")
+like "$out" '^Status: 201' 'CGI: a chunked body (no CONTENT_LENGTH) is read and written: 201'
+out=$(env REQUEST_METHOD=GET QUERY_STRING='branch=t5000&limit=1' SCRIPT_NAME=/fieldsync/clients.fcgi \
+	REQUEST_URI='/app/api/clients?branch=t5000&limit=1' "$(auth_param)" timeout 10 "$BIN" </dev/null 2>>"$TMP/cgi.log")
+like "$(printf '%s\n' "$out" | tr -d '\r' | sed -n 's/^Link: //p')" '^</app/api/clients[?]' \
+	'CGI: Link rel=next is the path of REQUEST_URI, not SCRIPT_NAME'
+
 # ---------------------------------------------------------------- (d) a client that is gone
 
 # The answer cannot be written (stdout closed, as when the client went away): the worker
