@@ -286,7 +286,8 @@ usage(const char *prog)
 	    "  with --socket: standalone pre-forking FastCGI server\n"
 	    "  --describe: print what this binary serves as JSON and exit\n"
 	    "  without: FastCGI on fd 0 when it is a listening socket, else plain CGI\n"
-	    "  environment: DATABASE_URL, FIELDSYNC_CONF\n", prog);
+	    "  environment: DATABASE_URL, FIELDSYNC_CONF (without either --config or\n"
+	    "  FIELDSYNC_CONF, FastCGI takes its first request's FIELDSYNC_CONF parameter)\n", prog);
 }
 
 /*

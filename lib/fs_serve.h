@@ -9,7 +9,9 @@
  *   X.fcgi --describe                   print the declaration as JSON (fs_describe.h)
  *
  * All three serving modes end in the same request loop: the handler fills the answer,
- * the loop sends it once.
+ * the loop sends it once. The config is --config FILE, else FIELDSYNC_CONF from the
+ * environment; a FastCGI process with neither (mod_fcgid's: SetEnv in .htaccess reaches only
+ * the requests) loads the one its first request's FIELDSYNC_CONF parameter names.
  */
 #ifndef FS_SERVE_H
 #define FS_SERVE_H

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # STATUS, BODY, HEADERS, LAST_REQ are read by the tap.sh and lib-api.sh helpers
 # The checks both Apache fronts pass (t8100-cgi.sh, t8110-fcgid.sh); source after
 # lib-apache.sh and t/api/lib-api.sh, with Apache up.
 
@@ -28,7 +28,7 @@ raw_post() {
 
 # front_direct_checks LABEL: the cases that used to fail behind Apache, one by one.
 front_direct_checks() {
-	local label=$1 tmp br before id next
+	local label=$1 tmp br before next
 	tmp=$(mktemp)
 	br=$(new_branch)
 

@@ -12,6 +12,7 @@ require_stack
 read -r port _ <<<"$(apache_ports)"
 trap apache_down EXIT
 apache_up cgi "$port"
+# shellcheck disable=SC2034  # read by the tap.sh helpers
 FIELDSYNC_URL=$APACHE_URL FIELDSYNC_FRONT=apache-cgi
 front_checks cgi
 done_testing

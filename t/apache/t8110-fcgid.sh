@@ -11,6 +11,7 @@ require_stack
 read -r _ port <<<"$(apache_ports)"
 trap apache_down EXIT
 apache_up fcgid "$port"
+# shellcheck disable=SC2034  # read by the tap.sh helpers
 FIELDSYNC_URL=$APACHE_URL FIELDSYNC_FRONT=apache-fcgid
 front_checks fcgid
 
