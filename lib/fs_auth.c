@@ -315,15 +315,35 @@ lookup(struct fs_auth *a, enum stmt s, const char *const *params, const unsigned
 	return rc;
 }
 
+const struct fs_pg_stmt *
+fs_auth_lookup_query(const struct fs_auth *a, const unsigned char *hash, char *hex, char *idle,
+    const char *params[2])
+{
+	fs_auth_hash_text(hash, hex);
+	snprintf(idle, 24, "%ld", a->cfg->session_idle);
+	params[0] = hex;
+	params[1] = idle;
+	return &stmts[ST_LOOKUP];
+}
+
+enum fs_err
+fs_auth_lookup_user(const PGresult *r, struct fs_user *u, struct fs_error *err)
+{
+	memset(u, 0, sizeof(*u));
+	if (PQntuples(r) == 0)
+		return fs_error_set(err, ERR_UNAUTHENTICATED, NULL,
+		    "the session has ended or is unknown: sign in again");
+	return fill_user(u, r, err);
+}
+
 enum fs_err
 fs_auth_lookup(struct fs_auth *a, const unsigned char *hash, const struct fs_user **out,
     struct fs_error *err)
 {
-	char hex[2 * FS_TOKEN_HASH_LEN + 3], idle[32];
-	const char *params[2] = { hex, idle };
+	char hex[2 * FS_TOKEN_HASH_LEN + 3], idle[24];
+	const char *params[2];
 
-	fs_auth_hash_text(hash, hex);
-	snprintf(idle, sizeof(idle), "%ld", a->cfg->session_idle);
+	fs_auth_lookup_query(a, hash, hex, idle, params);
 	return lookup(a, ST_LOOKUP, params, hash, out, err);
 }
 

@@ -87,6 +87,25 @@ fs_changelog_release(struct fs_changelog *cl)
 	cl->tables_gen = 0;
 }
 
+const struct fs_pg_stmt *
+fs_changelog_statement(enum fs_changelog_query q)
+{
+	static const enum stmt of[] = { [FS_CHANGELOG_Q_HEAD] = ST_HEAD,
+		[FS_CHANGELOG_Q_HORIZON] = ST_HORIZON, [FS_CHANGELOG_Q_PRUNE] = ST_PRUNE,
+		[FS_CHANGELOG_Q_TABLES] = ST_TABLES };
+
+	return &stmts[of[q]];
+}
+
+enum fs_err
+fs_changelog_number(const PGresult *r, int64_t *out, struct fs_error *err)
+{
+	if (PQntuples(r) != 1 || PQnfields(r) < 1 || PQgetisnull(r, 0, 0))
+		return fs_error_set(err, ERR_INTERNAL, NULL, "the change log answered no number");
+	*out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	return FS_OK;
+}
+
 /* Runs S and reads its one bigint cell into *OUT. FS_OK or ERR. */
 static enum fs_err
 run_int(struct fs_changelog *cl, enum stmt s, const char *const *params, int64_t *out,
@@ -95,10 +114,8 @@ run_int(struct fs_changelog *cl, enum stmt s, const char *const *params, int64_t
 	PGresult *r = NULL;
 	enum fs_err rc = fs_pg_exec(cl->pg, &stmts[s], params, &r, err);
 
-	if (rc == FS_OK && (PQntuples(r) != 1 || PQgetisnull(r, 0, 0)))
-		rc = fs_error_set(err, ERR_INTERNAL, NULL, "%s answered no number", stmts[s].name);
 	if (rc == FS_OK)
-		*out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		rc = fs_changelog_number(r, out, err);
 	PQclear(r);
 	return rc;
 }
@@ -229,14 +246,12 @@ load_declaration(struct fs_changelog *cl, const PGresult *r, int i, struct fs_de
 	return FS_OK;
 }
 
-/* Reads change_log_tables, names and declarations, into cl->tables. FS_OK or ERR (the old list is kept). */
-static enum fs_err
-load_tables(struct fs_changelog *cl, struct fs_error *err)
+enum fs_err
+fs_changelog_tables_take(struct fs_changelog *cl, const PGresult *r, struct fs_error *err)
 {
-	PGresult *r = NULL;
 	struct fs_tables t = { NULL, 0, NULL };
-	enum fs_err rc = fs_pg_exec(cl->pg, &stmts[ST_TABLES], NULL, &r, err);
-	int n = rc == FS_OK ? PQntuples(r) : 0;
+	enum fs_err rc = FS_OK;
+	int n = PQntuples(r);
 	bool undeclared = false;
 
 	if (rc == FS_OK && n > 0) {
@@ -253,7 +268,6 @@ load_tables(struct fs_changelog *cl, struct fs_error *err)
 		else
 			rc = load_declaration(cl, r, (int)i, &t.decl[i], &undeclared, err);
 	}
-	PQclear(r);
 	if (rc != FS_OK) {
 		free_tables(&t);
 		return rc;
@@ -266,14 +280,32 @@ load_tables(struct fs_changelog *cl, struct fs_error *err)
 	return FS_OK;
 }
 
+/* Reads change_log_tables, names and declarations, into cl->tables. FS_OK or ERR (the old list is kept). */
+static enum fs_err
+load_tables(struct fs_changelog *cl, struct fs_error *err)
+{
+	PGresult *r = NULL;
+	enum fs_err rc = fs_pg_exec(cl->pg, &stmts[ST_TABLES], NULL, &r, err);
+
+	if (rc == FS_OK)
+		rc = fs_changelog_tables_take(cl, r, err);
+	PQclear(r);
+	return rc;
+}
+
+bool
+fs_changelog_tables_due(const struct fs_changelog *cl)
+{
+	return cl->tables_gen != fs_pg_generation(cl->pg) || now_s() - cl->tables_at >= cl->tables_ttl;
+}
+
 enum fs_err
 fs_changelog_tables(struct fs_changelog *cl, const struct fs_tables **out, struct fs_error *err)
 {
 	enum fs_err rc = fs_pg_ready(cl->pg, err);
 
 	*out = &cl->tables;
-	if (rc == FS_OK && (cl->tables_gen != fs_pg_generation(cl->pg) ||
-	    now_s() - cl->tables_at >= cl->tables_ttl))
+	if (rc == FS_OK && fs_changelog_tables_due(cl))
 		rc = load_tables(cl, err);
 	if (rc != FS_OK && cl->tables_gen) {
 		/* Tables are only ever added: the list we have stays true while the database is away. */

@@ -214,6 +214,13 @@ run_retrying(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *command,
 	return FS_OK;
 }
 
+void
+fs_pg_retry_now(struct fs_pg *pg)
+{
+	pg->retry_at.tv_sec = 0;
+	pg->retry_at.tv_nsec = 0;
+}
+
 bool
 fs_pg_connected(const struct fs_pg *pg)
 {
@@ -275,6 +282,18 @@ fs_pg_exec(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *const *par
 	if (succeeded(*out))
 		return FS_OK;
 	return fs_pg_map_error(pg, *out, err);
+}
+
+enum fs_err
+fs_pg_send(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *const *params,
+    struct fs_error *err)
+{
+	if (fs_pg_ready(pg, err) != FS_OK)
+		return err->code;
+	if (PQsetnonblocking(pg->conn, 1) != 0 ||
+	    !PQsendQueryPrepared(pg->conn, st->name, st->nparams, params, NULL, NULL, 0))
+		return went_down(pg, PQerrorMessage(pg->conn), err);
+	return FS_OK;
 }
 
 enum fs_err

@@ -65,6 +65,12 @@ enum fs_err fs_pg_add(struct fs_pg *pg, const struct fs_pg_stmt *stmts, size_t n
 /* Closes the connection, if any; PG may be used again (it reconnects). */
 void fs_pg_close(struct fs_pg *pg);
 
+/*
+ * The database is known to be back (another connection of the same program reached it):
+ * PG's next use connects at once, not after FS_PG_HOLD_OFF's wait.
+ */
+void fs_pg_retry_now(struct fs_pg *pg);
+
 /* Whether PG holds a connection that has not broken (false after a lost one was closed). */
 bool fs_pg_connected(const struct fs_pg *pg);
 
@@ -95,6 +101,17 @@ enum fs_err fs_pg_command(struct fs_pg *pg, const char *command, struct fs_error
  * the rest ERR_INTERNAL, logged. Returns the code.
  */
 enum fs_err fs_pg_map_error(struct fs_pg *pg, const PGresult *r, struct fs_error *err);
+
+/*
+ * Asynchronous use, for an event loop (the relay): sends the prepared statement ST with
+ * PARAMS on PG's connection in libpq's non-blocking mode, connecting first when needed
+ * (the connection itself is made as fs_pg_ready does: bounded by connect_timeout, at most
+ * once a second while the database stays away). The caller watches PQsocket(), flushes
+ * (PQflush) and reads the answer (PQconsumeInput, PQisBusy, PQgetResult); fs_pg_exec must
+ * not be used on PG while an answer is due. FS_OK, or ERR_DATABASE_UNAVAILABLE in ERR.
+ */
+enum fs_err fs_pg_send(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *const *params,
+    struct fs_error *err);
 
 /* How many connections PG made so far: a module caching per-connection facts compares it. */
 unsigned long fs_pg_generation(const struct fs_pg *pg);

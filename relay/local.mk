@@ -9,6 +9,7 @@ relay_fieldsync_relay_SOURCES = \
 	relay/http.c relay/http.h \
 	relay/listen.c relay/listen.h \
 	relay/pages.c relay/pages.h \
+	relay/queries.c relay/queries.h \
 	relay/log.c relay/log.h \
 	relay/ring.c relay/ring.h \
 	relay/scope.c relay/scope.h \

@@ -108,17 +108,29 @@ raise_nofile(void)
 		relay_log("open-file limit %llu", (unsigned long long)rl.rlim_cur);
 }
 
+/* Retention ran (NULL: it could not). */
+static void
+on_pruned(void *arg, PGresult *res)
+{
+	struct relay *r = arg;
+	struct fs_error err = FS_ERROR_INIT;
+	int64_t gone = 0;
+
+	r->pruning = false;
+	if (!res || fs_changelog_number(res, &gone, &err) != FS_OK)
+		relay_log("change log retention skipped: the database is unavailable");
+	else if (gone > 0)
+		relay_log("change log retention: %lld entries older than %d days removed", (long long)gone,
+		    r->cfg->retention_days);
+	fs_error_clear(&err);
+}
+
 /* Runs the change log retention: entries older than retention_days go. */
 static void
 prune(struct relay *r)
 {
-	long long gone = 0;
-
-	if (backlog_prune(&r->db, r->cfg->retention_days, &gone) < 0)
-		relay_log("change log retention skipped: the database is unavailable");
-	else if (gone > 0)
-		relay_log("change log retention: %lld entries older than %d days removed", gone,
-		    r->cfg->retention_days);
+	if (!r->pruning)
+		r->pruning = backlog_prune(&r->db, r->cfg->retention_days, on_pruned, r) == 0;
 }
 
 static void
@@ -140,10 +152,13 @@ on_heartbeat(evutil_socket_t fd, short what, void *arg)
 static void
 on_sweep(evutil_socket_t fd, short what, void *arg)
 {
+	struct relay *r = arg;
+
 	(void)fd;
 	(void)what;
-	sse_sweep(arg);
-	sse_follow_auth(arg);	/* every second: revocation reaches open streams within 2 s */
+	sse_sweep(r);
+	sse_follow_auth(r);	/* every second: revocation reaches open streams within 2 s */
+	backlog_refresh_tables(&r->db);
 }
 
 static void
@@ -196,10 +211,10 @@ relay_init(struct relay *r, const struct fs_config *cfg)
 	r->nn_sock = -1;
 	r->batch = BATCH;
 	r->base = event_base_new();
-	pages_init(&r->pages, cfg, r->base, sse_pages_ready, r);
+	pages_init(&r->pages, &r->db, sse_pages_ready, r);
 	r->scratch = evbuffer_new();
 	r->delivered = calloc((size_t)r->batch, sizeof(*r->delivered));
-	if (backlog_init(&r->db, cfg) < 0 || !r->base || !r->scratch || !r->delivered ||
+	if (!r->base || backlog_init(&r->db, cfg, r->base) < 0 || !r->scratch || !r->delivered ||
 	    ring_init(&r->ring, (size_t)cfg->ring_size, cfg->ring_bytes, 0) < 0 ||
 	    trim_init(&r->trim, r->base) < 0) {
 		relay_log("out of memory at start");
@@ -251,7 +266,10 @@ main(int argc, char **argv)
 	if (!rc) {
 		relay_log("listening on %s (ring %d, client buffer %zu bytes, at most %d streams)",
 		    cfg.relay_listen, cfg.ring_size, cfg.client_buffer, cfg.max_clients);
-		source_poll(&r);	/* the head, when the database is there already */
+		/* Queued now, asked as the loop starts: the head, the tables, where revocation is followed from. */
+		source_poll(&r);
+		backlog_refresh_tables(&r.db);
+		sse_follow_auth(&r);
 		prune(&r);
 		rc = event_base_dispatch(r.base) < 0;
 	}
