@@ -1,16 +1,14 @@
 /* fs_serve.c - argument parsing, the request loop, and the pre-forking supervisor. */
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
+#include <systemd/sd-daemon.h>
 
 #include "fs_changes.h"
 #include "fs_config.h"
@@ -19,10 +17,10 @@
 #include "fs_http.h"
 #include "fs_serve.h"
 #include "fs_session.h"
+#include "fs_supervise.h"
 #include "fs_users.h"
 #include "fs_worker.h"
 
-#define MAX_WORKERS 64
 #define BACKLOG 256
 
 /* Set by SIGTERM/SIGINT; the only state a signal handler may touch. */
@@ -35,7 +33,7 @@ on_stop(int sig)
 	stopping = 1;
 }
 
-/* Installs the stop handler without SA_RESTART, so accept() and wait() return. */
+/* Installs the stop handler without SA_RESTART, so accept() returns. */
 static void
 catch_stop_signals(void)
 {
@@ -115,80 +113,48 @@ serve_cgi(const struct fs_service *svc, const struct fs_config *cfg)
 	return rc == FS_OK ? 0 : 1;
 }
 
-/* Starts one worker process on LISTEN_FD; returns its pid or -1. */
-static pid_t
-spawn_worker(const struct fs_service *svc, const struct fs_config *cfg, int listen_fd)
-{
-	pid_t pid = fork();
-
-	if (pid == 0)
-		_exit(request_loop(svc, cfg, listen_fd));
-	if (pid < 0)
-		perror("fieldsync: fork");
-	return pid;
-}
-
-/* Stops every worker in PIDS and waits for them. */
-static void
-stop_workers(pid_t *pids, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (pids[i] > 0)
-			kill(pids[i], SIGTERM);
-	for (int i = 0; i < n; i++)
-		if (pids[i] > 0)
-			waitpid(pids[i], NULL, 0);
-}
-
-/* Replaces the worker that exited with status ST at slot I, slowly if it keeps dying. */
-static void
-restart_worker(const struct fs_service *svc, const struct fs_config *cfg, int fd, pid_t *pids,
-    time_t *born, int i, int st)
-{
-	fprintf(stderr, "fieldsync: %s: worker %d %s %d; restarting\n", svc->path, (int)pids[i],
-	    WIFSIGNALED(st) ? "killed by signal" : "exited with", WIFSIGNALED(st)
-	    ? WTERMSIG(st) : WEXITSTATUS(st));
-	/* A worker dying at once would make a fork storm; one restart a second at most. */
-	if (time(NULL) - born[i] < 1)
-		sleep(1);
-	born[i] = time(NULL);
-	pids[i] = spawn_worker(svc, cfg, fd);
-}
-
-/* Standalone: listen on PATH and keep NWORKERS workers running until SIGTERM. */
+/* A supervised worker's life (fs_supervise.h): the request loop on the shared socket. */
 static int
-supervise(const struct fs_service *svc, const struct fs_config *cfg, const char *path,
-    int nworkers)
+work(const struct fs_config *cfg, int listen_fd, void *svc)
 {
-	pid_t pids[MAX_WORKERS] = { 0 };
-	time_t born[MAX_WORKERS] = { 0 };
-	int fd, st, unix_socket = strchr(path, ':') == NULL;
+	catch_stop_signals();
+	return request_loop(svc, cfg, listen_fd);
+}
 
-	if (unix_socket)
-		unlink(path);	/* a socket left by a crash would make bind fail */
-	if (FCGX_Init() != 0 || (fd = FCGX_OpenSocket(path, BACKLOG)) < 0) {
-		fprintf(stderr, "fieldsync: %s: cannot listen on %s\n", svc->path, path);
-		return 1;
+/*
+ * Standalone: listen on PATH (or take the socket systemd holds for us: socket activation,
+ * so a restart never closes it) and supervise NWORKERS workers until SIGTERM.
+ */
+static int
+supervise(const struct fs_service *svc, struct fs_config *cfg, const char *config,
+    const char *path, int nworkers)
+{
+	struct fs_supervisor s = { .name = svc->path, .nworkers = nworkers, .config_path = config,
+		.cfg = cfg, .work = work, .arg = (void *)svc };
+	int held = sd_listen_fds(1), own = !held && path && strchr(path, ':') == NULL, rc;
+
+	if (held > 1 || held < 0) {
+		fprintf(stderr, "fieldsync: %s: systemd passed %d sockets; one is served\n", svc->path, held);
+		if (held < 0)
+			return 1;
 	}
-	if (unix_socket)
-		chmod(path, 0660);
-	for (int i = 0; i < nworkers; i++) {
-		born[i] = time(NULL);
-		pids[i] = spawn_worker(svc, cfg, fd);
+	if (held > 0) {
+		s.listen_fd = SD_LISTEN_FDS_START;
+	} else {
+		if (own)
+			unlink(path);	/* a socket left by a crash would make bind fail */
+		if (FCGX_Init() != 0 || (s.listen_fd = FCGX_OpenSocket(path, BACKLOG)) < 0) {
+			fprintf(stderr, "fieldsync: %s: cannot listen on %s\n", svc->path, path);
+			return 1;
+		}
+		if (own)
+			chmod(path, 0660);
 	}
-	fprintf(stderr, "fieldsync: %s: %d workers on %s\n", svc->path, nworkers, path);
-	while (!stopping) {
-		pid_t pid = wait(&st);
-		if (pid < 0 && errno != EINTR)
-			break;
-		for (int i = 0; pid > 0 && !stopping && i < nworkers; i++)
-			if (pids[i] == pid)
-				restart_worker(svc, cfg, fd, pids, born, i, st);
-	}
-	stop_workers(pids, nworkers);
-	if (unix_socket)
+	fprintf(stderr, "fieldsync: %s: serving on %s\n", svc->path, held > 0 ? "the socket systemd holds" : path);
+	rc = fs_supervise(&s);
+	if (own)
 		unlink(path);
-	return 0;
+	return rc;
 }
 
 /* Prints how to run the binary. */
@@ -197,7 +163,8 @@ usage(const char *prog)
 {
 	fprintf(stderr,
 	    "usage: %s [--socket PATH|:PORT] [--workers N] [--config FILE] | --describe\n"
-	    "  with --socket: standalone pre-forking FastCGI server\n"
+	    "  with --socket, or a socket passed by systemd (socket activation): pre-forking\n"
+	    "  FastCGI server; SIGHUP reloads the config, SIGTERM stops\n"
 	    "  --describe: print what this binary serves as JSON and exit\n"
 	    "  without: FastCGI on fd 0 when it is a listening socket, else plain CGI\n"
 	    "  environment: DATABASE_URL, FIELDSYNC_CONF\n", prog);
@@ -248,9 +215,9 @@ serve(int argc, char **argv, const struct fs_service *svc, const char *kind)
 		case 'd': return describe(svc, kind);
 		case 'w':
 			workers = atoi(optarg);
-			if (workers >= 1 && workers <= MAX_WORKERS)
+			if (workers >= 1 && workers <= FS_MAX_WORKERS)
 				break;
-			fprintf(stderr, "%s: --workers must be 1..%d\n", argv[0], MAX_WORKERS);
+			fprintf(stderr, "%s: --workers must be 1..%d\n", argv[0], FS_MAX_WORKERS);
 			return 2;
 		default:
 			usage(argv[0]);
@@ -261,8 +228,8 @@ serve(int argc, char **argv, const struct fs_service *svc, const char *kind)
 	if (fs_config_load(&cfg, config) != FS_OK)
 		return 1;
 	catch_stop_signals();
-	if (socket_path)
-		return supervise(svc, &cfg, socket_path, workers);
+	if (socket_path || sd_listen_fds(0) > 0)
+		return supervise(svc, &cfg, config, socket_path, workers);
 	if (!FCGX_IsCGI())
 		return request_loop(svc, &cfg, 0);
 	return serve_cgi(svc, &cfg);
