@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "fs_pg.h"
+#include "fs_schema_version.h"
 
 /* Logs one line through pg->log, or on stderr as "<appname>: ...". */
 static void __attribute__((format(printf, 2, 3)))
@@ -100,6 +101,32 @@ set_session(struct fs_pg *pg)
 	return ok;
 }
 
+/*
+ * Compares the newest migration the database holds with the one this build was made with
+ * (FS_SCHEMA_VERSION, the last file of sql/): a schema behind or ahead of it is refused
+ * before any statement is prepared, with its own code, and said once in the log.
+ */
+static enum fs_err
+check_schema(struct fs_pg *pg, struct fs_error *err)
+{
+	PGresult *r = PQexec(pg->conn, "SELECT coalesce(max(version), '') FROM schema_migrations");
+	const char *have = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : "";
+	int cmp = strcmp(have, FS_SCHEMA_VERSION);
+	enum fs_err rc = FS_OK;
+
+	if (cmp < 0)
+		rc = fs_error_set(err, ERR_SCHEMA_OUTDATED, NULL, "the database schema is at %s, this build needs %s:"
+		    " run fieldsync-migrate", *have ? have : "none", FS_SCHEMA_VERSION);
+	else if (cmp > 0)
+		rc = fs_error_set(err, ERR_SCHEMA_NEWER, NULL, "the database schema is at %s, newer than this build"
+		    " knows (%s): install the binaries that match it", have, FS_SCHEMA_VERSION);
+	if (rc != FS_OK && pg->schema_said != rc)
+		say(pg, "%s", err->message);
+	pg->schema_said = rc;
+	PQclear(r);
+	return rc;
+}
+
 /* Prepares every statement of every added table on the new connection. */
 static int
 prepare_all(struct fs_pg *pg)
@@ -157,7 +184,13 @@ fs_pg_ready(struct fs_pg *pg, struct fs_error *err)
 		return went_down(pg, "out of memory", err);
 	if (PQstatus(pg->conn) != CONNECTION_OK)
 		return went_down(pg, PQerrorMessage(pg->conn), err);
-	if (!set_session(pg) || !prepare_all(pg))
+	if (!set_session(pg))
+		return went_down(pg, "could not prepare the session", err);
+	if (check_schema(pg, err) != FS_OK) {
+		fs_pg_close(pg);
+		return err->code;
+	}
+	if (!prepare_all(pg))
 		return went_down(pg, "could not prepare the session", err);
 	if (pg->down)
 		say(pg, "database connected again");

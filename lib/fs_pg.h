@@ -5,8 +5,9 @@
  * The connection opens on first use and again after PostgreSQL went away. Each new
  * connection gets the session settings (statement_timeout and TimeZone from the config,
  * plan_cache_mode when asked) and every statement of every table added with fs_pg_add()
- * prepared. A statement run on a connection found dead while no transaction was open is run
- * once more on a new one (the server restarted since: nothing was done). A lost database
+ * prepared, once its schema is known to be the one this build was made for (else
+ * ERR_SCHEMA_OUTDATED or ERR_SCHEMA_NEWER, checked again on the next use). A statement
+ * run on a connection found dead while no transaction was open is run once more on a new one (the server restarted since: nothing was done). A lost database
  * is ERR_DATABASE_UNAVAILABLE, never an exit.
  */
 #ifndef FS_PG_H
@@ -46,6 +47,7 @@ struct fs_pg {
 	size_t ntables;
 	unsigned long generation;		/* connections made so far */
 	int down;				/* the outage has been logged */
+	enum fs_err schema_said;		/* the schema mismatch last logged, FS_OK: none */
 	struct timespec retry_at;		/* FS_PG_HOLD_OFF: no attempt before this */
 	void (*log)(const char *fmt, ...);	/* NULL: "<appname>: ..." on stderr */
 	/* Run on each new connection once it is set up (NULL: nothing); a failure is only logged. */
