@@ -14,6 +14,7 @@
 #include "fs_config.h"
 #include "fs_describe.h"
 #include "fs_dispatch.h"
+#include "fs_health.h"
 #include "fs_http.h"
 #include "fs_serve.h"
 #include "fs_session.h"
@@ -131,7 +132,7 @@ supervise(const struct fs_service *svc, struct fs_config *cfg, const char *confi
 {
 	struct fs_supervisor s = { .name = svc->path, .nworkers = nworkers, .config_path = config,
 		.cfg = cfg, .work = work, .arg = (void *)svc };
-	int held = sd_listen_fds(1), own = !held && path && strchr(path, ':') == NULL, rc;
+	int held = sd_listen_fds(1), own = !held && path && strchr(path, ':') == NULL;
 
 	if (held > 1 || held < 0) {
 		fprintf(stderr, "fieldsync: %s: systemd passed %d sockets; one is served\n", svc->path, held);
@@ -151,10 +152,8 @@ supervise(const struct fs_service *svc, struct fs_config *cfg, const char *confi
 			chmod(path, 0660);
 	}
 	fprintf(stderr, "fieldsync: %s: serving on %s\n", svc->path, held > 0 ? "the socket systemd holds" : path);
-	rc = fs_supervise(&s);
-	if (own)
-		unlink(path);
-	return rc;
+	/* The socket stays after a stop: a health check finds nothing listening on it ("down"). */
+	return fs_supervise(&s);
 }
 
 /* Prints how to run the binary. */
@@ -258,6 +257,15 @@ fs_serve_session(int argc, char **argv)
 		.init = fs_session_init };
 
 	return serve(argc, argv, &svc, "session");
+}
+
+int
+fs_serve_health(int argc, char **argv)
+{
+	const struct fs_service svc = { .path = "health", .res = NULL, .handle = fs_health_handle,
+		.init = fs_health_init };
+
+	return serve(argc, argv, &svc, "health");
 }
 
 int

@@ -28,4 +28,7 @@ int fs_serve_session(int argc, char **argv);
 /* Runs users.fcgi, /api/users (fs_users.h): the accounts, for admins. */
 int fs_serve_users(int argc, char **argv);
 
+/* Runs health.fcgi, /api/health (fs_health.h): the database, its schema, every service. */
+int fs_serve_health(int argc, char **argv);
+
 #endif
