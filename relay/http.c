@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -439,21 +440,29 @@ serve_preflight(struct relay *r, struct evhttp_request *req, const char *origin)
 }
 
 /*
- * GET /events/health: {"head":N,"clients":M,"ring":K,"ring_bytes":B,"catchup_pages":P} (B:
- * what the ring's K events take in memory; P: catch-up pages read from the change log so
- * far), or 503 until the head is known.
+ * GET /events/health: {"head":N,"clients":M,"ring":K,"ring_bytes":B,"catchup_pages":P,
+ * "database":"ok"|"unavailable","waiting":W} (B: what the ring's K events take in memory;
+ * P: catch-up pages read from the change log so far; database: whether the delivery lane
+ * had an answer within the last three polls; W: statements queued in every lane), or 503
+ * until the head is known. The relay itself is up whenever this answers.
  */
 static void
 serve_health(struct relay *r, struct evhttp_request *req)
 {
-	char body[200];
+	struct timespec now;
+	time_t recent = 3 * (r->cfg->poll_interval / 1000 + 1);
+	char body[300];
 
 	if (r->head < 0) {
 		reply_code(r, req, ERR_DATABASE_UNAVAILABLE, "the relay has not reached the database yet");
 		return;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
 	snprintf(body, sizeof(body), "{\"head\":%" PRId64 ",\"clients\":%d,\"ring\":%zu,\"ring_bytes\":%zu,"
-	    "\"catchup_pages\":%ld}\n", r->head, r->nstreams, r->ring.count, r->ring.bytes, r->pages.reads);
+	    "\"catchup_pages\":%ld,\"database\":\"%s\",\"waiting\":%zu}\n", r->head, r->nstreams, r->ring.count,
+	    r->ring.bytes, r->pages.reads,
+	    now.tv_sec - r->db.lane[LANE_LIVE].q.answered_at <= recent ? "ok" : "unavailable",
+	    backlog_waiting(&r->db));
 	reply_json(req, 200, body);
 }
 
