@@ -1,29 +1,9 @@
 /* fs_pg.c - connection, session settings, prepared statements, one retry after a restart. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "fs_log.h"
 #include "fs_pg.h"
-
-/* Logs one line through pg->log, or on stderr as "<appname>: ...". */
-static void __attribute__((format(printf, 2, 3)))
-say(const struct fs_pg *pg, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-	size_t n;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	n = strlen(line);
-	while (n > 0 && line[n - 1] == '\n')	/* libpq's messages end in a newline */
-		line[--n] = '\0';
-	if (pg->log)
-		pg->log("%s", line);
-	else
-		fprintf(stderr, "%s: %s\n", pg->appname, line);
-}
 
 void
 fs_pg_init(struct fs_pg *pg, const struct fs_config *cfg, const char *appname, unsigned flags)
@@ -63,7 +43,7 @@ static enum fs_err
 went_down(struct fs_pg *pg, const char *why, struct fs_error *err)
 {
 	if (!pg->down)
-		say(pg, "database unavailable: %s", why);
+		fs_log(FS_LOG_ERROR, "database unavailable: %s", why);
 	pg->down = 1;
 	fs_pg_close(pg);
 	clock_gettime(CLOCK_MONOTONIC, &pg->retry_at);
@@ -95,7 +75,7 @@ set_session(struct fs_pg *pg)
 	    4, NULL, params, NULL, NULL, 0);
 	ok = PQresultStatus(r) == PGRES_TUPLES_OK;
 	if (!ok)
-		say(pg, "session settings: %s", PQerrorMessage(pg->conn));
+		fs_log(FS_LOG_ERROR, "session settings: %s", PQerrorMessage(pg->conn));
 	PQclear(r);
 	return ok;
 }
@@ -115,7 +95,7 @@ prepare_all(struct fs_pg *pg)
 			r = PQprepare(pg->conn, st->name, st->sql, st->nparams, NULL);
 			ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 			if (!ok)
-				say(pg, "prepare %s: %s", st->name, PQerrorMessage(pg->conn));
+				fs_log(FS_LOG_ERROR, "prepare %s: %s", st->name, PQerrorMessage(pg->conn));
 			PQclear(r);
 			if (!ok)
 				return 0;
@@ -160,7 +140,7 @@ fs_pg_ready(struct fs_pg *pg, struct fs_error *err)
 	if (!set_session(pg) || !prepare_all(pg))
 		return went_down(pg, "could not prepare the session", err);
 	if (pg->down)
-		say(pg, "database connected again");
+		fs_log(FS_LOG_INFO, "database connected again");
 	pg->down = 0;
 	pg->generation++;
 	if (pg->on_connect)
@@ -230,14 +210,14 @@ fs_pg_map_error(struct fs_pg *pg, const PGresult *r, struct fs_error *err)
 		return went_down(pg, r ? PQresultErrorMessage(r) : "no result", err);
 	/* Cancelled by statement_timeout or lock_timeout (set on connecting): rolled back, say so. */
 	if (strcmp(state, "57014") == 0 || strcmp(state, "55P03") == 0) {
-		say(pg, "statement cancelled: %s", msg ? msg : "");
+		fs_log(FS_LOG_WARN, "statement cancelled: %s", msg ? msg : "");
 		return fs_error_set(err, ERR_TIMEOUT, NULL, "the database took too long to answer and"
 		    " the request was cancelled; nothing of it was written");
 	}
 	if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0
 	    || strncmp(state, "53", 2) == 0
 	    || strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0) {
-		say(pg, "database unavailable: SQLSTATE %s: %s", state, msg ? msg : "");
+		fs_log(FS_LOG_ERROR, "database unavailable: SQLSTATE %s: %s", state, msg ? msg : "");
 		if (PQstatus(pg->conn) == CONNECTION_BAD)
 			fs_pg_close(pg);
 		return fs_error_set(err, ERR_DATABASE_UNAVAILABLE, NULL,
@@ -249,7 +229,7 @@ fs_pg_map_error(struct fs_pg *pg, const PGresult *r, struct fs_error *err)
 	 * field (fs_db).
 	 */
 	if (strncmp(state, "22", 2) == 0) {
-		say(pg, "SQLSTATE %s: %s", state, msg ? msg : "");
+		fs_log(FS_LOG_WARN, "SQLSTATE %s: %s", state, msg ? msg : "");
 		return fs_error_set(err, ERR_INVALID_FORMAT, NULL,
 		    "a value has the wrong format or is out of range for its field");
 	}
@@ -262,7 +242,7 @@ fs_pg_map_error(struct fs_pg *pg, const PGresult *r, struct fs_error *err)
 		return fs_error_set(err, ERR_DUPLICATE_VALUE, NULL, "a unique value is already taken");
 	if (strncmp(state, "23", 2) == 0)
 		return fs_error_set(err, ERR_INVALID_VALUE, NULL, "a value is not allowed");
-	say(pg, "SQLSTATE %s: %s", state, msg ? msg : "");
+	fs_log(FS_LOG_ERROR, "SQLSTATE %s: %s", state, msg ? msg : "");
 	return fs_error_set(err, ERR_INTERNAL, NULL, "internal error; the server log says more");
 }
 

@@ -17,6 +17,7 @@
 #include "fs_describe.h"
 #include "fs_dispatch.h"
 #include "fs_http.h"
+#include "fs_log.h"
 #include "fs_serve.h"
 #include "fs_session.h"
 #include "fs_users.h"
@@ -24,6 +25,10 @@
 
 #define MAX_WORKERS 64
 #define BACKLOG 256
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
 
 /* Set by SIGTERM/SIGINT; the only state a signal handler may touch. */
 static volatile sig_atomic_t stopping;
@@ -33,6 +38,21 @@ on_stop(int sig)
 {
 	(void)sig;
 	stopping = 1;
+}
+
+/*
+ * The supervisor's workers, for passing SIGUSR1 (reopen the log) on to them: copied from
+ * the supervisor's own list as it starts each one, cleared in each worker.
+ */
+static volatile pid_t forward_pids[MAX_WORKERS];
+
+/* Runs in the SIGUSR1 handler, after the process reopened its own log. */
+static void
+forward_reopen(void)
+{
+	for (int i = 0; i < MAX_WORKERS; i++)
+		if (forward_pids[i] > 0)
+			kill(forward_pids[i], SIGUSR1);
 }
 
 /* Installs the stop handler without SA_RESTART, so accept() and wait() return. */
@@ -75,7 +95,7 @@ request_loop(const struct fs_service *svc, const struct fs_config *cfg, int list
 
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0
 	    || fs_worker_init(&w, svc, cfg) != FS_OK) {
-		fprintf(stderr, "fieldsync: %s: cannot start a worker\n", svc->path);
+		fs_log(FS_LOG_ERROR, "cannot start a worker");
 		return 1;
 	}
 	/*
@@ -121,10 +141,13 @@ spawn_worker(const struct fs_service *svc, const struct fs_config *cfg, int list
 {
 	pid_t pid = fork();
 
-	if (pid == 0)
+	if (pid == 0) {
+		for (int i = 0; i < MAX_WORKERS; i++)	/* a worker passes SIGUSR1 on to no one */
+			forward_pids[i] = 0;
 		_exit(request_loop(svc, cfg, listen_fd));
+	}
 	if (pid < 0)
-		perror("fieldsync: fork");
+		fs_log(FS_LOG_ERROR, "fork: %s", strerror(errno));
 	return pid;
 }
 
@@ -132,6 +155,8 @@ spawn_worker(const struct fs_service *svc, const struct fs_config *cfg, int list
 static void
 stop_workers(pid_t *pids, int n)
 {
+	for (int i = 0; i < MAX_WORKERS; i++)	/* a reaped pid may be someone else's soon */
+		forward_pids[i] = 0;
 	for (int i = 0; i < n; i++)
 		if (pids[i] > 0)
 			kill(pids[i], SIGTERM);
@@ -145,14 +170,15 @@ static void
 restart_worker(const struct fs_service *svc, const struct fs_config *cfg, int fd, pid_t *pids,
     time_t *born, int i, int st)
 {
-	fprintf(stderr, "fieldsync: %s: worker %d %s %d; restarting\n", svc->path, (int)pids[i],
+	forward_pids[i] = 0;	/* reaped: its pid may be someone else's soon */
+	fs_log(FS_LOG_ERROR, "worker %d %s %d; restarting", (int)pids[i],
 	    WIFSIGNALED(st) ? "killed by signal" : "exited with", WIFSIGNALED(st)
 	    ? WTERMSIG(st) : WEXITSTATUS(st));
 	/* A worker dying at once would make a fork storm; one restart a second at most. */
 	if (time(NULL) - born[i] < 1)
 		sleep(1);
 	born[i] = time(NULL);
-	pids[i] = spawn_worker(svc, cfg, fd);
+	pids[i] = forward_pids[i] = spawn_worker(svc, cfg, fd);
 }
 
 /* Standalone: listen on PATH and keep NWORKERS workers running until SIGTERM. */
@@ -167,16 +193,16 @@ supervise(const struct fs_service *svc, const struct fs_config *cfg, const char 
 	if (unix_socket)
 		unlink(path);	/* a socket left by a crash would make bind fail */
 	if (FCGX_Init() != 0 || (fd = FCGX_OpenSocket(path, BACKLOG)) < 0) {
-		fprintf(stderr, "fieldsync: %s: cannot listen on %s\n", svc->path, path);
+		fs_log(FS_LOG_ERROR, "cannot listen on %s", path);
 		return 1;
 	}
 	if (unix_socket)
 		chmod(path, 0660);
 	for (int i = 0; i < nworkers; i++) {
 		born[i] = time(NULL);
-		pids[i] = spawn_worker(svc, cfg, fd);
+		pids[i] = forward_pids[i] = spawn_worker(svc, cfg, fd);
 	}
-	fprintf(stderr, "fieldsync: %s: %d workers on %s\n", svc->path, nworkers, path);
+	fs_log(FS_LOG_INFO, "%d workers on %s", nworkers, path);
 	while (!stopping) {
 		pid_t pid = wait(&st);
 		if (pid < 0 && errno != EINTR)
@@ -191,16 +217,37 @@ supervise(const struct fs_service *svc, const struct fs_config *cfg, const char 
 	return 0;
 }
 
-/* Prints how to run the binary. */
+/* Prints how to run the binary to OUT. */
 static void
-usage(const char *prog)
+usage(FILE *out, const char *prog)
 {
-	fprintf(stderr,
-	    "usage: %s [--socket PATH|:PORT] [--workers N] [--config FILE] | --describe\n"
-	    "  with --socket: standalone pre-forking FastCGI server\n"
+	fprintf(out,
+	    "usage: %s [--socket PATH|:PORT] [--workers N] [--config FILE]\n"
+	    "       %s --describe | --check-config | --version | --help\n"
+	    "  --socket: standalone pre-forking FastCGI server; without it, FastCGI on fd 0\n"
+	    "            when it is a listening socket, else plain CGI (one request)\n"
+	    "  --config FILE: settings (default: $FIELDSYNC_CONF, else %s if it exists)\n"
 	    "  --describe: print what this binary serves as JSON and exit\n"
-	    "  without: FastCGI on fd 0 when it is a listening socket, else plain CGI\n"
-	    "  environment: DATABASE_URL, FIELDSYNC_CONF\n", prog);
+	    "  --check-config: read the settings, print the file read and exit (non-zero: invalid)\n"
+	    "  environment: DATABASE_URL, FIELDSYNC_CONF; SIGUSR1 reopens the [log] file\n"
+	    "  see fieldsync-worker(8), fieldsync.conf(5)\n", prog, prog, FS_CONFIG_DEFAULT_PATH);
+}
+
+/* The last part of PATH. */
+static const char *
+base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/* --check-config: which file CFG came from ("(built-in defaults)" for none). */
+static int
+print_config_path(const struct fs_config *cfg)
+{
+	return printf("%s\n", cfg->path[0] ? cfg->path : "(built-in defaults)") > 0
+	    && fflush(stdout) == 0 ? 0 : 1;
 }
 
 /*
@@ -214,7 +261,7 @@ describe(const struct fs_service *svc, const char *kind)
 	int ok;
 
 	if (svc->res && !text) {
-		fprintf(stderr, "fieldsync: %s: cannot describe the declaration\n", svc->path);
+		fs_log(FS_LOG_ERROR, "cannot describe the declaration");
 		return 1;
 	}
 	if (text)
@@ -234,32 +281,49 @@ serve(int argc, char **argv, const struct fs_service *svc, const char *kind)
 		{ "workers", required_argument, NULL, 'w' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "describe", no_argument, NULL, 'd' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *socket_path = NULL, *config = NULL;
-	int workers = 2, c;
+	int workers = 2, c, check = 0;
 	struct fs_config cfg;
+	char name[80];
 
+	snprintf(name, sizeof(name), "fieldsync-%s", svc->path);
+	fs_log_init(name);
 	while ((c = getopt_long(argc, argv, "s:w:c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': socket_path = optarg; break;
 		case 'c': config = optarg; break;
+		case 'C': check = 1; break;
 		case 'd': return describe(svc, kind);
+		case 'V':
+			printf("%s (fieldsync) %s\n", base_name(argv[0]), PACKAGE_VERSION);
+			return fflush(stdout) == 0 ? 0 : 1;
 		case 'w':
 			workers = atoi(optarg);
 			if (workers >= 1 && workers <= MAX_WORKERS)
 				break;
 			fprintf(stderr, "%s: --workers must be 1..%d\n", argv[0], MAX_WORKERS);
 			return 2;
+		case 'h':
+			usage(stdout, argv[0]);
+			return 0;
 		default:
-			usage(argv[0]);
-			return c == 'h' ? 0 : 2;
+			usage(stderr, argv[0]);
+			return 2;
 		}
 	}
 	fs_config_defaults(&cfg);
 	if (fs_config_load(&cfg, config) != FS_OK)
 		return 1;
+	if (check)
+		return print_config_path(&cfg);
+	fs_log_file(cfg.log_file);	/* a file that cannot be opened leaves the lines on stderr */
+	if (fs_log_catch_reopen(socket_path ? forward_reopen : NULL) < 0)
+		fs_log(FS_LOG_WARN, "cannot catch SIGUSR1: the log file is never reopened");
 	catch_stop_signals();
 	if (socket_path)
 		return supervise(svc, &cfg, socket_path, workers);
