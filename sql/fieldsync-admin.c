@@ -201,6 +201,7 @@ read_config(struct args *a)
 static int
 parse_args(int argc, char **argv, struct args *a)
 {
+	const char *env_url = getenv("DATABASE_URL");
 	int c, rc;
 
 	opterr = 0; /* our own messages: getopt's would quote a mistyped option whole */
@@ -222,8 +223,8 @@ parse_args(int argc, char **argv, struct args *a)
 		a->login = argv[optind++];
 	if (optind < argc) /* not quoted: it may be a password typed where it does not belong */
 		return say(EXIT_USAGE, "unexpected argument after the login (see --help)");
-	if (!a->url && getenv("DATABASE_URL") && *getenv("DATABASE_URL"))
-		a->url = getenv("DATABASE_URL");
+	if (!a->url && env_url && *env_url)
+		a->url = env_url;
 	if (!a->url && (rc = read_config(a)) != 0)
 		return rc;
 	if (!a->url || !*a->url)

@@ -123,6 +123,7 @@ read_config(struct options *o)
 static int
 parse_args(int argc, char **argv, struct options *o)
 {
+	const char *env_url = getenv("DATABASE_URL");
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -151,8 +152,8 @@ parse_args(int argc, char **argv, struct options *o)
 		fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
-	if (!o->url && getenv("DATABASE_URL") && *getenv("DATABASE_URL"))
-		o->url = getenv("DATABASE_URL");
+	if (!o->url && env_url && *env_url)
+		o->url = env_url;
 	if ((!o->url || o->check_config) && (rc = read_config(o)) != 0)
 		return rc;
 	if (!o->url || !*o->url) {
