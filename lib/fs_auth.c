@@ -6,6 +6,7 @@
 
 #include "fs_auth.h"
 #include "fs_json.h"
+#include "fs_log.h"
 
 static const char *const role_names[ROLE__MAX] = {
 	[ROLE_REP] = "rep", [ROLE_MANAGER] = "manager", [ROLE_FINANCE] = "finance",
@@ -63,7 +64,7 @@ fs_auth_init(struct fs_auth *a, struct fs_pg *pg, const struct fs_config *cfg)
 	a->cfg = cfg;
 	a->cache_ms = cfg->auth_cache_ms;
 	if (sodium_init() < 0) {	/* 1 when already done: fine */
-		fprintf(stderr, "fieldsync: libsodium cannot start\n");
+		fs_log(FS_LOG_ERROR, "libsodium cannot start");
 		return ERR_INTERNAL;
 	}
 	return fs_pg_add(pg, stmts, ST__MAX);

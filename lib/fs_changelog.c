@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fs_changelog.h"
+#include "fs_log.h"
 
 #define TABLES_TTL 60		/* seconds a loaded table list is trusted on one connection */
 #define TABLES_TTL_UNDECLARED 5	/* ... while a table's workers have not yet recorded its declaration */
@@ -220,7 +221,7 @@ now_s(void)
  * that table's changes) and is logged. FS_OK, or ERR_INTERNAL out of memory.
  */
 static enum fs_err
-load_declaration(struct fs_changelog *cl, const PGresult *r, int i, struct fs_declared *d,
+load_declaration(const PGresult *r, int i, struct fs_declared *d,
     bool *undeclared, struct fs_error *err)
 {
 	struct fs_error bad = FS_ERROR_INIT;
@@ -235,12 +236,8 @@ load_declaration(struct fs_changelog *cl, const PGresult *r, int i, struct fs_de
 		fs_declared_release(d);
 		if (rc == ERR_INTERNAL)
 			return fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
-		if (cl->pg->log)
-			cl->pg->log("the declaration of %s cannot be read (%s): only admin sees its changes",
-			    PQgetvalue(r, i, 0), bad.message);
-		else
-			fprintf(stderr, "%s: the declaration of %s cannot be read (%s): only admin sees its"
-			    " changes\n", cl->pg->appname, PQgetvalue(r, i, 0), bad.message);
+		fs_log(FS_LOG_WARN, "the declaration of %s cannot be read (%s): only admin sees its"
+		    " changes", PQgetvalue(r, i, 0), bad.message);
 	}
 	fs_error_clear(&bad);
 	return FS_OK;
@@ -266,7 +263,7 @@ fs_changelog_tables_take(struct fs_changelog *cl, const PGresult *r, struct fs_e
 		if (!(t.names[i] = strdup(PQgetvalue(r, (int)i, 0))))
 			rc = fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
 		else
-			rc = load_declaration(cl, r, (int)i, &t.decl[i], &undeclared, err);
+			rc = load_declaration(r, (int)i, &t.decl[i], &undeclared, err);
 	}
 	if (rc != FS_OK) {
 		free_tables(&t);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fs_http.h"
+#include "fs_log.h"
 
 static const char *const method_names[M__MAX] = {
 	[M_GET] = "GET", [M_HEAD] = "HEAD", [M_POST] = "POST", [M_PUT] = "PUT",
@@ -301,8 +302,8 @@ fs_request_answer(struct fs_request *req)
 	if (rc == 0 && !req->fcgx && fflush(stdout) != 0)
 		rc = -1;
 	if (rc < 0) {
-		fprintf(stderr, "fieldsync: %s %s: the client went away before the %d answer was"
-		    " written\n", fs_method_name(req->method), req->path, req->resp.status);
+		fs_log(FS_LOG_WARN, "%s %s: the client went away before the %d answer was written",
+		    fs_method_name(req->method), req->path, req->resp.status);
 		return ERR_INTERNAL;
 	}
 	return FS_OK;

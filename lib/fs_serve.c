@@ -1,6 +1,10 @@
 /* fs_serve.c - argument parsing, the request loop, and the pre-forking supervisor. */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +20,7 @@
 #include "fs_dispatch.h"
 #include "fs_health.h"
 #include "fs_http.h"
+#include "fs_log.h"
 #include "fs_serve.h"
 #include "fs_session.h"
 #include "fs_supervise.h"
@@ -23,6 +28,10 @@
 #include "fs_worker.h"
 
 #define BACKLOG 256
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
 
 /* Set by SIGTERM/SIGINT; the only state a signal handler may touch. */
 static volatile sig_atomic_t stopping;
@@ -64,6 +73,43 @@ serve_one(const struct fs_service *svc, struct fs_worker *w, struct fs_request *
 	return rc;
 }
 
+/*
+ * Waits for the next request on LISTEN_FD into FR; false once stopped (SIGTERM, SIGINT).
+ * A stop may only land while the worker waits for a connection: one taken in the middle of
+ * reading a request would cut it off (libfcgi drops a connection whose read is interrupted),
+ * and the client would get no answer. So the stop signals are blocked but in ppoll(), and
+ * the listening socket is non-blocking: a connection another worker took first is EAGAIN,
+ * never a wait with the stop signals blocked.
+ */
+static bool
+next_request(FCGX_Request *fr, int listen_fd)
+{
+	struct pollfd p = { .fd = listen_fd, .events = POLLIN };
+	sigset_t stops, waiting;
+	int rc;
+
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGINT);
+	sigprocmask(SIG_BLOCK, &stops, &waiting);
+	sigdelset(&waiting, SIGTERM);
+	sigdelset(&waiting, SIGINT);
+	fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
+	while (!stopping) {
+		if (ppoll(&p, 1, NULL, &waiting) < 0) {
+			if (errno == EINTR)
+				continue;	/* a stop sets stopping; SIGUSR1 only reopened the log */
+			return false;
+		}
+		rc = FCGX_Accept_r(fr);
+		if (rc == 0)
+			return true;
+		if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR)
+			return false;
+	}
+	return false;
+}
+
 /* Serves FastCGI requests on LISTEN_FD until stopped. */
 static int
 request_loop(const struct fs_service *svc, const struct fs_config *cfg, int listen_fd)
@@ -74,7 +120,7 @@ request_loop(const struct fs_service *svc, const struct fs_config *cfg, int list
 
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0
 	    || fs_worker_init(&w, svc, cfg) != FS_OK) {
-		fprintf(stderr, "fieldsync: %s: cannot start a worker\n", svc->path);
+		fs_log(FS_LOG_ERROR, "cannot start a worker");
 		return 1;
 	}
 	/*
@@ -88,7 +134,7 @@ request_loop(const struct fs_service *svc, const struct fs_config *cfg, int list
 		fs_pg_ready(&w.db.pg, &err);
 		fs_error_clear(&err);
 	}
-	while (!stopping && FCGX_Accept_r(&fr) == 0) {
+	while (next_request(&fr, listen_fd)) {
 		fs_request_init(&req, &fr, cfg);
 		serve_one(svc, &w, &req);
 		FCGX_Finish_r(&fr);
@@ -124,18 +170,19 @@ work(const struct fs_config *cfg, int listen_fd, void *svc)
 
 /*
  * Standalone: listen on PATH (or take the socket systemd holds for us: socket activation,
- * so a restart never closes it) and supervise NWORKERS workers until SIGTERM.
+ * so a restart never closes it) and supervise NWORKERS workers until SIGTERM. The socket
+ * stays after a stop: a health check finds nothing listening on it ("down").
  */
 static int
 supervise(const struct fs_service *svc, struct fs_config *cfg, const char *config,
     const char *path, int nworkers)
 {
-	struct fs_supervisor s = { .name = svc->path, .nworkers = nworkers, .config_path = config,
-		.cfg = cfg, .work = work, .arg = (void *)svc };
+	struct fs_supervisor s = { .nworkers = nworkers, .config_path = config, .cfg = cfg,
+		.work = work, .arg = (void *)svc };
 	int held = sd_listen_fds(1), own = !held && path && strchr(path, ':') == NULL;
 
-	if (held > 1 || held < 0) {
-		fprintf(stderr, "fieldsync: %s: systemd passed %d sockets; one is served\n", svc->path, held);
+	if (held < 0 || held > 1) {
+		fs_log(FS_LOG_ERROR, "systemd passed %d sockets; one is served", held);
 		if (held < 0)
 			return 1;
 	}
@@ -145,28 +192,48 @@ supervise(const struct fs_service *svc, struct fs_config *cfg, const char *confi
 		if (own)
 			unlink(path);	/* a socket left by a crash would make bind fail */
 		if (FCGX_Init() != 0 || (s.listen_fd = FCGX_OpenSocket(path, BACKLOG)) < 0) {
-			fprintf(stderr, "fieldsync: %s: cannot listen on %s\n", svc->path, path);
+			fs_log(FS_LOG_ERROR, "cannot listen on %s", path);
 			return 1;
 		}
 		if (own)
 			chmod(path, 0660);
 	}
-	fprintf(stderr, "fieldsync: %s: serving on %s\n", svc->path, held > 0 ? "the socket systemd holds" : path);
-	/* The socket stays after a stop: a health check finds nothing listening on it ("down"). */
+	fs_log(FS_LOG_INFO, "serving on %s", held > 0 ? "the socket systemd holds" : path);
 	return fs_supervise(&s);
 }
 
-/* Prints how to run the binary. */
+/* Prints how to run the binary to OUT. */
 static void
-usage(const char *prog)
+usage(FILE *out, const char *prog)
 {
-	fprintf(stderr,
-	    "usage: %s [--socket PATH|:PORT] [--workers N] [--config FILE] | --describe\n"
-	    "  with --socket, or a socket passed by systemd (socket activation): pre-forking\n"
-	    "  FastCGI server; SIGHUP reloads the config, SIGTERM stops\n"
+	fprintf(out,
+	    "usage: %s [--socket PATH|:PORT] [--workers N] [--config FILE]\n"
+	    "       %s --describe | --check-config | --version | --help\n"
+	    "  --socket, or a socket systemd passes (socket activation): pre-forking FastCGI\n"
+	    "            server, SIGHUP reloads the config, SIGTERM stops; without either,\n"
+	    "            FastCGI on fd 0 when it is a listening socket, else plain CGI\n"
+	    "  --config FILE: settings (default: $FIELDSYNC_CONF, else %s if it exists)\n"
 	    "  --describe: print what this binary serves as JSON and exit\n"
-	    "  without: FastCGI on fd 0 when it is a listening socket, else plain CGI\n"
-	    "  environment: DATABASE_URL, FIELDSYNC_CONF\n", prog);
+	    "  --check-config: read the settings, print the file read and exit (non-zero: invalid)\n"
+	    "  environment: DATABASE_URL, FIELDSYNC_CONF; SIGUSR1 reopens the [log] file\n"
+	    "  see fieldsync-worker(8), fieldsync.conf(5)\n", prog, prog, FS_CONFIG_DEFAULT_PATH);
+}
+
+/* The last part of PATH. */
+static const char *
+base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/* --check-config: which file CFG came from ("(built-in defaults)" for none). */
+static int
+print_config_path(const struct fs_config *cfg)
+{
+	return printf("%s\n", cfg->path[0] ? cfg->path : "(built-in defaults)") > 0
+	    && fflush(stdout) == 0 ? 0 : 1;
 }
 
 /*
@@ -180,7 +247,7 @@ describe(const struct fs_service *svc, const char *kind)
 	int ok;
 
 	if (svc->res && !text) {
-		fprintf(stderr, "fieldsync: %s: cannot describe the declaration\n", svc->path);
+		fs_log(FS_LOG_ERROR, "cannot describe the declaration");
 		return 1;
 	}
 	if (text)
@@ -200,32 +267,50 @@ serve(int argc, char **argv, const struct fs_service *svc, const char *kind)
 		{ "workers", required_argument, NULL, 'w' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "describe", no_argument, NULL, 'd' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *socket_path = NULL, *config = NULL;
-	int workers = 2, c;
+	int workers = 2, c, check = 0;
 	struct fs_config cfg;
+	char name[80];
 
+	snprintf(name, sizeof(name), "fieldsync-%s", svc->path);
+	fs_log_init(name);
 	while ((c = getopt_long(argc, argv, "s:w:c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': socket_path = optarg; break;
 		case 'c': config = optarg; break;
+		case 'C': check = 1; break;
 		case 'd': return describe(svc, kind);
+		case 'V':
+			printf("%s (fieldsync) %s\n", base_name(argv[0]), PACKAGE_VERSION);
+			return fflush(stdout) == 0 ? 0 : 1;
 		case 'w':
 			workers = atoi(optarg);
 			if (workers >= 1 && workers <= FS_MAX_WORKERS)
 				break;
 			fprintf(stderr, "%s: --workers must be 1..%d\n", argv[0], FS_MAX_WORKERS);
 			return 2;
+		case 'h':
+			usage(stdout, argv[0]);
+			return 0;
 		default:
-			usage(argv[0]);
-			return c == 'h' ? 0 : 2;
+			usage(stderr, argv[0]);
+			return 2;
 		}
 	}
 	fs_config_defaults(&cfg);
 	if (fs_config_load(&cfg, config) != FS_OK)
 		return 1;
+	if (check)
+		return print_config_path(&cfg);
+	fs_log_file(cfg.log_file);	/* a file that cannot be opened leaves the lines on stderr */
+	/* A worker reopens on its own; a supervisor takes SIGUSR1 itself and passes it on. */
+	if (fs_log_catch_reopen(NULL) < 0)
+		fs_log(FS_LOG_WARN, "cannot catch SIGUSR1: the log file is never reopened");
 	catch_stop_signals();
 	if (socket_path || sd_listen_fds(0) > 0)
 		return supervise(svc, &cfg, config, socket_path, workers);

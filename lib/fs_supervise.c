@@ -1,7 +1,6 @@
 /* fs_supervise.c - pre-forked workers on one socket: restarts, reloads, clean stops. */
 #include <errno.h>
 #include <signal.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -10,6 +9,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "fs_log.h"
 #include "fs_supervise.h"
 
 #define RETIRING (2 * FS_MAX_WORKERS)	/* workers finishing their last request after a reload */
@@ -36,7 +36,7 @@ spawn(const struct fs_supervisor *s, struct pool *p)
 		_exit(s->work(s->cfg, s->listen_fd, s->arg));
 	}
 	if (pid < 0)
-		fprintf(stderr, "fieldsync: %s: cannot start a worker: %s\n", s->name, strerror(errno));
+		fs_log(FS_LOG_ERROR, "cannot start a worker: %s", strerror(errno));
 	return pid;
 }
 
@@ -64,7 +64,7 @@ reap(const struct fs_supervisor *s, struct pool *p)
 		for (int i = 0; i < s->nworkers; i++) {
 			if (p->pid[i] != pid)
 				continue;
-			fprintf(stderr, "fieldsync: %s: worker %d %s %d; restarting\n", s->name, (int)pid,
+			fs_log(FS_LOG_WARN, "worker %d %s %d; restarting", (int)pid,
 			    WIFSIGNALED(st) ? "killed by signal" : "exited with",
 			    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
 			start_slot(s, p, i);
@@ -85,10 +85,12 @@ reload(const struct fs_supervisor *s, struct pool *p)
 	sd_notify(0, "RELOADING=1");
 	fs_config_defaults(&fresh);
 	if (fs_config_load(&fresh, s->config_path) != FS_OK) {
-		fprintf(stderr, "fieldsync: %s: the configuration has errors: the running one is kept\n", s->name);
+		fs_log(FS_LOG_ERROR, "the configuration has errors: the running one is kept");
 		sd_notify(0, "READY=1");
 		return;
 	}
+	if (strcmp(fresh.log_file, s->cfg->log_file) != 0)
+		fs_log_file(fresh.log_file);	/* the new workers inherit it */
 	*s->cfg = fresh;
 	for (int i = 0; i < s->nworkers; i++) {
 		pid_t old = p->pid[i];
@@ -103,8 +105,22 @@ reload(const struct fs_supervisor *s, struct pool *p)
 		if (k < RETIRING)
 			p->retiring[k] = old;
 	}
-	fprintf(stderr, "fieldsync: %s: configuration reloaded: %d new workers\n", s->name, s->nworkers);
+	fs_log(FS_LOG_INFO, "configuration reloaded: %d new workers", s->nworkers);
 	sd_notify(0, "READY=1");
+}
+
+/* SIGUSR1 (logrotate): the log file opened again by its name, here and in every worker. */
+static void
+reopen_logs(const struct fs_supervisor *s, const struct pool *p)
+{
+	if (fs_log_reopen() < 0)
+		fs_log(FS_LOG_ERROR, "cannot reopen the log file: %s", strerror(errno));
+	for (int i = 0; i < s->nworkers; i++)
+		if (p->pid[i] > 0)
+			kill(p->pid[i], SIGUSR1);
+	for (int i = 0; i < RETIRING; i++)
+		if (p->retiring[i] > 0)
+			kill(p->retiring[i], SIGUSR1);
 }
 
 /* Stops every worker, current and retiring, and waits for them. */
@@ -135,17 +151,20 @@ fs_supervise(struct fs_supervisor *s)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, &set, &p.saved) < 0) {
-		fprintf(stderr, "fieldsync: %s: cannot block signals: %s\n", s->name, strerror(errno));
+		fs_log(FS_LOG_ERROR, "cannot block signals: %s", strerror(errno));
 		return 1;
 	}
 	for (int i = 0; i < s->nworkers; i++)
 		start_slot(s, &p, i);
-	fprintf(stderr, "fieldsync: %s: %d workers\n", s->name, s->nworkers);
+	fs_log(FS_LOG_INFO, "%d workers", s->nworkers);
 	sd_notify(0, "READY=1");
 	while ((sig = sigwaitinfo(&set, NULL)) != SIGTERM && sig != SIGINT) {
 		if (sig == SIGHUP)
 			reload(s, &p);
+		else if (sig == SIGUSR1)
+			reopen_logs(s, &p);
 		else if (sig < 0 && errno != EINTR)
 			break;
 		reap(s, &p);

@@ -6,7 +6,7 @@
  * a new set of workers starts with it, then the old ones are told to stop (SIGTERM: each
  * finishes the request it serves), and the socket never closes, so no request is refused
  * or dropped; a configuration with errors is logged and the running one kept. SIGTERM or
- * SIGINT stop everything. Workers die with their supervisor (PR_SET_PDEATHSIG), so a
+ * SIGINT stop everything; SIGUSR1 reopens the log file here and in every worker (logrotate). Workers die with their supervisor (PR_SET_PDEATHSIG), so a
  * killed supervisor leaves no orphan holding the socket. Under systemd the supervisor
  * says READY, RELOADING and STOPPING (sd_notify; nothing without systemd).
  */
@@ -18,7 +18,6 @@
 #define FS_MAX_WORKERS 64
 
 struct fs_supervisor {
-	const char *name;		/* for the log: the resource's path */
 	int listen_fd;
 	int nworkers;			/* 1..FS_MAX_WORKERS */
 	const char *config_path;	/* what SIGHUP reads again (NULL: FIELDSYNC_CONF, as at start) */

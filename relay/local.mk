@@ -1,6 +1,7 @@
 # fieldsync-relay: nanomsg SUB in, Server-Sent Events out (included by the top Makefile.am;
 # paths are relative to the top).
-bin_PROGRAMS += relay/fieldsync-relay
+# Beside the workers: started by its unit (or ./stack), never from a shell's PATH.
+pkglibexec_PROGRAMS = relay/fieldsync-relay
 relay_fieldsync_relay_SOURCES = \
 	relay/main.c relay/relay.h \
 	relay/backlog.c relay/backlog.h \

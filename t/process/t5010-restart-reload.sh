@@ -55,6 +55,7 @@ run_load() {
 	for pid in "${loaders[@]}"; do wait "$pid"; done
 	TOTAL=$(answered)
 	FAILED=$(cat "$TMP"/load.* | grep -cvx 200)
+	[ "$FAILED" = 0 ] || diag "$name: answers other than 200: $(cat "$TMP"/load.* | grep -vx 200 | sort | uniq -c | tr '\n' ' ')"
 }
 
 # ---------------------------------------------------------------- socket held: restarts
