@@ -33,14 +33,6 @@ trap cleanup EXIT
 # shellcheck disable=SC2034  # read by wait_until
 WAIT_EVERY=0.1
 
-# with_dbname DB: $DATABASE_URL aimed at database DB (a URI or a conninfo string).
-with_dbname() {
-	case $DATABASE_URL in
-	postgres://*\?* | postgresql://*\?*) printf '%s&dbname=%s\n' "$DATABASE_URL" "$1" ;;
-	postgres://* | postgresql://*) printf '%s?dbname=%s\n' "$DATABASE_URL" "$1" ;;
-	*) printf '%s dbname=%s\n' "$DATABASE_URL" "$1" ;;
-	esac
-}
 NO_TABLES_URL=$(with_dbname postgres)
 
 LOG=$TMP/fieldsync.log

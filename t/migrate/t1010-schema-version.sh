@@ -20,11 +20,7 @@ cleanup() { admin "DROP DATABASE IF EXISTS $DB WITH (FORCE)"; rm -rf "$work"; }
 trap cleanup EXIT
 
 # The stack's URL aimed at DB (the last dbname setting wins, in a URI's query too).
-case $DATABASE_URL in
-postgres://*\?* | postgresql://*\?*) URL="$DATABASE_URL&dbname=$DB" ;;
-postgres://* | postgresql://*) URL="$DATABASE_URL?dbname=$DB" ;;
-*) URL="$DATABASE_URL dbname=$DB" ;;
-esac
+URL=$(with_dbname "$DB")
 
 last=$(basename "$(printf '%s\n' "$FIELDSYNC_TOP"/sql/[0-9][0-9][0-9]_*.sql | sort | tail -n 1)")
 version=${last%%_*}

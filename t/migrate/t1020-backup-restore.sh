@@ -19,11 +19,7 @@ suite_token_load || bail_out "the suite's admin cannot sign in"
 DB=fieldsync_restore_test_$(uniq_token)
 admin() { psql "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -c "$1" >/dev/null; }
 trap 'admin "DROP DATABASE IF EXISTS $DB WITH (FORCE)"; rt_cleanup' EXIT
-case $DATABASE_URL in
-postgres://*\?* | postgresql://*\?*) URL="$DATABASE_URL&dbname=$DB" ;;
-postgres://* | postgresql://*) URL="$DATABASE_URL?dbname=$DB" ;;
-*) URL="$DATABASE_URL dbname=$DB" ;;
-esac
+URL=$(with_dbname "$DB")
 rsql() { psql "$URL" -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
 
 branch=$(new_branch)

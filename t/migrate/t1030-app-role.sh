@@ -26,16 +26,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# url USER: the stack's URL aimed at DB as USER (the last setting of each wins).
-url() {
-	case $DATABASE_URL in
-	postgres://*\?* | postgresql://*\?*) printf '%s&dbname=%s&user=%s\n' "$DATABASE_URL" "$DB" "$1" ;;
-	postgres://* | postgresql://*) printf '%s?dbname=%s&user=%s\n' "$DATABASE_URL" "$DB" "$1" ;;
-	*) printf '%s dbname=%s user=%s\n' "$DATABASE_URL" "$DB" "$1" ;;
-	esac
-}
-OWNER_URL=$(url "$(sql 'SELECT current_user')")
-APP_URL=$(url "$APP")
+OWNER_URL=$(with_dbname "$DB" "$(sql 'SELECT current_user')")
+APP_URL=$(with_dbname "$DB" "$APP")
 as_owner() { psql "$OWNER_URL" -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
 as_app() { psql "$APP_URL" -X -q -A -t -v ON_ERROR_STOP=1 -c "$1" 2>&1; }
 
