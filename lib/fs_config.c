@@ -27,6 +27,7 @@ fs_config_defaults(struct fs_config *cfg)
 	cfg->max_batch = 1000;
 	cfg->idempotency_ttl = 7L * 24 * 3600;
 	snprintf(cfg->timezone, sizeof(cfg->timezone), "UTC");
+	snprintf(cfg->metrics_allow, sizeof(cfg->metrics_allow), "127.0.0.1 ::1");
 	cfg->retry_after = 2;
 	cfg->retention_days = 30;
 	snprintf(cfg->relay_listen, sizeof(cfg->relay_listen), "127.0.0.1:8091");
@@ -154,6 +155,8 @@ fs_config_set(struct fs_config *cfg, const char *section, const char *key, const
 		return parse_long(value, 1, 1024, &v) ? (cfg->password_min_length = (int)v, 1) : 0;
 	if (IS("log", "file"))
 		return COPY(cfg->log_file);
+	if (IS("metrics", "allow"))
+		return COPY(cfg->metrics_allow);
 #undef COPY
 #undef IS
 	return 0;
@@ -237,4 +240,19 @@ fs_config_origin_allowed(const struct fs_config *cfg, const char *origin)
 		if (strcmp(cfg->origins[i], "*") == 0 || strcasecmp(cfg->origins[i], origin) == 0)
 			return 1;
 	return 0;
+}
+
+bool
+fs_config_metrics_allowed(const struct fs_config *cfg, const char *addr)
+{
+	size_t n = addr ? strlen(addr) : 0;
+
+	for (const char *p = cfg->metrics_allow; n && *p; p += strspn(p, " \t")) {
+		size_t len = strcspn(p, " \t");
+
+		if (len == n && strncasecmp(p, addr, n) == 0)
+			return true;
+		p += len;
+	}
+	return false;
 }

@@ -4,6 +4,7 @@
 #ifndef FS_CONFIG_H
 #define FS_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "fs_error.h"
@@ -53,6 +54,7 @@ struct fs_config {
 	int password_min_length;	/* bytes */
 	char trusted_header[64];	/* FastCGI parameter nginx sets to an SSO login, "" for none */
 	/* [log] */
+	char metrics_allow[512];	/* [metrics] allow: client addresses /api/metrics answers */
 	char log_file[1024];		/* lines appended here, reopened on SIGUSR1; "" = stderr */
 };
 
@@ -84,5 +86,8 @@ int fs_config_origin_allowed(const struct fs_config *cfg, const char *origin);
  * origin may send the session cookie cross-origin (Access-Control-Allow-Credentials).
  */
 int fs_config_origin_named(const struct fs_config *cfg, const char *origin);
+
+/* Whether ADDR (a client address) is one [metrics] allow lists. */
+bool fs_config_metrics_allowed(const struct fs_config *cfg, const char *addr);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "fs_events.h"
 #include "fs_log.h"
+#include "fs_metrics.h"
 
 enum fs_err
 fs_events_open(struct fs_events *ev, const char *addresses)
@@ -62,7 +63,9 @@ fs_events_publish(struct fs_events *ev, const char *type, const char *payload)
 	msg[tl] = ' ';
 	memcpy(msg + tl + 1, payload, pl);
 	/* PUB never blocks for a slow or absent subscriber; EAGAIN only means "dropped". */
-	if (nn_send(ev->sock, msg, tl + 1 + pl, NN_DONTWAIT) < 0 && nn_errno() != EAGAIN)
+	if (nn_send(ev->sock, msg, tl + 1 + pl, NN_DONTWAIT) >= 0)
+		fs_metrics_event();
+	else if (nn_errno() != EAGAIN)
 		fs_log(FS_LOG_WARN, "events: %s not published: %s", type, nn_strerror(nn_errno()));
 	free(msg);
 }

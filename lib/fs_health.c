@@ -25,20 +25,16 @@ fs_health_init(struct fs_worker *w)
 	return fs_pg_add(&w->db.pg, stmts, ST__MAX);
 }
 
-/*
- * The folder of the unix socket REQ came in on into DIR, and that socket's own name into
- * SELF (both SIZE bytes); false on TCP, in CGI mode, or for a socket without a path.
- */
-static bool
-socket_folder(const struct fs_request *req, char *dir, char *self, size_t size)
+bool
+fs_socket_folder(int fd, char *dir, char *self, size_t size)
 {
 	struct sockaddr_un a;
 	socklen_t len = sizeof(a);
 	char *slash;
 
 	memset(&a, 0, sizeof(a));
-	if (!req->fcgx || getsockname(req->fcgx->listen_sock, (struct sockaddr *)&a, &len) < 0
-	    || a.sun_family != AF_UNIX || !a.sun_path[0])
+	if (fd < 0 || getsockname(fd, (struct sockaddr *)&a, &len) < 0 || a.sun_family != AF_UNIX
+	    || !a.sun_path[0])
 		return false;
 	a.sun_path[sizeof(a.sun_path) - 1] = '\0';
 	if (!(slash = strrchr(a.sun_path, '/')) || strlen(a.sun_path) >= size)
@@ -87,7 +83,8 @@ add_services(cJSON *doc, const struct fs_request *req)
 	bool all_up = true;
 	int n;
 
-	if (!socket_folder(req, dir, self, sizeof(dir)) || (n = scandir(dir, &list, is_service, alphasort)) < 0)
+	if (!req->fcgx || !fs_socket_folder(req->fcgx->listen_sock, dir, self, sizeof(dir))
+	    || (n = scandir(dir, &list, is_service, alphasort)) < 0)
 		return true;
 	services = cJSON_AddObjectToObject(doc, "services");
 	for (int i = 0; i < n; i++) {

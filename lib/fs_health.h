@@ -16,10 +16,20 @@
 #ifndef FS_HEALTH_H
 #define FS_HEALTH_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "fs_worker.h"
 
 /* Answers REQ, a request to /api/health. */
 void fs_health_handle(struct fs_worker *w, struct fs_request *req);
+
+/*
+ * The folder of the unix socket FD listens on into DIR, and the socket's own name into SELF
+ * (both SIZE bytes); false on TCP or for a socket without a path. Every pool and the relay
+ * listen in one folder: what /api/health and /api/metrics look through.
+ */
+bool fs_socket_folder(int fd, char *dir, char *self, size_t size);
 
 /* The service's init (fs_service.init): its statement. FS_OK or ERR_INTERNAL. */
 enum fs_err fs_health_init(struct fs_worker *w);

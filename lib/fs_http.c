@@ -242,8 +242,10 @@ error_to_answer(struct fs_request *req)
 
 	/* Headers a handler set for a success (Link, ETag) do not belong to an error. */
 	req->resp.headers_len = 0;
+	req->resp.content_type = NULL;
 	if (req->err.code == ERR_DATABASE_UNAVAILABLE || req->err.code == ERR_TIMEOUT
-	    || req->err.code == ERR_OUTCOME_UNKNOWN)
+	    || req->err.code == ERR_OUTCOME_UNKNOWN || req->err.code == ERR_SCHEMA_OUTDATED
+	    || req->err.code == ERR_SCHEMA_NEWER)
 		fs_response_header(req, "Retry-After", "%d", req->cfg->retry_after);
 	else if (req->err.code == ERR_METHOD_NOT_ALLOWED)
 		fs_response_header(req, "Allow", "%s", FS_ALLOW);
@@ -273,8 +275,9 @@ write_head(struct fs_request *req)
 	char line[64];
 
 	snprintf(line, sizeof(line), "Status: %d %s\r\n", req->resp.status, reason(req->resp.status));
-	if (write_str(req, line) < 0 || write_str(req, "Content-Type: application/json; charset=utf-8\r\n"
-	    "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n") < 0)
+	if (write_str(req, line) < 0 || write_str(req, "Content-Type: ") < 0
+	    || write_str(req, req->resp.content_type ? req->resp.content_type : "application/json; charset=utf-8") < 0
+	    || write_str(req, "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n") < 0)
 		return -1;
 	if (cors && (write_str(req, "Access-Control-Allow-Origin: ") < 0
 	    || write_str(req, req->origin) < 0 || write_str(req, "\r\nVary: Origin\r\n"

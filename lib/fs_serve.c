@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include "fs_health.h"
 #include "fs_http.h"
 #include "fs_log.h"
+#include "fs_metrics.h"
 #include "fs_serve.h"
 #include "fs_session.h"
 #include "fs_supervise.h"
@@ -61,10 +63,17 @@ catch_stop_signals(void)
 static int
 serve_one(const struct fs_service *svc, struct fs_worker *w, struct fs_request *req)
 {
-	enum fs_err rc;
+	struct timespec t0, t1;
+	enum fs_err rc, why;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	svc->handle(w, req);
+	why = req->err.code;
 	rc = fs_request_answer(req);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	fs_metrics_answer(req->resp.status, (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000,
+	    why == ERR_DATABASE_UNAVAILABLE || why == ERR_TIMEOUT || why == ERR_OUTCOME_UNKNOWN
+	    || why == ERR_SCHEMA_OUTDATED || why == ERR_SCHEMA_NEWER);
 	if (w->after_answer) {
 		w->after_answer(w);
 		w->after_answer = NULL;
@@ -180,6 +189,7 @@ supervise(const struct fs_service *svc, struct fs_config *cfg, const char *confi
 	struct fs_supervisor s = { .nworkers = nworkers, .config_path = config, .cfg = cfg,
 		.work = work, .arg = (void *)svc };
 	int held = sd_listen_fds(1), own = !held && path && strchr(path, ':') == NULL;
+	char dir[108], self[108];
 
 	if (held < 0 || held > 1) {
 		fs_log(FS_LOG_ERROR, "systemd passed %d sockets; one is served", held);
@@ -199,6 +209,8 @@ supervise(const struct fs_service *svc, struct fs_config *cfg, const char *confi
 			chmod(path, 0660);
 	}
 	fs_log(FS_LOG_INFO, "serving on %s", held > 0 ? "the socket systemd holds" : path);
+	if (fs_socket_folder(s.listen_fd, dir, self, sizeof(dir)))
+		fs_metrics_open(dir, svc->path);	/* before the workers: they inherit the mapping */
 	return fs_supervise(&s);
 }
 
@@ -351,6 +363,14 @@ fs_serve_health(int argc, char **argv)
 		.init = fs_health_init };
 
 	return serve(argc, argv, &svc, "health");
+}
+
+int
+fs_serve_metrics(int argc, char **argv)
+{
+	const struct fs_service svc = { .path = "metrics", .res = NULL, .handle = fs_metrics_handle };
+
+	return serve(argc, argv, &svc, "metrics");
 }
 
 int

@@ -467,6 +467,54 @@ serve_health(struct relay *r, struct evhttp_request *req)
 }
 
 /*
+ * GET /events/metrics: the relay's figures in Prometheus' text format, only for the client
+ * addresses of [metrics] allow (403 for others): streams open and waiting for their
+ * session, events taken in and delivered, the ring, catch-up pages, statements waiting.
+ */
+static void
+serve_metrics(struct relay *r, struct evhttp_request *req)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	struct evbuffer *buf;
+	char addr[64];
+
+	client_address(req, addr, sizeof(addr));
+	if (!fs_config_metrics_allowed(r->cfg, addr)) {
+		reply_code(r, req, ERR_FORBIDDEN, "metrics are shown only to the addresses of [metrics] allow");
+		return;
+	}
+	if (!(buf = evbuffer_new()) || evbuffer_add_printf(buf,
+	    "# HELP fieldsync_relay_streams Event streams open.\n# TYPE fieldsync_relay_streams gauge\n"
+	    "fieldsync_relay_streams %d\n"
+	    "# HELP fieldsync_relay_streams_opening Streams waiting for their session's lookup.\n"
+	    "# TYPE fieldsync_relay_streams_opening gauge\nfieldsync_relay_streams_opening %d\n"
+	    "# HELP fieldsync_relay_events_total Events taken from the change log.\n"
+	    "# TYPE fieldsync_relay_events_total counter\nfieldsync_relay_events_total %llu\n"
+	    "# HELP fieldsync_relay_events_delivered_total Events queued to streams (one per stream).\n"
+	    "# TYPE fieldsync_relay_events_delivered_total counter\nfieldsync_relay_events_delivered_total %llu\n"
+	    "# HELP fieldsync_relay_ring_events Events held in the ring.\n# TYPE fieldsync_relay_ring_events gauge\n"
+	    "fieldsync_relay_ring_events %zu\n"
+	    "# HELP fieldsync_relay_ring_bytes Memory the ring's events take.\n# TYPE fieldsync_relay_ring_bytes gauge\n"
+	    "fieldsync_relay_ring_bytes %zu\n"
+	    "# HELP fieldsync_relay_catchup_pages_total Catch-up pages read from the change log.\n"
+	    "# TYPE fieldsync_relay_catchup_pages_total counter\nfieldsync_relay_catchup_pages_total %ld\n"
+	    "# HELP fieldsync_relay_statements_waiting Database statements queued, every lane.\n"
+	    "# TYPE fieldsync_relay_statements_waiting gauge\nfieldsync_relay_statements_waiting %zu\n"
+	    "# HELP fieldsync_relay_head The newest change log seq delivered.\n# TYPE fieldsync_relay_head gauge\n"
+	    "fieldsync_relay_head %lld\n", r->nstreams, r->nopenings, r->events_in, r->events_out,
+	    r->ring.count, r->ring.bytes, r->pages.reads, backlog_waiting(&r->db), (long long)r->head) < 0
+	    || evhttp_add_header(h, "Content-Type", "text/plain; version=0.0.4; charset=utf-8") < 0
+	    || evhttp_add_header(h, "Cache-Control", "no-store") < 0) {
+		if (buf)
+			evbuffer_free(buf);
+		reply_code(r, req, ERR_INTERNAL, "the relay is out of memory");
+		return;
+	}
+	evhttp_send_reply(req, 200, "OK", buf);
+	evbuffer_free(buf);
+}
+
+/*
  * libevent met an error on a request it had handed over (its URI is gone): a stream's
  * connection broke (drop it), or the request was malformed (answer 400).
  */
@@ -481,7 +529,7 @@ on_broken(struct relay *r, struct evhttp_request *req)
 
 /*
  * Every request: route by path; under /events, OPTIONS is the preflight, GET the rest, and
- * every path but /events/health needs a session.
+ * every path but /events/health and /events/metrics (address-limited) needs a session.
  */
 static void
 on_request(struct evhttp_request *req, void *arg)
@@ -516,6 +564,8 @@ on_request(struct evhttp_request *req, void *arg)
 		serve_events(r, req, evhttp_uri_get_query(uri), true);
 	} else if (strcmp(path, "/events/health") == 0) {
 		serve_health(r, req);
+	} else if (strcmp(path, "/events/metrics") == 0) {
+		serve_metrics(r, req);
 	} else {
 		serve_events(r, req, NULL, false);
 	}

@@ -42,6 +42,7 @@ on_fetched(void *arg, PGresult *res)
 		r->delivered[k] = f;
 		r->head = f->seq;
 	}
+	r->events_in += (unsigned long long)k;
 	/* Sent before the ring takes them: pushing may free any of them (its bounds). */
 	sse_broadcast(r, r->delivered, (size_t)k);
 	for (int i = 0; i < k; i++)

@@ -157,6 +157,18 @@ wants(const struct stream *s, const struct fs_tables *t, const struct frame *f)
 	return filter_wants(&s->filter, f) && scope_allows(&s->scope, t, f);
 }
 
+/* Queues F for S when its filter wants it and its scope allows it, and counts it. 0, or -1. */
+static int
+queue(struct relay *r, const struct stream *s, const struct fs_tables *t, const struct frame *f)
+{
+	if (!wants(s, t, f))
+		return 0;
+	if (evbuffer_add(r->scratch, f->text, f->len) < 0)
+		return -1;
+	r->events_out++;
+	return 0;
+}
+
 /* Queues the ring's events from position I on for S while its output stays under BUDGET. */
 static int
 from_ring(struct relay *r, struct stream *s, size_t i, size_t budget)
@@ -170,7 +182,7 @@ from_ring(struct relay *r, struct stream *s, size_t i, size_t budget)
 	}
 	for (; i < r->ring.count && has_room(r, s, budget); i++) {
 		f = ring_at(&r->ring, i);
-		if (wants(s, t, f) && evbuffer_add(r->scratch, f->text, f->len) < 0)
+		if (queue(r, s, t, f) < 0)
 			return -1;
 		s->cursor = f->seq;
 	}
@@ -195,7 +207,7 @@ from_page(struct relay *r, struct stream *s, size_t budget)
 	for (k = page_position(pg, s->cursor); k < pg->n && has_room(r, s, budget); k++) {
 		const struct frame *f = pg->frames[k];
 
-		if (wants(s, t, f) && evbuffer_add(r->scratch, f->text, f->len) < 0)
+		if (queue(r, s, t, f) < 0)
 			return -1;
 		s->cursor = f->seq;
 	}
@@ -295,8 +307,7 @@ sse_broadcast(struct relay *r, struct frame *const *frames, size_t n)
 		if (s->state != LIVE)
 			continue;
 		for (i = 0; i < n && has_room(r, s, half); i++) {
-			if (wants(s, t, frames[i]) &&
-			    evbuffer_add(r->scratch, frames[i]->text, frames[i]->len) < 0)
+			if (queue(r, s, t, frames[i]) < 0)
 				break;
 			s->cursor = frames[i]->seq;
 		}
