@@ -3,7 +3,10 @@
 # the config installed 0640 and of the service group, never over an edited one (a .dist
 # beside it instead), left by uninstall once edited; every installed binary answers
 # --version and finds the installed config without --config; the man pages render
-# without a warning, and fieldsync.conf(5) documents every key with its default.
+# without a warning, and fieldsync.conf(5) documents every key with its default; then the
+# README's install steps run on that install (two database roles, migrate as the owner,
+# grant the app role, the config filled in, the services started as their units start them,
+# nginx with the snippets): health, 401, an admin, a sign-in, a write.
 #
 # The tree is copied with its objects (a configured source folder cannot also host a
 # build elsewhere) and configured for the scratch prefix: only what compiles in a path
@@ -18,7 +21,7 @@ command -v groff >/dev/null || skip_all "groff missing (Debian package groff-bas
 command -v getent >/dev/null || skip_all "getent missing (libc-bin)"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/fieldsync-t8000.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"' EXIT
 SRC=$TMP/src PREFIX=$TMP/usr ETC=$TMP/etc/fieldsync CONF=$TMP/etc/fieldsync/fieldsync.conf
 GROUP=$(id -gn)	# a group that exists and that this user may give
 
@@ -138,6 +141,91 @@ done)
 is "$missing" "" "fieldsync.conf(5) documents every key of lib/fs_config.c"
 is "$(diff "$TMP/conf.keys" "$TMP/page.keys")" "" \
 	"... with the defaults conf/fieldsync.conf shows, in the same order"
+
+# ---------------------------------------------------------------- run it, as the README says
+
+# The README's steps 2 to 8 on this scratch install: two database roles (owner and app),
+# migrate as the owner, grant the app role, the config filled in, the services started the
+# way their units start them (each pool on a socket held for it, as systemd's socket unit
+# does), nginx with the snippets, then health, 401, an admin, a sign-in and a write.
+run_it() {
+	local tok owner app db port run n exec
+	tok=$(uniq_token) owner=inst_owner_$tok app=inst_app_$tok db=fieldsync_inst_$tok
+	port=$((20000 + RANDOM % 20000)) run=$TMP/var/run/fieldsync	# configure's runstatedir/fieldsync
+	RUNNING=()
+	DB=$db OWNER=$owner APP=$app
+	sql "CREATE ROLE $owner LOGIN" >/dev/null && sql "CREATE ROLE $app LOGIN" >/dev/null &&
+		sql "CREATE DATABASE $db OWNER $owner" >/dev/null || return 1
+	OWNER_URL=$(with_dbname "$db" "$owner") APP_URL=$(with_dbname "$db" "$app")
+	"$PREFIX/bin/fieldsync-migrate" --database "$OWNER_URL" >"$TMP/migrate.out" 2>&1 || return 2
+	psql "$OWNER_URL" -X -q -v app="$app" -f "$SHARE/fieldsync-app-role.sql" >/dev/null 2>&1 || return 3
+	mkdir -p "$run"
+	sed -i -e "s|^url =.*|url = ${APP_URL//&/\\&}|" -e "s|^publish =.*|publish = ipc://$run/events.ipc|" \
+		-e "s|^sub =.*|sub = ipc://$run/events.ipc|" -e "s|^listen = .*|listen = unix:$run/relay.sock|" "$CONF"
+	exec=$(sed -n 's/^ExecStart=//p' "$SHARE/fieldsync@.service")
+	for bin in "$PREFIX"/libexec/fieldsync/*.fcgi; do
+		n=$(basename "$bin" .fcgi)
+		# shellcheck disable=SC2086 # the unit's command line, split as systemd splits it
+		env -u DATABASE_URL -u FIELDSYNC_CONF "$TOP/t/process/hold-socket" "$run/$n.sock" \
+			${exec//%i/$n} --workers 1 >>"$TMP/services.log" 2>&1 &
+		RUNNING+=($!)
+	done
+	exec=$(sed -n 's/^ExecStart=//p' "$SHARE/fieldsync-relay.service")
+	# shellcheck disable=SC2086
+	env -u DATABASE_URL -u FIELDSYNC_CONF $exec >>"$TMP/services.log" 2>&1 &
+	RUNNING+=($!)
+	cat >"$TMP/nginx.conf" <<-EOF
+		user $(id -un) $(id -gn);
+		pid $TMP/nginx.pid;
+		error_log $TMP/nginx-error.log;
+		events { }
+		http {
+		    access_log off;
+		    include $SHARE/fieldsync-http.conf;
+		    server {
+		        listen 127.0.0.1:$port;
+		        include $SHARE/fieldsync.nginx.conf;
+		    }
+		}
+	EOF
+	nginx -p "$TMP/" -c "$TMP/nginx.conf" -e "$TMP/nginx-error.log" 2>>"$TMP/nginx-error.log" || return 4
+	URL=http://127.0.0.1:$port
+}
+stop_it() {
+	[ -s "$TMP/nginx.pid" ] && kill -TERM "$(cat "$TMP/nginx.pid")" 2>/dev/null
+	kill -TERM "${RUNNING[@]}" 2>/dev/null
+	wait "${RUNNING[@]}" 2>/dev/null
+	sql "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1
+	sql "DROP ROLE IF EXISTS $OWNER" >/dev/null 2>&1
+	sql "DROP ROLE IF EXISTS $APP" >/dev/null 2>&1
+}
+if [ -n "${DATABASE_URL:-}" ] && command -v nginx >/dev/null && [ -x "$TOP/t/process/hold-socket" ] &&
+	[ "$(sql "SELECT rolcreaterole OR rolsuper FROM pg_roles WHERE rolname = current_user" 2>/dev/null)" = t ]; then
+	trap 'stop_it; [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"' EXIT
+	run_it
+	ok $? "installed, migrated as the owner, granted, configured, started under nginx" ||
+		diag "$(tail -n 5 "$TMP/migrate.out" "$TMP/services.log" "$TMP/nginx-error.log" 2>/dev/null)"
+	healthy() { [ "$(curl -s --max-time 3 "$URL/api/health" | jq -r .status 2>/dev/null)" = ok ]; }
+	wait_until 20 healthy
+	ok $? "GET /api/health: ok, every service up" ||
+		diag "$(curl -s --max-time 3 "$URL/api/health"; tail -n 5 "$TMP/services.log" "$TMP/nginx-error.log")"
+	is "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/clients")" 401 "without a session: 401"
+	printf '%s\n' 'an install test password' |
+		DATABASE_URL=$OWNER_URL "$PREFIX/bin/fieldsync-admin" user add admin --role admin --password-stdin >/dev/null 2>&1
+	token=$(curl -s -H 'Content-Type: application/json' -d '{"login":"admin","password":"an install test password"}' \
+		"$URL/api/session" | jq -r '.token // empty')
+	ok "$([ -n "$token" ]; echo $?)" "the admin made with fieldsync-admin signs in"
+	is "$(curl -s -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -o /dev/null -w '%{http_code}' \
+		-d '{"branch":"north","name":"Installed"}' "$URL/api/clients")" 201 "... and writes, served as the app role"
+	is "$(psql "$OWNER_URL" -XAtc "SELECT count(*) FROM clients WHERE name = 'Installed'" 2>/dev/null)" 1 \
+		"... into the installed database"
+	is "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$URL/events/health")" 200 \
+		"the relay answers behind nginx"
+	stop_it
+	trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"' EXIT
+	# The run wrote the config (the README's step 5): put the shipped one back for what follows.
+	cp "$TOP/conf/fieldsync.conf" "$CONF"
+fi
 
 # ---------------------------------------------------------------- install again, uninstall
 
