@@ -6,6 +6,7 @@
 
 #include "fs_auth.h"
 #include "fs_json.h"
+#include "fs_log.h"
 
 static const char *const role_names[ROLE__MAX] = {
 	[ROLE_REP] = "rep", [ROLE_MANAGER] = "manager", [ROLE_FINANCE] = "finance",
@@ -63,7 +64,7 @@ fs_auth_init(struct fs_auth *a, struct fs_pg *pg, const struct fs_config *cfg)
 	a->cfg = cfg;
 	a->cache_ms = cfg->auth_cache_ms;
 	if (sodium_init() < 0) {	/* 1 when already done: fine */
-		fprintf(stderr, "fieldsync: libsodium cannot start\n");
+		fs_log(FS_LOG_ERROR, "libsodium cannot start");
 		return ERR_INTERNAL;
 	}
 	return fs_pg_add(pg, stmts, ST__MAX);
@@ -315,15 +316,35 @@ lookup(struct fs_auth *a, enum stmt s, const char *const *params, const unsigned
 	return rc;
 }
 
+const struct fs_pg_stmt *
+fs_auth_lookup_query(const struct fs_auth *a, const unsigned char *hash, char *hex, char *idle,
+    const char *params[2])
+{
+	fs_auth_hash_text(hash, hex);
+	snprintf(idle, 24, "%ld", a->cfg->session_idle);
+	params[0] = hex;
+	params[1] = idle;
+	return &stmts[ST_LOOKUP];
+}
+
+enum fs_err
+fs_auth_lookup_user(const PGresult *r, struct fs_user *u, struct fs_error *err)
+{
+	memset(u, 0, sizeof(*u));
+	if (PQntuples(r) == 0)
+		return fs_error_set(err, ERR_UNAUTHENTICATED, NULL,
+		    "the session has ended or is unknown: sign in again");
+	return fill_user(u, r, err);
+}
+
 enum fs_err
 fs_auth_lookup(struct fs_auth *a, const unsigned char *hash, const struct fs_user **out,
     struct fs_error *err)
 {
-	char hex[2 * FS_TOKEN_HASH_LEN + 3], idle[32];
-	const char *params[2] = { hex, idle };
+	char hex[2 * FS_TOKEN_HASH_LEN + 3], idle[24];
+	const char *params[2];
 
-	fs_auth_hash_text(hash, hex);
-	snprintf(idle, sizeof(idle), "%ld", a->cfg->session_idle);
+	fs_auth_lookup_query(a, hash, hex, idle, params);
 	return lookup(a, ST_LOOKUP, params, hash, out, err);
 }
 

@@ -101,6 +101,16 @@ enum fs_err fs_auth_require(struct fs_auth *a, const struct fs_request *req,
 enum fs_err fs_auth_lookup(struct fs_auth *a, const unsigned char *hash,
     const struct fs_user **out, struct fs_error *err);
 
+/*
+ * fs_auth_lookup in two halves, for a caller that runs the statement itself (the relay, on
+ * its event loop): the statement and its two parameters for HASH (written into HEX, 67
+ * bytes, and IDLE, 24 bytes, which PARAMS point at), then the user its answer R names into
+ * U (the caller frees U->m). FS_OK, ERR_UNAUTHENTICATED (no valid session) or ERR_INTERNAL.
+ */
+const struct fs_pg_stmt *fs_auth_lookup_query(const struct fs_auth *a, const unsigned char *hash,
+    char *hex, char *idle, const char *params[2]);
+enum fs_err fs_auth_lookup_user(const PGresult *r, struct fs_user *u, struct fs_error *err);
+
 /* Drops the session hashing to HASH from A's cache (after a logout). */
 void fs_auth_forget(struct fs_auth *a, const unsigned char *hash);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fs_changelog.h"
+#include "fs_log.h"
 
 #define TABLES_TTL 60		/* seconds a loaded table list is trusted on one connection */
 #define TABLES_TTL_UNDECLARED 5	/* ... while a table's workers have not yet recorded its declaration */
@@ -87,6 +88,25 @@ fs_changelog_release(struct fs_changelog *cl)
 	cl->tables_gen = 0;
 }
 
+const struct fs_pg_stmt *
+fs_changelog_statement(enum fs_changelog_query q)
+{
+	static const enum stmt of[] = { [FS_CHANGELOG_Q_HEAD] = ST_HEAD,
+		[FS_CHANGELOG_Q_HORIZON] = ST_HORIZON, [FS_CHANGELOG_Q_PRUNE] = ST_PRUNE,
+		[FS_CHANGELOG_Q_TABLES] = ST_TABLES };
+
+	return &stmts[of[q]];
+}
+
+enum fs_err
+fs_changelog_number(const PGresult *r, int64_t *out, struct fs_error *err)
+{
+	if (PQntuples(r) != 1 || PQnfields(r) < 1 || PQgetisnull(r, 0, 0))
+		return fs_error_set(err, ERR_INTERNAL, NULL, "the change log answered no number");
+	*out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	return FS_OK;
+}
+
 /* Runs S and reads its one bigint cell into *OUT. FS_OK or ERR. */
 static enum fs_err
 run_int(struct fs_changelog *cl, enum stmt s, const char *const *params, int64_t *out,
@@ -95,10 +115,8 @@ run_int(struct fs_changelog *cl, enum stmt s, const char *const *params, int64_t
 	PGresult *r = NULL;
 	enum fs_err rc = fs_pg_exec(cl->pg, &stmts[s], params, &r, err);
 
-	if (rc == FS_OK && (PQntuples(r) != 1 || PQgetisnull(r, 0, 0)))
-		rc = fs_error_set(err, ERR_INTERNAL, NULL, "%s answered no number", stmts[s].name);
 	if (rc == FS_OK)
-		*out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		rc = fs_changelog_number(r, out, err);
 	PQclear(r);
 	return rc;
 }
@@ -203,7 +221,7 @@ now_s(void)
  * that table's changes) and is logged. FS_OK, or ERR_INTERNAL out of memory.
  */
 static enum fs_err
-load_declaration(struct fs_changelog *cl, const PGresult *r, int i, struct fs_declared *d,
+load_declaration(const PGresult *r, int i, struct fs_declared *d,
     bool *undeclared, struct fs_error *err)
 {
 	struct fs_error bad = FS_ERROR_INIT;
@@ -218,25 +236,19 @@ load_declaration(struct fs_changelog *cl, const PGresult *r, int i, struct fs_de
 		fs_declared_release(d);
 		if (rc == ERR_INTERNAL)
 			return fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
-		if (cl->pg->log)
-			cl->pg->log("the declaration of %s cannot be read (%s): only admin sees its changes",
-			    PQgetvalue(r, i, 0), bad.message);
-		else
-			fprintf(stderr, "%s: the declaration of %s cannot be read (%s): only admin sees its"
-			    " changes\n", cl->pg->appname, PQgetvalue(r, i, 0), bad.message);
+		fs_log(FS_LOG_WARN, "the declaration of %s cannot be read (%s): only admin sees its"
+		    " changes", PQgetvalue(r, i, 0), bad.message);
 	}
 	fs_error_clear(&bad);
 	return FS_OK;
 }
 
-/* Reads change_log_tables, names and declarations, into cl->tables. FS_OK or ERR (the old list is kept). */
-static enum fs_err
-load_tables(struct fs_changelog *cl, struct fs_error *err)
+enum fs_err
+fs_changelog_tables_take(struct fs_changelog *cl, const PGresult *r, struct fs_error *err)
 {
-	PGresult *r = NULL;
 	struct fs_tables t = { NULL, 0, NULL };
-	enum fs_err rc = fs_pg_exec(cl->pg, &stmts[ST_TABLES], NULL, &r, err);
-	int n = rc == FS_OK ? PQntuples(r) : 0;
+	enum fs_err rc = FS_OK;
+	int n = PQntuples(r);
 	bool undeclared = false;
 
 	if (rc == FS_OK && n > 0) {
@@ -251,9 +263,8 @@ load_tables(struct fs_changelog *cl, struct fs_error *err)
 		if (!(t.names[i] = strdup(PQgetvalue(r, (int)i, 0))))
 			rc = fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
 		else
-			rc = load_declaration(cl, r, (int)i, &t.decl[i], &undeclared, err);
+			rc = load_declaration(r, (int)i, &t.decl[i], &undeclared, err);
 	}
-	PQclear(r);
 	if (rc != FS_OK) {
 		free_tables(&t);
 		return rc;
@@ -266,14 +277,32 @@ load_tables(struct fs_changelog *cl, struct fs_error *err)
 	return FS_OK;
 }
 
+/* Reads change_log_tables, names and declarations, into cl->tables. FS_OK or ERR (the old list is kept). */
+static enum fs_err
+load_tables(struct fs_changelog *cl, struct fs_error *err)
+{
+	PGresult *r = NULL;
+	enum fs_err rc = fs_pg_exec(cl->pg, &stmts[ST_TABLES], NULL, &r, err);
+
+	if (rc == FS_OK)
+		rc = fs_changelog_tables_take(cl, r, err);
+	PQclear(r);
+	return rc;
+}
+
+bool
+fs_changelog_tables_due(const struct fs_changelog *cl)
+{
+	return cl->tables_gen != fs_pg_generation(cl->pg) || now_s() - cl->tables_at >= cl->tables_ttl;
+}
+
 enum fs_err
 fs_changelog_tables(struct fs_changelog *cl, const struct fs_tables **out, struct fs_error *err)
 {
 	enum fs_err rc = fs_pg_ready(cl->pg, err);
 
 	*out = &cl->tables;
-	if (rc == FS_OK && (cl->tables_gen != fs_pg_generation(cl->pg) ||
-	    now_s() - cl->tables_at >= cl->tables_ttl))
+	if (rc == FS_OK && fs_changelog_tables_due(cl))
 		rc = load_tables(cl, err);
 	if (rc != FS_OK && cl->tables_gen) {
 		/* Tables are only ever added: the list we have stays true while the database is away. */

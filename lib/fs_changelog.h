@@ -10,6 +10,7 @@
 #ifndef FS_CHANGELOG_H
 #define FS_CHANGELOG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -107,5 +108,19 @@ enum fs_err fs_changelog_of_xid(struct fs_changelog *cl, const char *xid, PGresu
  */
 enum fs_err fs_changelog_tables(struct fs_changelog *cl, const struct fs_tables **out,
     struct fs_error *err);
+
+/*
+ * For a caller that runs the statements itself (the relay, on its event loop): the
+ * statement of fs_changelog_head, _horizon, _prune and _tables (its $1 for prune: days),
+ * the one number each of the first three answers, whether the table list is due to be
+ * loaded again (as fs_changelog_tables decides), and the list taken from the tables
+ * statement's answer R (on ERR the old list is kept).
+ */
+enum fs_changelog_query { FS_CHANGELOG_Q_HEAD, FS_CHANGELOG_Q_HORIZON, FS_CHANGELOG_Q_PRUNE,
+	FS_CHANGELOG_Q_TABLES };
+const struct fs_pg_stmt *fs_changelog_statement(enum fs_changelog_query q);
+enum fs_err fs_changelog_number(const PGresult *r, int64_t *out, struct fs_error *err);
+bool fs_changelog_tables_due(const struct fs_changelog *cl);
+enum fs_err fs_changelog_tables_take(struct fs_changelog *cl, const PGresult *r, struct fs_error *err);
 
 #endif

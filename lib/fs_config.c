@@ -5,10 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <ini.h>
 
 #include "fs_config.h"
+#include "fs_log.h"
 
 void
 fs_config_defaults(struct fs_config *cfg)
@@ -25,6 +27,7 @@ fs_config_defaults(struct fs_config *cfg)
 	cfg->max_batch = 1000;
 	cfg->idempotency_ttl = 7L * 24 * 3600;
 	snprintf(cfg->timezone, sizeof(cfg->timezone), "UTC");
+	snprintf(cfg->metrics_allow, sizeof(cfg->metrics_allow), "127.0.0.1 ::1");
 	cfg->retry_after = 2;
 	cfg->retention_days = 30;
 	snprintf(cfg->relay_listen, sizeof(cfg->relay_listen), "127.0.0.1:8091");
@@ -150,6 +153,10 @@ fs_config_set(struct fs_config *cfg, const char *section, const char *key, const
 		    && strncmp(value, "HTTP_", 5) != 0 ? COPY(cfg->trusted_header) : 0;
 	if (IS("auth", "password_min_length"))	/* passwords are at most 1024 bytes */
 		return parse_long(value, 1, 1024, &v) ? (cfg->password_min_length = (int)v, 1) : 0;
+	if (IS("log", "file"))
+		return COPY(cfg->log_file);
+	if (IS("metrics", "allow"))
+		return COPY(cfg->metrics_allow);
 #undef COPY
 #undef IS
 	return 0;
@@ -161,8 +168,26 @@ on_key(void *user, const char *section, const char *key, const char *value)
 {
 	if (fs_config_set(user, section, key, value))
 		return 1;
-	fprintf(stderr, "fieldsync: config: bad or unknown key [%s] %s = %s\n", section, key, value);
+	/* The value is not quoted: a misplaced line may hold a password. */
+	fs_log(FS_LOG_ERROR, "config: bad or unknown key [%s] %s", section, key);
+	(void)value;
 	return 0;
+}
+
+const char *
+fs_config_find(const char *explicit_path, const char *default_path)
+{
+	const char *env = getenv("FIELDSYNC_CONF");
+	struct stat st;
+
+	if (explicit_path)
+		return explicit_path;
+	if (env)
+		return *env ? env : NULL;
+	/* Only an absent default means "none": one that is there but unreadable is an error. */
+	if (default_path && *default_path && (stat(default_path, &st) == 0 || errno != ENOENT))
+		return default_path;
+	return NULL;
 }
 
 enum fs_err
@@ -171,18 +196,24 @@ fs_config_load(struct fs_config *cfg, const char *path)
 	const char *url = getenv("DATABASE_URL");
 	int rc;
 
-	if (!path)
-		path = getenv("FIELDSYNC_CONF");
-	if (path && *path) {
+	path = fs_config_find(path, FS_CONFIG_DEFAULT_PATH);
+	cfg->path[0] = '\0';
+	if (path) {
+		if (strlen(path) >= sizeof(cfg->path)) {
+			fs_log(FS_LOG_ERROR, "config: file name too long: %.64s...", path);
+			return ERR_INTERNAL;
+		}
 		rc = ini_parse(path, on_key, cfg);
 		if (rc < 0) {
-			fprintf(stderr, "fieldsync: config: cannot read %s\n", path);
+			fs_log(FS_LOG_ERROR, "config: cannot read %s: %s", path,
+			    rc == -1 ? strerror(errno) : "out of memory");
 			return ERR_INTERNAL;
 		}
 		if (rc > 0) {
-			fprintf(stderr, "fieldsync: config: %s: error on line %d\n", path, rc);
+			fs_log(FS_LOG_ERROR, "config: %s: error on line %d", path, rc);
 			return ERR_INTERNAL;
 		}
+		memcpy(cfg->path, path, strlen(path) + 1);
 	}
 	if (url && *url)
 		snprintf(cfg->database_url, sizeof(cfg->database_url), "%s", url);
@@ -209,4 +240,19 @@ fs_config_origin_allowed(const struct fs_config *cfg, const char *origin)
 		if (strcmp(cfg->origins[i], "*") == 0 || strcasecmp(cfg->origins[i], origin) == 0)
 			return 1;
 	return 0;
+}
+
+bool
+fs_config_metrics_allowed(const struct fs_config *cfg, const char *addr)
+{
+	size_t n = addr ? strlen(addr) : 0;
+
+	for (const char *p = cfg->metrics_allow; n && *p; p += strspn(p, " \t")) {
+		size_t len = strcspn(p, " \t");
+
+		if (len == n && strncasecmp(p, addr, n) == 0)
+			return true;
+		p += len;
+	}
+	return false;
 }

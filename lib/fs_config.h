@@ -4,13 +4,20 @@
 #ifndef FS_CONFIG_H
 #define FS_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "fs_error.h"
 
 #define FS_MAX_ORIGINS 16
 
+/* Where the config is when neither --config nor FIELDSYNC_CONF says: $(sysconfdir)/fieldsync.conf. */
+#ifndef FS_CONFIG_DEFAULT_PATH
+#define FS_CONFIG_DEFAULT_PATH "/usr/local/etc/fieldsync.conf"
+#endif
+
 struct fs_config {
+	char path[1024];		/* the file read, "" when none (built-in defaults) */
 	char database_url[1024];	/* [database] url; DATABASE_URL wins */
 	int connect_timeout;		/* seconds */
 	int statement_timeout;		/* milliseconds */
@@ -46,14 +53,25 @@ struct fs_config {
 	int login_lockout_max;		/* seconds the hold-off grows to at most */
 	int password_min_length;	/* bytes */
 	char trusted_header[64];	/* FastCGI parameter nginx sets to an SSO login, "" for none */
+	/* [log] */
+	char metrics_allow[512];	/* [metrics] allow: client addresses /api/metrics answers */
+	char log_file[1024];		/* lines appended here, reopened on SIGUSR1; "" = stderr */
 };
 
 /* Fills CFG with the defaults. */
 void fs_config_defaults(struct fs_config *cfg);
 
 /*
- * Loads PATH over the defaults (a NULL PATH reads FIELDSYNC_CONF, if set), then applies
- * DATABASE_URL from the environment. FS_OK, or ERR_INTERNAL with a message on stderr.
+ * The file to read: EXPLICIT (--config) when not NULL; else FIELDSYNC_CONF when set (set
+ * but empty: none); else DEFAULT_PATH when it exists; else NULL, the built-in defaults.
+ * The result is EXPLICIT, the environment's or DEFAULT_PATH itself.
+ */
+const char *fs_config_find(const char *explicit_path, const char *default_path);
+
+/*
+ * Loads the file fs_config_find(PATH, FS_CONFIG_DEFAULT_PATH) names over the defaults,
+ * recording its name in cfg->path, then applies DATABASE_URL from the environment.
+ * FS_OK, or ERR_INTERNAL with a message logged.
  */
 enum fs_err fs_config_load(struct fs_config *cfg, const char *path);
 
@@ -68,5 +86,8 @@ int fs_config_origin_allowed(const struct fs_config *cfg, const char *origin);
  * origin may send the session cookie cross-origin (Access-Control-Allow-Credentials).
  */
 int fs_config_origin_named(const struct fs_config *cfg, const char *origin);
+
+/* Whether ADDR (a client address) is one [metrics] allow lists. */
+bool fs_config_metrics_allowed(const struct fs_config *cfg, const char *addr);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include "fs_db.h"
 #include "fs_describe.h"
+#include "fs_log.h"
 #include "fs_model.h"
 
 /*
@@ -22,7 +23,7 @@ record_declaration(struct fs_pg *pg, void *arg)
 	    " OR declaration IS DISTINCT FROM $3::jsonb)", 3, NULL, params, NULL, NULL, 0);
 
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		fprintf(stderr, "fieldsync-%s: cannot record the declaration: %s", db->res->path,
+		fs_log(FS_LOG_WARN, "cannot record the declaration of %s: %s", db->res->path,
 		    PQerrorMessage(pg->conn));
 	PQclear(r);
 }
@@ -130,8 +131,8 @@ fs_db_map_integrity(const PGresult *r, const struct fs_resource *res, int deleti
 		return fs_error_set(err, ERR_INVALID_VALUE, field, "%s %s", field, c->rule);
 	/* The constraint's name is ours, not words for people: name the field only. */
 	if (constraint)
-		fprintf(stderr, "fieldsync: %s: check %s failed without words in its declaration\n",
-		    own, constraint);
+		fs_log(FS_LOG_WARN, "%s: check %s failed without words in its declaration", own,
+		    constraint);
 	return fs_error_set(err, ERR_INVALID_VALUE, field, "%s is not an allowed value",
 	    field[0] ? field : "a field");
 }

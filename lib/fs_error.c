@@ -44,6 +44,8 @@ static const struct {
 	[ERR_HISTORY_GONE] = { 410, "history_gone" },
 	[ERR_INTERNAL] = { 500, "internal_error" },
 	[ERR_DATABASE_UNAVAILABLE] = { 503, "database_unavailable" },
+	[ERR_SCHEMA_OUTDATED] = { 503, "schema_outdated" },
+	[ERR_SCHEMA_NEWER] = { 503, "schema_newer" },
 	[ERR_TIMEOUT] = { 503, "timeout" },
 	[ERR_OUTCOME_UNKNOWN] = { 502, "outcome_unknown" },
 	[ERR_TOO_MANY_STREAMS] = { 503, "too_many_streams" },

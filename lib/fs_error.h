@@ -44,6 +44,8 @@ enum fs_err {
 	ERR_HISTORY_GONE,
 	ERR_INTERNAL,
 	ERR_DATABASE_UNAVAILABLE,
+	ERR_SCHEMA_OUTDATED,		/* the database's schema is behind this build: migrate */
+	ERR_SCHEMA_NEWER,		/* ... ahead of it: a newer build migrated it */
 	ERR_TIMEOUT,
 	ERR_OUTCOME_UNKNOWN,
 	ERR_TOO_MANY_STREAMS,

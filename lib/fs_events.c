@@ -8,6 +8,8 @@
 #include <nanomsg/pubsub.h>
 
 #include "fs_events.h"
+#include "fs_log.h"
+#include "fs_metrics.h"
 
 enum fs_err
 fs_events_open(struct fs_events *ev, const char *addresses)
@@ -20,18 +22,17 @@ fs_events_open(struct fs_events *ev, const char *addresses)
 		return FS_OK;
 	ev->sock = nn_socket(AF_SP, NN_PUB);
 	if (ev->sock < 0) {
-		fprintf(stderr, "fieldsync: events: nn_socket: %s\n", nn_strerror(nn_errno()));
+		fs_log(FS_LOG_ERROR, "events: nn_socket: %s", nn_strerror(nn_errno()));
 		return ERR_INTERNAL;
 	}
 	/* A bulk write publishes hundreds of events at once: room for them, not drops. */
 	if (nn_setsockopt(ev->sock, NN_SOL_SOCKET, NN_SNDBUF, &sndbuf, sizeof(sndbuf)) < 0)
-		fprintf(stderr, "fieldsync: events: NN_SNDBUF: %s\n", nn_strerror(nn_errno()));
+		fs_log(FS_LOG_WARN, "events: NN_SNDBUF: %s", nn_strerror(nn_errno()));
 	snprintf(buf, sizeof(buf), "%s", addresses);
 	/* nn_connect only records the address: the relay may start later, nanomsg reconnects. */
 	for (addr = strtok_r(buf, " \t,", &save); addr; addr = strtok_r(NULL, " \t,", &save)) {
 		if (nn_connect(ev->sock, addr) < 0) {
-			fprintf(stderr, "fieldsync: events: cannot use %s: %s\n", addr,
-			    nn_strerror(nn_errno()));
+			fs_log(FS_LOG_ERROR, "events: cannot use %s: %s", addr, nn_strerror(nn_errno()));
 			fs_events_close(ev);
 			return ERR_INTERNAL;
 		}
@@ -55,16 +56,17 @@ fs_events_publish(struct fs_events *ev, const char *type, const char *payload)
 		return;
 	msg = malloc(tl + 1 + pl);
 	if (!msg) {
-		fprintf(stderr, "fieldsync: events: out of memory, %s not published\n", type);
+		fs_log(FS_LOG_ERROR, "events: out of memory, %s not published", type);
 		return;
 	}
 	memcpy(msg, type, tl);
 	msg[tl] = ' ';
 	memcpy(msg + tl + 1, payload, pl);
 	/* PUB never blocks for a slow or absent subscriber; EAGAIN only means "dropped". */
-	if (nn_send(ev->sock, msg, tl + 1 + pl, NN_DONTWAIT) < 0 && nn_errno() != EAGAIN)
-		fprintf(stderr, "fieldsync: events: %s not published: %s\n", type,
-		    nn_strerror(nn_errno()));
+	if (nn_send(ev->sock, msg, tl + 1 + pl, NN_DONTWAIT) >= 0)
+		fs_metrics_event();
+	else if (nn_errno() != EAGAIN)
+		fs_log(FS_LOG_WARN, "events: %s not published: %s", type, nn_strerror(nn_errno()));
 	free(msg);
 }
 

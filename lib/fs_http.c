@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fs_http.h"
+#include "fs_log.h"
 
 static const char *const method_names[M__MAX] = {
 	[M_GET] = "GET", [M_HEAD] = "HEAD", [M_POST] = "POST", [M_PUT] = "PUT",
@@ -328,8 +329,10 @@ error_to_answer(struct fs_request *req)
 
 	/* Headers a handler set for a success (Link, ETag) do not belong to an error. */
 	req->resp.headers_len = 0;
+	req->resp.content_type = NULL;
 	if (req->err.code == ERR_DATABASE_UNAVAILABLE || req->err.code == ERR_TIMEOUT
-	    || req->err.code == ERR_OUTCOME_UNKNOWN)
+	    || req->err.code == ERR_OUTCOME_UNKNOWN || req->err.code == ERR_SCHEMA_OUTDATED
+	    || req->err.code == ERR_SCHEMA_NEWER)
 		fs_response_header(req, "Retry-After", "%d", req->cfg->retry_after);
 	else if (req->err.code == ERR_METHOD_NOT_ALLOWED)
 		fs_response_header(req, "Allow", "%s", FS_ALLOW);
@@ -359,8 +362,9 @@ write_head(struct fs_request *req)
 	char line[64];
 
 	snprintf(line, sizeof(line), "Status: %d %s\r\n", req->resp.status, reason(req->resp.status));
-	if (write_str(req, line) < 0 || write_str(req, "Content-Type: application/json; charset=utf-8\r\n"
-	    "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n") < 0)
+	if (write_str(req, line) < 0 || write_str(req, "Content-Type: ") < 0
+	    || write_str(req, req->resp.content_type ? req->resp.content_type : "application/json; charset=utf-8") < 0
+	    || write_str(req, "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n") < 0)
 		return -1;
 	if (cors && (write_str(req, "Access-Control-Allow-Origin: ") < 0
 	    || write_str(req, req->origin) < 0 || write_str(req, "\r\nVary: Origin\r\n"
@@ -389,8 +393,8 @@ fs_request_answer(struct fs_request *req)
 	if (rc == 0 && !req->fcgx && fflush(stdout) != 0)
 		rc = -1;
 	if (rc < 0) {
-		fprintf(stderr, "fieldsync: %s %s: the client went away before the %d answer was"
-		    " written\n", fs_method_name(req->method), req->path, req->resp.status);
+		fs_log(FS_LOG_WARN, "%s %s: the client went away before the %d answer was written",
+		    fs_method_name(req->method), req->path, req->resp.status);
 		return ERR_INTERNAL;
 	}
 	return FS_OK;

@@ -24,6 +24,7 @@ enum fs_method { M_GET, M_HEAD, M_POST, M_PUT, M_DELETE, M_OPTIONS, M_OTHER, M__
 /* The answer a handler fills in. */
 struct fs_response {
 	int status;			/* 0 until a handler sets one */
+	const char *content_type;	/* NULL: JSON (every answer but /api/metrics) */
 	char *headers;			/* owned "Name: value\r\n" lines, or NULL */
 	size_t headers_len, headers_cap;
 	const char *body;		/* NULL for none; points into owned or into hold */

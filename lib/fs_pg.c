@@ -1,29 +1,10 @@
 /* fs_pg.c - connection, session settings, prepared statements, one retry after a restart. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "fs_log.h"
 #include "fs_pg.h"
-
-/* Logs one line through pg->log, or on stderr as "<appname>: ...". */
-static void __attribute__((format(printf, 2, 3)))
-say(const struct fs_pg *pg, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-	size_t n;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	n = strlen(line);
-	while (n > 0 && line[n - 1] == '\n')	/* libpq's messages end in a newline */
-		line[--n] = '\0';
-	if (pg->log)
-		pg->log("%s", line);
-	else
-		fprintf(stderr, "%s: %s\n", pg->appname, line);
-}
+#include "fs_schema_version.h"
 
 void
 fs_pg_init(struct fs_pg *pg, const struct fs_config *cfg, const char *appname, unsigned flags)
@@ -63,7 +44,7 @@ static enum fs_err
 went_down(struct fs_pg *pg, const char *why, struct fs_error *err)
 {
 	if (!pg->down)
-		say(pg, "database unavailable: %s", why);
+		fs_log(FS_LOG_ERROR, "database unavailable: %s", why);
 	pg->down = 1;
 	fs_pg_close(pg);
 	clock_gettime(CLOCK_MONOTONIC, &pg->retry_at);
@@ -95,9 +76,34 @@ set_session(struct fs_pg *pg)
 	    4, NULL, params, NULL, NULL, 0);
 	ok = PQresultStatus(r) == PGRES_TUPLES_OK;
 	if (!ok)
-		say(pg, "session settings: %s", PQerrorMessage(pg->conn));
+		fs_log(FS_LOG_ERROR, "session settings: %s", PQerrorMessage(pg->conn));
 	PQclear(r);
 	return ok;
+}
+
+/*
+ * Compares the newest migration the database holds with the one this build was made with
+ * (FS_SCHEMA_VERSION, the last file of sql/): a schema behind or ahead of it is refused
+ * before any statement is prepared, with its own code, and said in the log.
+ */
+static enum fs_err
+check_schema(struct fs_pg *pg, struct fs_error *err)
+{
+	PGresult *r = PQexec(pg->conn, "SELECT coalesce(max(version), '') FROM schema_migrations");
+	const char *have = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : "";
+	int cmp = strcmp(have, FS_SCHEMA_VERSION);
+	enum fs_err rc = FS_OK;
+
+	if (cmp < 0)
+		rc = fs_error_set(err, ERR_SCHEMA_OUTDATED, NULL, "the database schema is at %s, this build needs %s:"
+		    " run fieldsync-migrate", *have ? have : "none", FS_SCHEMA_VERSION);
+	else if (cmp > 0)
+		rc = fs_error_set(err, ERR_SCHEMA_NEWER, NULL, "the database schema is at %s, newer than this build"
+		    " knows (%s): install the binaries that match it", have, FS_SCHEMA_VERSION);
+	if (rc != FS_OK)
+		fs_log(FS_LOG_ERROR, "%s", err->message);
+	PQclear(r);
+	return rc;
 }
 
 /* Prepares every statement of every added table on the new connection. */
@@ -115,7 +121,7 @@ prepare_all(struct fs_pg *pg)
 			r = PQprepare(pg->conn, st->name, st->sql, st->nparams, NULL);
 			ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 			if (!ok)
-				say(pg, "prepare %s: %s", st->name, PQerrorMessage(pg->conn));
+				fs_log(FS_LOG_ERROR, "prepare %s: %s", st->name, PQerrorMessage(pg->conn));
 			PQclear(r);
 			if (!ok)
 				return 0;
@@ -157,10 +163,16 @@ fs_pg_ready(struct fs_pg *pg, struct fs_error *err)
 		return went_down(pg, "out of memory", err);
 	if (PQstatus(pg->conn) != CONNECTION_OK)
 		return went_down(pg, PQerrorMessage(pg->conn), err);
-	if (!set_session(pg) || !prepare_all(pg))
+	if (!set_session(pg))
+		return went_down(pg, "could not prepare the session", err);
+	if (check_schema(pg, err) != FS_OK) {
+		fs_pg_close(pg);
+		return err->code;
+	}
+	if (!prepare_all(pg))
 		return went_down(pg, "could not prepare the session", err);
 	if (pg->down)
-		say(pg, "database connected again");
+		fs_log(FS_LOG_INFO, "database connected again");
 	pg->down = 0;
 	pg->generation++;
 	if (pg->on_connect)
@@ -214,6 +226,13 @@ run_retrying(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *command,
 	return FS_OK;
 }
 
+void
+fs_pg_retry_now(struct fs_pg *pg)
+{
+	pg->retry_at.tv_sec = 0;
+	pg->retry_at.tv_nsec = 0;
+}
+
 bool
 fs_pg_connected(const struct fs_pg *pg)
 {
@@ -230,14 +249,14 @@ fs_pg_map_error(struct fs_pg *pg, const PGresult *r, struct fs_error *err)
 		return went_down(pg, r ? PQresultErrorMessage(r) : "no result", err);
 	/* Cancelled by statement_timeout or lock_timeout (set on connecting): rolled back, say so. */
 	if (strcmp(state, "57014") == 0 || strcmp(state, "55P03") == 0) {
-		say(pg, "statement cancelled: %s", msg ? msg : "");
+		fs_log(FS_LOG_WARN, "statement cancelled: %s", msg ? msg : "");
 		return fs_error_set(err, ERR_TIMEOUT, NULL, "the database took too long to answer and"
 		    " the request was cancelled; nothing of it was written");
 	}
 	if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0
 	    || strncmp(state, "53", 2) == 0
 	    || strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0) {
-		say(pg, "database unavailable: SQLSTATE %s: %s", state, msg ? msg : "");
+		fs_log(FS_LOG_ERROR, "database unavailable: SQLSTATE %s: %s", state, msg ? msg : "");
 		if (PQstatus(pg->conn) == CONNECTION_BAD)
 			fs_pg_close(pg);
 		return fs_error_set(err, ERR_DATABASE_UNAVAILABLE, NULL,
@@ -249,7 +268,7 @@ fs_pg_map_error(struct fs_pg *pg, const PGresult *r, struct fs_error *err)
 	 * field (fs_db).
 	 */
 	if (strncmp(state, "22", 2) == 0) {
-		say(pg, "SQLSTATE %s: %s", state, msg ? msg : "");
+		fs_log(FS_LOG_WARN, "SQLSTATE %s: %s", state, msg ? msg : "");
 		return fs_error_set(err, ERR_INVALID_FORMAT, NULL,
 		    "a value has the wrong format or is out of range for its field");
 	}
@@ -262,7 +281,7 @@ fs_pg_map_error(struct fs_pg *pg, const PGresult *r, struct fs_error *err)
 		return fs_error_set(err, ERR_DUPLICATE_VALUE, NULL, "a unique value is already taken");
 	if (strncmp(state, "23", 2) == 0)
 		return fs_error_set(err, ERR_INVALID_VALUE, NULL, "a value is not allowed");
-	say(pg, "SQLSTATE %s: %s", state, msg ? msg : "");
+	fs_log(FS_LOG_ERROR, "SQLSTATE %s: %s", state, msg ? msg : "");
 	return fs_error_set(err, ERR_INTERNAL, NULL, "internal error; the server log says more");
 }
 
@@ -275,6 +294,18 @@ fs_pg_exec(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *const *par
 	if (succeeded(*out))
 		return FS_OK;
 	return fs_pg_map_error(pg, *out, err);
+}
+
+enum fs_err
+fs_pg_send(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *const *params,
+    struct fs_error *err)
+{
+	if (fs_pg_ready(pg, err) != FS_OK)
+		return err->code;
+	if (PQsetnonblocking(pg->conn, 1) != 0 ||
+	    !PQsendQueryPrepared(pg->conn, st->name, st->nparams, params, NULL, NULL, 0))
+		return went_down(pg, PQerrorMessage(pg->conn), err);
+	return FS_OK;
 }
 
 enum fs_err

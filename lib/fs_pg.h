@@ -5,8 +5,9 @@
  * The connection opens on first use and again after PostgreSQL went away. Each new
  * connection gets the session settings (statement_timeout and TimeZone from the config,
  * plan_cache_mode when asked) and every statement of every table added with fs_pg_add()
- * prepared. A statement run on a connection found dead while no transaction was open is run
- * once more on a new one (the server restarted since: nothing was done). A lost database
+ * prepared, once its schema is known to be the one this build was made for (else
+ * ERR_SCHEMA_OUTDATED or ERR_SCHEMA_NEWER, checked again on the next use). A statement
+ * run on a connection found dead while no transaction was open is run once more on a new one (the server restarted since: nothing was done). A lost database
  * is ERR_DATABASE_UNAVAILABLE, never an exit.
  */
 #ifndef FS_PG_H
@@ -47,7 +48,8 @@ struct fs_pg {
 	unsigned long generation;		/* connections made so far */
 	int down;				/* the outage has been logged */
 	struct timespec retry_at;		/* FS_PG_HOLD_OFF: no attempt before this */
-	void (*log)(const char *fmt, ...);	/* NULL: "<appname>: ..." on stderr */
+	/* Unused: every line goes through fs_log.h. Kept until relay/backlog.c stops setting it. */
+	void (*log)(const char *fmt, ...);
 	/* Run on each new connection once it is set up (NULL: nothing); a failure is only logged. */
 	void (*on_connect)(struct fs_pg *pg, void *arg);
 	void *on_connect_arg;
@@ -64,6 +66,12 @@ enum fs_err fs_pg_add(struct fs_pg *pg, const struct fs_pg_stmt *stmts, size_t n
 
 /* Closes the connection, if any; PG may be used again (it reconnects). */
 void fs_pg_close(struct fs_pg *pg);
+
+/*
+ * The database is known to be back (another connection of the same program reached it):
+ * PG's next use connects at once, not after FS_PG_HOLD_OFF's wait.
+ */
+void fs_pg_retry_now(struct fs_pg *pg);
 
 /* Whether PG holds a connection that has not broken (false after a lost one was closed). */
 bool fs_pg_connected(const struct fs_pg *pg);
@@ -95,6 +103,17 @@ enum fs_err fs_pg_command(struct fs_pg *pg, const char *command, struct fs_error
  * the rest ERR_INTERNAL, logged. Returns the code.
  */
 enum fs_err fs_pg_map_error(struct fs_pg *pg, const PGresult *r, struct fs_error *err);
+
+/*
+ * Asynchronous use, for an event loop (the relay): sends the prepared statement ST with
+ * PARAMS on PG's connection in libpq's non-blocking mode, connecting first when needed
+ * (the connection itself is made as fs_pg_ready does: bounded by connect_timeout, at most
+ * once a second while the database stays away). The caller watches PQsocket(), flushes
+ * (PQflush) and reads the answer (PQconsumeInput, PQisBusy, PQgetResult); fs_pg_exec must
+ * not be used on PG while an answer is due. FS_OK, or ERR_DATABASE_UNAVAILABLE in ERR.
+ */
+enum fs_err fs_pg_send(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *const *params,
+    struct fs_error *err);
 
 /* How many connections PG made so far: a module caching per-connection facts compares it. */
 unsigned long fs_pg_generation(const struct fs_pg *pg);

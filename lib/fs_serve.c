@@ -1,29 +1,39 @@
 /* fs_serve.c - argument parsing, the request loop, and the pre-forking supervisor. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
+#include <systemd/sd-daemon.h>
 
 #include "fs_changes.h"
 #include "fs_config.h"
 #include "fs_describe.h"
 #include "fs_dispatch.h"
+#include "fs_health.h"
 #include "fs_http.h"
+#include "fs_log.h"
+#include "fs_metrics.h"
 #include "fs_serve.h"
 #include "fs_session.h"
+#include "fs_supervise.h"
 #include "fs_users.h"
 #include "fs_worker.h"
 
-#define MAX_WORKERS 64
 #define BACKLOG 256
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
 
 /* Set by SIGTERM/SIGINT; the only state a signal handler may touch. */
 static volatile sig_atomic_t stopping;
@@ -35,7 +45,7 @@ on_stop(int sig)
 	stopping = 1;
 }
 
-/* Installs the stop handler without SA_RESTART, so accept() and wait() return. */
+/* Installs the stop handler without SA_RESTART, so accept() returns. */
 static void
 catch_stop_signals(void)
 {
@@ -53,10 +63,17 @@ catch_stop_signals(void)
 static int
 serve_one(const struct fs_service *svc, struct fs_worker *w, struct fs_request *req)
 {
-	enum fs_err rc;
+	struct timespec t0, t1;
+	enum fs_err rc, why;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	svc->handle(w, req);
+	why = req->err.code;
 	rc = fs_request_answer(req);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	fs_metrics_answer(req->resp.status, (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000,
+	    why == ERR_DATABASE_UNAVAILABLE || why == ERR_TIMEOUT || why == ERR_OUTCOME_UNKNOWN
+	    || why == ERR_SCHEMA_OUTDATED || why == ERR_SCHEMA_NEWER);
 	if (w->after_answer) {
 		w->after_answer(w);
 		w->after_answer = NULL;
@@ -66,14 +83,51 @@ serve_one(const struct fs_service *svc, struct fs_worker *w, struct fs_request *
 }
 
 /*
- * The config a process started without one (no --config, no FIELDSYNC_CONF in its
- * environment) takes from the FIELDSYNC_CONF parameter of its first request: under
- * mod_fcgid, SetEnv in .htaccess reaches the requests' parameters but never the process's
- * environment. The parameter is set by the server's or the .htaccess's configuration,
- * never by the client (a request header Fieldsync-Conf arrives as HTTP_FIELDSYNC_CONF),
- * and only a path is taken this way, never the database URL: the secrets stay in a file
- * outside the document root. CFG is loaded from it (over the defaults) into *CFG_PATH
- * (SIZE bytes). FS_OK, or ERR_INTERNAL when the file cannot be loaded.
+ * Waits for the next request on LISTEN_FD into FR; false once stopped (SIGTERM, SIGINT).
+ * A stop may only land while the worker waits for a connection: one taken in the middle of
+ * reading a request would cut it off (libfcgi drops a connection whose read is interrupted),
+ * and the client would get no answer. So the stop signals are blocked but in ppoll(), and
+ * the listening socket is non-blocking: a connection another worker took first is EAGAIN,
+ * never a wait with the stop signals blocked.
+ */
+static bool
+next_request(FCGX_Request *fr, int listen_fd)
+{
+	struct pollfd p = { .fd = listen_fd, .events = POLLIN };
+	sigset_t stops, waiting;
+	int rc;
+
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGINT);
+	sigprocmask(SIG_BLOCK, &stops, &waiting);
+	sigdelset(&waiting, SIGTERM);
+	sigdelset(&waiting, SIGINT);
+	fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
+	while (!stopping) {
+		if (ppoll(&p, 1, NULL, &waiting) < 0) {
+			if (errno == EINTR)
+				continue;	/* a stop sets stopping; SIGUSR1 only reopened the log */
+			return false;
+		}
+		rc = FCGX_Accept_r(fr);
+		if (rc == 0)
+			return true;
+		if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR)
+			return false;
+	}
+	return false;
+}
+
+/*
+ * The config a process started without one named (no --config, FIELDSYNC_CONF unset in its
+ * environment) takes from the FIELDSYNC_CONF parameter of its first request, over the
+ * installed default: under mod_fcgid, SetEnv in .htaccess reaches the requests' parameters
+ * but never the process's environment. The parameter is set by the server's or the
+ * .htaccess's configuration, never by the client (a request header Fieldsync-Conf arrives
+ * as HTTP_FIELDSYNC_CONF), and only a path is taken this way, never the database URL: the
+ * secrets stay in a file outside the document root. Without the parameter CFG stays as it
+ * is. The path goes to CFG_PATH (SIZE bytes). FS_OK, or ERR_INTERNAL when it cannot be loaded.
  */
 static enum fs_err
 config_from_request(FCGX_Request *fr, struct fs_config *cfg, char *cfg_path, size_t size)
@@ -83,7 +137,7 @@ config_from_request(FCGX_Request *fr, struct fs_config *cfg, char *cfg_path, siz
 	if (!p || !*p)
 		return FS_OK;
 	if (snprintf(cfg_path, size, "%s", p) >= (int)size) {
-		fprintf(stderr, "fieldsync: config: the path in FIELDSYNC_CONF is too long\n");
+		fs_log(FS_LOG_ERROR, "config: the path in the FIELDSYNC_CONF parameter is too long");
 		return ERR_INTERNAL;
 	}
 	fs_config_defaults(cfg);
@@ -91,7 +145,7 @@ config_from_request(FCGX_Request *fr, struct fs_config *cfg, char *cfg_path, siz
 }
 
 /* Whether request FR names the config CFG_PATH that this process took from its first request. */
-static int
+static bool
 same_config(FCGX_Request *fr, const char *cfg_path)
 {
 	const char *p = FCGX_GetParam("FIELDSYNC_CONF", fr->envp);
@@ -118,7 +172,7 @@ start_worker(struct fs_worker *w, const struct fs_service *svc, const struct fs_
 	struct fs_error err = FS_ERROR_INIT;
 
 	if (fs_worker_init(w, svc, cfg) != FS_OK) {
-		fprintf(stderr, "fieldsync: %s: cannot start a worker\n", svc->path);
+		fs_log(FS_LOG_ERROR, "cannot start a worker");
 		return ERR_INTERNAL;
 	}
 	/*
@@ -132,31 +186,32 @@ start_worker(struct fs_worker *w, const struct fs_service *svc, const struct fs_
 }
 
 /*
- * Serves FastCGI requests on LISTEN_FD until stopped, with CFG; a process that has no
- * config of its own (CFG_FROM_REQUEST) takes it from its first request (config_from_request)
- * and refuses a later request that names another.
+ * Serves FastCGI requests on LISTEN_FD until stopped, with CFG; a process that was named no
+ * config (CFG_FROM_REQUEST) may take it from its first request (config_from_request), and
+ * then refuses a later request that names another.
  */
 static int
 request_loop(const struct fs_service *svc, const struct fs_config *cfg_in, int listen_fd,
-    int cfg_from_request)
+    bool cfg_from_request)
 {
 	FCGX_Request fr;
 	struct fs_worker w;
 	struct fs_request req;
 	struct fs_config cfg = *cfg_in;
 	char cfg_path[1024] = "";
-	int started = 0, rc = 0;
+	bool started = false;
+	int rc = 0;
 
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
-		fprintf(stderr, "fieldsync: %s: cannot start a worker\n", svc->path);
+		fs_log(FS_LOG_ERROR, "cannot start a worker");
 		return 1;
 	}
 	if (!cfg_from_request) {
 		if (start_worker(&w, svc, &cfg) != FS_OK)
 			return 1;
-		started = 1;
+		started = true;
 	}
-	while (!stopping && FCGX_Accept_r(&fr) == 0) {
+	while (next_request(&fr, listen_fd)) {
 		if (!started) {
 			if (config_from_request(&fr, &cfg, cfg_path, sizeof(cfg_path)) != FS_OK
 			    || start_worker(&w, svc, &cfg) != FS_OK) {
@@ -166,11 +221,11 @@ request_loop(const struct fs_service *svc, const struct fs_config *cfg_in, int l
 				rc = 1;
 				break;
 			}
-			started = 1;
+			started = true;
 		}
 		if (cfg_from_request && !same_config(&fr, cfg_path)) {
-			fprintf(stderr, "fieldsync: %s: a request names another FIELDSYNC_CONF than %s,"
-			    " which this process serves; refused\n", svc->path, cfg_path);
+			fs_log(FS_LOG_ERROR, "a request names another FIELDSYNC_CONF than '%s', which this"
+			    " process serves; refused", cfg_path);
 			refuse(&fr, &cfg, "this process serves another configuration");
 			FCGX_Finish_r(&fr);
 			continue;
@@ -201,93 +256,84 @@ serve_cgi(const struct fs_service *svc, const struct fs_config *cfg)
 	return rc == FS_OK ? 0 : 1;
 }
 
-/* Starts one worker process on LISTEN_FD; returns its pid or -1. */
-static pid_t
-spawn_worker(const struct fs_service *svc, const struct fs_config *cfg, int listen_fd)
-{
-	pid_t pid = fork();
-
-	if (pid == 0)
-		_exit(request_loop(svc, cfg, listen_fd, 0));
-	if (pid < 0)
-		perror("fieldsync: fork");
-	return pid;
-}
-
-/* Stops every worker in PIDS and waits for them. */
-static void
-stop_workers(pid_t *pids, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (pids[i] > 0)
-			kill(pids[i], SIGTERM);
-	for (int i = 0; i < n; i++)
-		if (pids[i] > 0)
-			waitpid(pids[i], NULL, 0);
-}
-
-/* Replaces the worker that exited with status ST at slot I, slowly if it keeps dying. */
-static void
-restart_worker(const struct fs_service *svc, const struct fs_config *cfg, int fd, pid_t *pids,
-    time_t *born, int i, int st)
-{
-	fprintf(stderr, "fieldsync: %s: worker %d %s %d; restarting\n", svc->path, (int)pids[i],
-	    WIFSIGNALED(st) ? "killed by signal" : "exited with", WIFSIGNALED(st)
-	    ? WTERMSIG(st) : WEXITSTATUS(st));
-	/* A worker dying at once would make a fork storm; one restart a second at most. */
-	if (time(NULL) - born[i] < 1)
-		sleep(1);
-	born[i] = time(NULL);
-	pids[i] = spawn_worker(svc, cfg, fd);
-}
-
-/* Standalone: listen on PATH and keep NWORKERS workers running until SIGTERM. */
+/* A supervised worker's life (fs_supervise.h): the request loop on the shared socket. */
 static int
-supervise(const struct fs_service *svc, const struct fs_config *cfg, const char *path,
-    int nworkers)
+work(const struct fs_config *cfg, int listen_fd, void *svc)
 {
-	pid_t pids[MAX_WORKERS] = { 0 };
-	time_t born[MAX_WORKERS] = { 0 };
-	int fd, st, unix_socket = strchr(path, ':') == NULL;
-
-	if (unix_socket)
-		unlink(path);	/* a socket left by a crash would make bind fail */
-	if (FCGX_Init() != 0 || (fd = FCGX_OpenSocket(path, BACKLOG)) < 0) {
-		fprintf(stderr, "fieldsync: %s: cannot listen on %s\n", svc->path, path);
-		return 1;
-	}
-	if (unix_socket)
-		chmod(path, 0660);
-	for (int i = 0; i < nworkers; i++) {
-		born[i] = time(NULL);
-		pids[i] = spawn_worker(svc, cfg, fd);
-	}
-	fprintf(stderr, "fieldsync: %s: %d workers on %s\n", svc->path, nworkers, path);
-	while (!stopping) {
-		pid_t pid = wait(&st);
-		if (pid < 0 && errno != EINTR)
-			break;
-		for (int i = 0; pid > 0 && !stopping && i < nworkers; i++)
-			if (pids[i] == pid)
-				restart_worker(svc, cfg, fd, pids, born, i, st);
-	}
-	stop_workers(pids, nworkers);
-	if (unix_socket)
-		unlink(path);
-	return 0;
+	catch_stop_signals();
+	return request_loop(svc, cfg, listen_fd, false);
 }
 
-/* Prints how to run the binary. */
-static void
-usage(const char *prog)
+/*
+ * Standalone: listen on PATH (or take the socket systemd holds for us: socket activation,
+ * so a restart never closes it) and supervise NWORKERS workers until SIGTERM. The socket
+ * stays after a stop: a health check finds nothing listening on it ("down").
+ */
+static int
+supervise(const struct fs_service *svc, struct fs_config *cfg, const char *config,
+    const char *path, int nworkers)
 {
-	fprintf(stderr,
-	    "usage: %s [--socket PATH|:PORT] [--workers N] [--config FILE] | --describe\n"
-	    "  with --socket: standalone pre-forking FastCGI server\n"
+	struct fs_supervisor s = { .nworkers = nworkers, .config_path = config, .cfg = cfg,
+		.work = work, .arg = (void *)svc };
+	int held = sd_listen_fds(1), own = !held && path && strchr(path, ':') == NULL;
+	char dir[108], self[108];
+
+	if (held < 0 || held > 1) {
+		fs_log(FS_LOG_ERROR, "systemd passed %d sockets; one is served", held);
+		if (held < 0)
+			return 1;
+	}
+	if (held > 0) {
+		s.listen_fd = SD_LISTEN_FDS_START;
+	} else {
+		if (own)
+			unlink(path);	/* a socket left by a crash would make bind fail */
+		if (FCGX_Init() != 0 || (s.listen_fd = FCGX_OpenSocket(path, BACKLOG)) < 0) {
+			fs_log(FS_LOG_ERROR, "cannot listen on %s", path);
+			return 1;
+		}
+		if (own)
+			chmod(path, 0660);
+	}
+	fs_log(FS_LOG_INFO, "serving on %s", held > 0 ? "the socket systemd holds" : path);
+	if (fs_socket_folder(s.listen_fd, dir, self, sizeof(dir)))
+		fs_metrics_open(dir, svc->path);	/* before the workers: they inherit the mapping */
+	return fs_supervise(&s);
+}
+
+/* Prints how to run the binary to OUT. */
+static void
+usage(FILE *out, const char *prog)
+{
+	fprintf(out,
+	    "usage: %s [--socket PATH|:PORT] [--workers N] [--config FILE]\n"
+	    "       %s --describe | --check-config | --version | --help\n"
+	    "  --socket, or a socket systemd passes (socket activation): pre-forking FastCGI\n"
+	    "            server, SIGHUP reloads the config, SIGTERM stops; without either,\n"
+	    "            FastCGI on fd 0 when it is a listening socket, else plain CGI\n"
+	    "  --config FILE: settings (default: $FIELDSYNC_CONF, else %s if it exists)\n"
 	    "  --describe: print what this binary serves as JSON and exit\n"
-	    "  without: FastCGI on fd 0 when it is a listening socket, else plain CGI\n"
-	    "  environment: DATABASE_URL, FIELDSYNC_CONF (without either --config or\n"
-	    "  FIELDSYNC_CONF, FastCGI takes its first request's FIELDSYNC_CONF parameter)\n", prog);
+	    "  --check-config: read the settings, print the file read and exit (non-zero: invalid)\n"
+	    "  environment: DATABASE_URL, FIELDSYNC_CONF; SIGUSR1 reopens the [log] file\n"
+	    "  FastCGI on fd 0 named no config: its first request's FIELDSYNC_CONF parameter\n"
+	    "  see fieldsync-worker(8), fieldsync.conf(5)\n", prog, prog, FS_CONFIG_DEFAULT_PATH);
+}
+
+/* The last part of PATH. */
+static const char *
+base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/* --check-config: which file CFG came from ("(built-in defaults)" for none). */
+static int
+print_config_path(const struct fs_config *cfg)
+{
+	return printf("%s\n", cfg->path[0] ? cfg->path : "(built-in defaults)") > 0
+	    && fflush(stdout) == 0 ? 0 : 1;
 }
 
 /*
@@ -301,7 +347,7 @@ describe(const struct fs_service *svc, const char *kind)
 	int ok;
 
 	if (svc->res && !text) {
-		fprintf(stderr, "fieldsync: %s: cannot describe the declaration\n", svc->path);
+		fs_log(FS_LOG_ERROR, "cannot describe the declaration");
 		return 1;
 	}
 	if (text)
@@ -321,39 +367,55 @@ serve(int argc, char **argv, const struct fs_service *svc, const char *kind)
 		{ "workers", required_argument, NULL, 'w' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "describe", no_argument, NULL, 'd' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *socket_path = NULL, *config = NULL;
-	int workers = 2, c;
+	int workers = 2, c, check = 0;
 	struct fs_config cfg;
+	char name[80];
 
+	snprintf(name, sizeof(name), "fieldsync-%s", svc->path);
+	fs_log_init(name);
 	while ((c = getopt_long(argc, argv, "s:w:c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': socket_path = optarg; break;
 		case 'c': config = optarg; break;
+		case 'C': check = 1; break;
 		case 'd': return describe(svc, kind);
+		case 'V':
+			printf("%s (fieldsync) %s\n", base_name(argv[0]), PACKAGE_VERSION);
+			return fflush(stdout) == 0 ? 0 : 1;
 		case 'w':
 			workers = atoi(optarg);
-			if (workers >= 1 && workers <= MAX_WORKERS)
+			if (workers >= 1 && workers <= FS_MAX_WORKERS)
 				break;
-			fprintf(stderr, "%s: --workers must be 1..%d\n", argv[0], MAX_WORKERS);
+			fprintf(stderr, "%s: --workers must be 1..%d\n", argv[0], FS_MAX_WORKERS);
 			return 2;
+		case 'h':
+			usage(stdout, argv[0]);
+			return 0;
 		default:
-			usage(argv[0]);
-			return c == 'h' ? 0 : 2;
+			usage(stderr, argv[0]);
+			return 2;
 		}
 	}
 	fs_config_defaults(&cfg);
 	if (fs_config_load(&cfg, config) != FS_OK)
 		return 1;
+	if (check)
+		return print_config_path(&cfg);
+	fs_log_file(cfg.log_file);	/* a file that cannot be opened leaves the lines on stderr */
+	/* A worker reopens on its own; a supervisor takes SIGUSR1 itself and passes it on. */
+	if (fs_log_catch_reopen(NULL) < 0)
+		fs_log(FS_LOG_WARN, "cannot catch SIGUSR1: the log file is never reopened");
 	catch_stop_signals();
-	if (socket_path)
-		return supervise(svc, &cfg, socket_path, workers);
-	if (!FCGX_IsCGI()) {
-		const char *env = getenv("FIELDSYNC_CONF");
-		return request_loop(svc, &cfg, 0, !config && !(env && *env));
-	}
+	if (socket_path || sd_listen_fds(0) > 0)
+		return supervise(svc, &cfg, config, socket_path, workers);
+	if (!FCGX_IsCGI())
+		return request_loop(svc, &cfg, 0, !config && !getenv("FIELDSYNC_CONF"));
 	return serve_cgi(svc, &cfg);
 }
 
@@ -380,6 +442,23 @@ fs_serve_session(int argc, char **argv)
 		.init = fs_session_init };
 
 	return serve(argc, argv, &svc, "session");
+}
+
+int
+fs_serve_health(int argc, char **argv)
+{
+	const struct fs_service svc = { .path = "health", .res = NULL, .handle = fs_health_handle,
+		.init = fs_health_init };
+
+	return serve(argc, argv, &svc, "health");
+}
+
+int
+fs_serve_metrics(int argc, char **argv)
+{
+	const struct fs_service svc = { .path = "metrics", .res = NULL, .handle = fs_metrics_handle };
+
+	return serve(argc, argv, &svc, "metrics");
 }
 
 int

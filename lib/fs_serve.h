@@ -30,4 +30,10 @@ int fs_serve_session(int argc, char **argv);
 /* Runs users.fcgi, /api/users (fs_users.h): the accounts, for admins. */
 int fs_serve_users(int argc, char **argv);
 
+/* Runs metrics.fcgi, /api/metrics (fs_metrics.h): every pool's counters, Prometheus text. */
+int fs_serve_metrics(int argc, char **argv);
+
+/* Runs health.fcgi, /api/health (fs_health.h): the database, its schema, every service. */
+int fs_serve_health(int argc, char **argv);
+
 #endif

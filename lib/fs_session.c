@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "fs_auth.h"
+#include "fs_log.h"
 #include "fs_session.h"
 
 #define LOGIN_BODY_MAX 4096	/* bytes: a login is small, and the body is read before any check */
@@ -61,7 +62,7 @@ fs_session_init(struct fs_worker *w)
 	if (fs_pg_add(&w->db.pg, stmts, ST__MAX) != FS_OK
 	    || crypto_pwhash_str(st.dummy, dummy_pw, sizeof(dummy_pw) - 1,
 	    crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-		fprintf(stderr, "fieldsync: session: cannot set up the sign-in service\n");
+		fs_log(FS_LOG_ERROR, "session: cannot set up the sign-in service");
 		return ERR_INTERNAL;
 	}
 	w->auth.cache_ms = 0;
@@ -165,7 +166,7 @@ count_failure(struct fs_worker *w, const char *id)
 	snprintf(max, sizeof(max), "%d", w->cfg->login_max_failures);
 	snprintf(cap, sizeof(cap), "%d", w->cfg->login_lockout_max);
 	if (fs_pg_exec(&w->db.pg, &stmts[ST_FAILED], params, &r, &e) != FS_OK)
-		fprintf(stderr, "fieldsync: session: a failed sign-in was not counted: %s\n", e.message);
+		fs_log(FS_LOG_ERROR, "session: a failed sign-in was not counted: %s", e.message);
 	PQclear(r);
 	fs_error_clear(&e);
 }
@@ -194,7 +195,7 @@ rehash(struct fs_worker *w, const char *id, const char *pw, size_t len, const ch
 	fs_error_clear(&ignored);
 out:
 	if (e.code != FS_OK)
-		fprintf(stderr, "fieldsync: session: a rehash failed: %s\n", e.message);
+		fs_log(FS_LOG_ERROR, "session: a rehash failed: %s", e.message);
 	PQclear(r);
 	fs_error_clear(&e);
 	sodium_memzero(fresh, sizeof(fresh));
@@ -253,7 +254,7 @@ sign_in(struct fs_worker *w, struct fs_request *req)
 	if (PQntuples(r) != 1) {
 		/* As costly as a wrong password, so the time tells nothing about the login. */
 		if (crypto_pwhash_str_verify(st.dummy, pw, len) == 0)
-			fprintf(stderr, "fieldsync: session: the dummy hash matched a password\n");
+			fs_log(FS_LOG_ERROR, "session: the dummy hash matched a password");
 		invalid_credentials(err);
 		goto out;
 	}

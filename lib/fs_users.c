@@ -8,6 +8,7 @@
 #include "fs_auth.h"
 #include "fs_formats.h"
 #include "fs_json.h"
+#include "fs_log.h"
 #include "fs_users.h"
 
 #define USERS_BODY_MAX (64 * 1024)	/* bytes */
@@ -74,7 +75,7 @@ fs_users_init(struct fs_worker *w)
 	/* migration 006's users_login_check, so a bad login is named before SQL */
 	if (fs_pg_add(&w->db.pg, stmts, ST__MAX) != FS_OK
 	    || regcomp(&st.login_re, "^[a-z0-9][a-z0-9._@-]{0,63}$", REG_EXTENDED | REG_NOSUB) != 0) {
-		fprintf(stderr, "fieldsync: users: cannot set up the service\n");
+		fs_log(FS_LOG_ERROR, "users: cannot set up the service");
 		return ERR_INTERNAL;
 	}
 	return FS_OK;

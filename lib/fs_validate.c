@@ -39,6 +39,21 @@ is_decimal(const char *s)
 	return *s == '\0';
 }
 
+/*
+ * Drops the leading zeros of the whole part of the decimal S (is_decimal), in place: "007.50"
+ * is 7.50 and "000.5" 0.5, and so a JSON number (which allows no leading zero).
+ */
+static void
+drop_leading_zeros(char *s)
+{
+	char *p = s + (*s == '-'), *q = p;
+
+	while (q[0] == '0' && q[1] >= '0' && q[1] <= '9')
+		q++;
+	if (q != p)
+		memmove(p, q, strlen(q) + 1);
+}
+
 /* The digits of the literal TEXT before and after its point, with the exponent applied. */
 static void
 count_digits(const char *text, long *before, long *after)
@@ -178,6 +193,7 @@ check_value(const struct fs_column *c, cJSON *row, cJSON *v, struct fs_error *er
 	if (cJSON_IsString(v) && c->type == COL_NUMERIC) {
 		if ((rc = check_number(c, v->valuestring, err)) != FS_OK)
 			return rc;
+		drop_leading_zeros(v->valuestring);
 		return fs_json_set_number(row, v, v->valuestring, err);
 	}
 	if ((text = fs_json_number_text(v, buf, sizeof(buf))) != NULL)

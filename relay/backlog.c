@@ -1,6 +1,8 @@
-/* backlog.c - the relay's change log access over lib's fs_pg and fs_changelog. */
+/* backlog.c - the relay's statements over lib's fs_pg, fs_changelog and fs_auth, queued. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "backlog.h"
 #include "log.h"
@@ -16,100 +18,152 @@ static const struct fs_pg_stmt relay_stmts[RELAY__MAX] = {
 };
 
 int
-backlog_init(struct backlog *b, const struct fs_config *cfg)
+backlog_init(struct backlog *b, const struct fs_config *cfg, struct event_base *base)
 {
-	/* Custom plans: the range statement's "$n IS NULL OR" bounds use the seq index. */
-	fs_pg_init(&b->pg, cfg, "fieldsync-relay", FS_PG_HOLD_OFF | FS_PG_CUSTOM_PLANS);
-	b->pg.log = relay_log;
-	if (fs_changelog_init(&b->log, &b->pg) != FS_OK || fs_auth_init(&b->auth, &b->pg, cfg) != FS_OK
-	    || fs_pg_add(&b->pg, relay_stmts, RELAY__MAX) != FS_OK)
-		return -1;
-	b->auth.cache_ms = 0;
+	static const char *const names[LANES] = {
+		[LANE_LIVE] = "fieldsync-relay", [LANE_CATCHUP] = "fieldsync-relay-catchup",
+		[LANE_CONTROL] = "fieldsync-relay-control",
+		[LANE_UPKEEP] = "fieldsync-relay-upkeep",
+	};
+
+	memset(b, 0, sizeof(*b));
+	for (int i = 0; i < LANES; i++) {
+		struct lane *l = &b->lane[i];
+
+		/* Custom plans: the range statement's "$n IS NULL OR" bounds use the seq index. */
+		fs_pg_init(&l->pg, cfg, names[i], FS_PG_HOLD_OFF | FS_PG_CUSTOM_PLANS);
+		l->pg.log = relay_log;
+		if (fs_changelog_init(&l->log, &l->pg) != FS_OK || fs_auth_init(&l->auth, &l->pg, cfg) != FS_OK
+		    || fs_pg_add(&l->pg, relay_stmts, RELAY__MAX) != FS_OK || queries_init(&l->q, &l->pg, base) < 0)
+			return -1;
+		l->auth.cache_ms = 0;
+	}
 	return 0;
 }
 
 void
 backlog_close(struct backlog *b)
 {
-	fs_pg_close(&b->pg);
-	fs_changelog_release(&b->log);
-	fs_auth_release(&b->auth);
+	for (int i = 0; i < LANES; i++) {
+		queries_release(&b->lane[i].q);
+		fs_pg_close(&b->lane[i].pg);
+		fs_changelog_release(&b->lane[i].log);
+		fs_auth_release(&b->lane[i].auth);
+	}
 }
 
-PGresult *
-backlog_auth_changes(struct backlog *b, int64_t after)
+void
+backlog_cancel(struct backlog *b, const void *arg)
+{
+	for (int i = 0; i < LANES; i++)
+		queries_cancel(&b->lane[i].q, arg);
+}
+
+size_t
+backlog_waiting(const struct backlog *b)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < LANES; i++)
+		n += queries_waiting(&b->lane[i].q);
+	return n;
+}
+
+/* Queues ST with PARAMS in lane L of B. */
+static int
+submit(struct backlog *b, enum lane_name l, const struct fs_pg_stmt *st, const char *const *params,
+    query_done *done, void *arg)
+{
+	/* A lane that lost the database connects again at once when another one has it back:
+	 * answered within the last second. */
+	if (!fs_pg_connected(&b->lane[l].pg)) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		for (int k = 0; k < LANES; k++)
+			if (b->lane[k].q.answered_at && now.tv_sec - b->lane[k].q.answered_at <= 1) {
+				fs_pg_retry_now(&b->lane[l].pg);
+				break;
+			}
+	}
+	return queries_submit(&b->lane[l].q, st, params, done, arg);
+}
+
+int
+backlog_head(struct backlog *b, query_done *done, void *arg)
+{
+	return submit(b, LANE_LIVE, fs_changelog_statement(FS_CHANGELOG_Q_HEAD), NULL, done, arg);
+}
+
+int
+backlog_horizon(struct backlog *b, query_done *done, void *arg)
+{
+	return submit(b, LANE_CONTROL, fs_changelog_statement(FS_CHANGELOG_Q_HORIZON), NULL, done, arg);
+}
+
+int
+backlog_auth_head(struct backlog *b, query_done *done, void *arg)
+{
+	return submit(b, LANE_CONTROL, &relay_stmts[AUTH_HEAD], NULL, done, arg);
+}
+
+int
+backlog_auth_changes(struct backlog *b, int64_t after, query_done *done, void *arg)
 {
 	char a[24];
 	const char *params[1] = { a };
-	struct fs_error err = FS_ERROR_INIT;
-	PGresult *r = NULL;
 
 	snprintf(a, sizeof(a), "%lld", (long long)after);
-	if (fs_pg_exec(&b->pg, &relay_stmts[AUTH_AFTER], params, &r, &err) != FS_OK) {
-		PQclear(r);
-		r = NULL;
-	}
-	fs_error_clear(&err);
-	return r;
+	return submit(b, LANE_CONTROL, &relay_stmts[AUTH_AFTER], params, done, arg);
 }
 
 int
-backlog_auth_head(struct backlog *b, int64_t *seq)
+backlog_lookup(struct backlog *b, const unsigned char *hash, query_done *done, void *arg)
 {
-	struct fs_error err = FS_ERROR_INIT;
-	PGresult *r = NULL;
-	int ok = fs_pg_exec(&b->pg, &relay_stmts[AUTH_HEAD], NULL, &r, &err) == FS_OK
-	    && PQntuples(r) == 1;
+	char hex[2 * FS_TOKEN_HASH_LEN + 3], idle[24];
+	const char *params[2];
+	const struct fs_pg_stmt *st = fs_auth_lookup_query(&b->lane[LANE_CONTROL].auth, hash, hex, idle, params);
 
-	if (ok)
-		*seq = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-	PQclear(r);
-	fs_error_clear(&err);
-	return ok ? 0 : -1;
+	return submit(b, LANE_CONTROL, st, params, done, arg);
 }
 
-/* 0 for FS_OK, else -1 (fs_pg logged why); clears ERR. */
+int
+backlog_prune(struct backlog *b, int days, query_done *done, void *arg)
+{
+	char d[24];
+	const char *params[1] = { d };
+
+	snprintf(d, sizeof(d), "%d", days);
+	return submit(b, LANE_UPKEEP, fs_changelog_statement(FS_CHANGELOG_Q_PRUNE), params, done, arg);
+}
+
+/* Queues a page of the change log (BACKLOG_PAGE_SQL) in lane L. */
 static int
-result(enum fs_err rc, struct fs_error *err)
+page(struct backlog *b, enum lane_name l, int64_t after, int64_t upto, int limit, size_t max_bytes,
+    query_done *done, void *arg)
 {
-	fs_error_clear(err);
-	return rc == FS_OK ? 0 : -1;
-}
-
-int
-backlog_head(struct backlog *b, int64_t *head)
-{
-	struct fs_error err = FS_ERROR_INIT;
-
-	return result(fs_changelog_head(&b->log, head, &err), &err);
-}
-
-int
-backlog_horizon(struct backlog *b, int64_t *pruned)
-{
-	struct fs_error err = FS_ERROR_INIT;
-
-	return result(fs_changelog_horizon(&b->log, pruned, &err), &err);
-}
-
-PGresult *
-backlog_fetch(struct backlog *b, int64_t after, int64_t upto, int limit, size_t max_bytes)
-{
-	char a[24], u[24], l[24], m[24];
-	const char *params[4] = { a, u, l, m };
-	struct fs_error err = FS_ERROR_INIT;
-	PGresult *r = NULL;
+	char a[24], u[24], n[24], m[24];
+	const char *params[4] = { a, u, n, m };
 
 	snprintf(a, sizeof(a), "%lld", (long long)after);
 	snprintf(u, sizeof(u), "%lld", (long long)upto);
-	snprintf(l, sizeof(l), "%d", limit);
+	snprintf(n, sizeof(n), "%d", limit);
 	snprintf(m, sizeof(m), "%zu", max_bytes);
-	if (fs_pg_exec(&b->pg, &relay_stmts[RANGE_PAGE], params, &r, &err) != FS_OK) {
-		PQclear(r);
-		r = NULL;
-	}
-	fs_error_clear(&err);
-	return r;
+	return submit(b, l, &relay_stmts[RANGE_PAGE], params, done, arg);
+}
+
+int
+backlog_fetch(struct backlog *b, int64_t after, int64_t upto, int limit, size_t max_bytes,
+    query_done *done, void *arg)
+{
+	return page(b, LANE_LIVE, after, upto, limit, max_bytes, done, arg);
+}
+
+int
+backlog_catchup(struct backlog *b, int64_t after, int64_t upto, int limit, size_t max_bytes,
+    query_done *done, void *arg)
+{
+	return page(b, LANE_CATCHUP, after, upto, limit, max_bytes, done, arg);
 }
 
 int
@@ -130,23 +184,35 @@ backlog_frame(const PGresult *res, int k)
 }
 
 const struct fs_tables *
-backlog_tables(struct backlog *b)
+backlog_tables(const struct backlog *b)
 {
-	struct fs_error err = FS_ERROR_INIT;
-	const struct fs_tables *t = NULL;
-
-	fs_changelog_tables(&b->log, &t, &err);
-	fs_error_clear(&err);
-	return t ? t : &b->log.tables;
+	return &b->lane[LANE_CONTROL].log.tables;
 }
 
-int
-backlog_prune(struct backlog *b, int days, long long *gone)
+bool
+backlog_tables_known(const struct backlog *b)
 {
-	struct fs_error err = FS_ERROR_INIT;
-	int64_t n = 0;
-	int rc = result(fs_changelog_prune(&b->log, days, &n, &err), &err);
+	return b->lane[LANE_CONTROL].log.tables_gen != 0;
+}
 
-	*gone = (long long)n;
-	return rc;
+static void
+on_tables(void *arg, PGresult *res)
+{
+	struct backlog *b = arg;
+	struct fs_error err = FS_ERROR_INIT;
+
+	b->loading_tables = false;
+	/* While the database is away the list we have stays true: tables are only ever added. */
+	if (res && fs_changelog_tables_take(&b->lane[LANE_CONTROL].log, res, &err) != FS_OK)
+		relay_log("the tracked tables cannot be read: %s", err.message);
+	fs_error_clear(&err);
+}
+
+void
+backlog_refresh_tables(struct backlog *b)
+{
+	if (b->loading_tables || !fs_changelog_tables_due(&b->lane[LANE_CONTROL].log))
+		return;
+	b->loading_tables = submit(b, LANE_CONTROL, fs_changelog_statement(FS_CHANGELOG_Q_TABLES), NULL,
+	    on_tables, b) == 0;
 }

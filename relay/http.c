@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -17,6 +18,7 @@
 #include "fs_error.h"
 #include "http.h"
 #include "log.h"
+#include "source.h"
 #include "sse.h"
 
 #define REQUEST_TIMEOUT 10	/* seconds to receive a request (a stream then has none) */
@@ -130,19 +132,17 @@ parse_events(struct evhttp_request *req, const char *query, const struct fs_tabl
 }
 
 /*
- * The session REQ offers (Authorization: Bearer, else the session cookie), looked up fresh,
- * into Q (Q may be NULL: only checked). Without a valid session, ERR_UNAUTHENTICATED:
- * there is no anonymous stream.
+ * The hash of the session token REQ offers (Authorization: Bearer, else the session
+ * cookie) into HASH: FS_OK, or ERR_UNAUTHENTICATED without a well-formed one: there is no
+ * anonymous stream. Whether the session is valid is the database's to say (on_looked_up).
  */
 static enum fs_err
-identify(struct relay *r, struct evhttp_request *req, struct sse_request *q, struct fs_error *err)
+token_hash(struct evhttp_request *req, unsigned char *hash, struct fs_error *err)
 {
 	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
 	const char *auth = evhttp_find_header(h, "Authorization");
 	const char *cookie = evhttp_find_header(h, "Cookie"), *t = NULL;
 	char token[FS_TOKEN_LEN + 1];
-	unsigned char hash[FS_TOKEN_HASH_LEN];
-	const struct fs_user *u;
 	size_t n;
 
 	if (auth)
@@ -158,13 +158,6 @@ identify(struct relay *r, struct evhttp_request *req, struct sse_request *q, str
 	token[n] = '\0';
 	fs_auth_token_hash(token, hash);
 	sodium_memzero(token, sizeof(token));
-	if (fs_auth_lookup(&r->db.auth, hash, &u, err) != FS_OK || !q)
-		return err->code;
-	if (scope_init(&q->scope, u, err) != FS_OK)
-		return err->code;
-	memcpy(q->hash, hash, sizeof(q->hash));
-	sse_rights_digest(u, q->rights);
-	q->expires = sse_parse_instant(u->expires_at);
 	return FS_OK;
 }
 
@@ -223,51 +216,207 @@ check_limits(const struct relay *r, const struct sse_request *q, struct fs_error
 }
 
 /*
- * GET /events: a stream, or a JSON error before it starts: 401 without a session (checked
- * first: nothing is said to a stranger), 400 for the parameters, 403 for what the user may
- * not read (scope.h), 503 while the database (the tables, the head) is not known or every
- * stream is taken (max_clients), 429 when the address or the user has its most open.
+ * A request under /events waiting for the database: its session's lookup, then, for a
+ * stream resuming from behind the ring, the pruning horizon. The client may leave
+ * meanwhile (on_gone frees it then, and no answer reaches it).
  */
-static void
-serve_events(struct relay *r, struct evhttp_request *req, const char *query)
-{
-	struct fs_error err = FS_ERROR_INIT;
-	const struct fs_tables *known = NULL;
+struct opening {
+	struct opening *prev, *next;
+	struct relay *r;
+	struct evhttp_request *req;
 	struct sse_request q;
+	char *query;			/* GET /events' query string, owned; NULL: none */
+	bool stream;			/* GET /events itself; else another path: 401 or 404 */
+	unsigned char hash[FS_TOKEN_HASH_LEN];
+};
 
-	memset(&q, 0, sizeof(q));
-	q.filter.types.all = 1;
-	client_address(req, q.addr, sizeof(q.addr));
-	/* Where revocation is followed from must be known before a stream opens. */
-	if (r->auth_seq < 0)
-		sse_follow_auth(r);
-	if (identify(r, req, &q, &err) != FS_OK || fs_changelog_tables(&r->db.log, &known, &err) != FS_OK
-	    || parse_events(req, query, known, &q, &err) != FS_OK
-	    || scope_check(&q.scope, &q.filter, known, &err) != FS_OK)
-		reply_error(r, req, &err);
-	else if (r->auth_seq < 0)
-		reply_code(r, req, ERR_DATABASE_UNAVAILABLE, "the relay has not reached the database yet");
-	else if (r->head < 0)
-		reply_code(r, req, ERR_DATABASE_UNAVAILABLE, "the relay has not reached the database yet");
-	else if (r->nstreams >= r->cfg->max_clients)
-		reply_code(r, req, ERR_TOO_MANY_STREAMS, "too many event streams; try again shortly");
-	else if (check_limits(r, &q, &err) != FS_OK)
-		reply_error(r, req, &err);
-	else if (sse_open(r, req, &q) < 0)
-		reply_code(r, req, ERR_INTERNAL, "the relay is out of memory");
-	filter_release(&q.filter);
-	scope_release(&q.scope);
+/* Unlinks O and frees what it holds but its request. */
+static void
+opening_free(struct opening *o)
+{
+	struct relay *r = o->r;
+
+	if (o->prev)
+		o->prev->next = o->next;
+	else
+		r->openings = o->next;
+	if (o->next)
+		o->next->prev = o->prev;
+	r->nopenings--;
+	backlog_cancel(&r->db, o);
+	filter_release(&o->q.filter);
+	scope_release(&o->q.scope);
+	free(o->query);
+	free(o);
 }
 
-/* Another path under /events: 401 without a session, as for the stream, else 404. */
+/* The client of opening ARG went away before it was answered (see sse.c's on_close). */
 static void
-serve_other(struct relay *r, struct evhttp_request *req)
+on_gone(struct evhttp_connection *evcon, void *arg)
 {
+	struct opening *o = arg;
+
+	(void)evcon;
+	if (!evhttp_request_get_connection(o->req))
+		evhttp_request_free(o->req);
+	opening_free(o);
+}
+
+/* O is answered now: its request is no longer watched for the client leaving. */
+static struct evhttp_request *
+opening_answer(struct opening *o)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(o->req);
+
+	if (evcon)
+		evhttp_connection_set_closecb(evcon, NULL, NULL);
+	return o->req;
+}
+
+/* Answers O with ERR and frees it. */
+static void
+opening_fail(struct opening *o, struct fs_error *err)
+{
+	reply_error(o->r, opening_answer(o), err);
+	opening_free(o);
+}
+
+/* Answers O with CODE and MESSAGE and frees it. */
+static void
+opening_refuse(struct opening *o, enum fs_err code, const char *message)
+{
+	reply_code(o->r, opening_answer(o), code, message);
+	opening_free(o);
+}
+
+/*
+ * The stream of O starts, unless what holds now says no: 503 while the database (the
+ * head, where revocation is followed from) is not known or every stream is taken
+ * (max_clients), 429 when the address or the user has its most open.
+ */
+static void
+open_stream(struct opening *o)
+{
+	struct relay *r = o->r;
 	struct fs_error err = FS_ERROR_INIT;
 
-	if (identify(r, req, NULL, &err) == FS_OK)
-		fs_error_set(&err, ERR_NOT_FOUND, NULL, "no such resource");
-	reply_error(r, req, &err);
+	if (r->auth_seq < 0 || r->head < 0)
+		opening_refuse(o, ERR_DATABASE_UNAVAILABLE, "the relay has not reached the database yet");
+	else if (r->nstreams >= r->cfg->max_clients)
+		opening_refuse(o, ERR_TOO_MANY_STREAMS, "too many event streams; try again shortly");
+	else if (check_limits(r, &o->q, &err) != FS_OK)
+		opening_fail(o, &err);
+	else if (sse_open(r, opening_answer(o), &o->q) < 0)
+		opening_refuse(o, ERR_INTERNAL, "the relay is out of memory");
+	else
+		opening_free(o);	/* the stream owns the request, its filter and scope */
+}
+
+/* The pruning horizon for O's cursor came (NULL: the database cannot say). */
+static void
+on_horizon(void *arg, PGresult *res)
+{
+	struct opening *o = arg;
+	struct fs_error err = FS_ERROR_INIT;
+
+	if (!res || fs_changelog_number(res, &o->q.pruned, &err) != FS_OK) {
+		fs_error_clear(&err);
+		opening_refuse(o, ERR_DATABASE_UNAVAILABLE, "the change log cannot be read now; try again shortly");
+		return;
+	}
+	o->q.horizon_known = 1;
+	open_stream(o);
+}
+
+/*
+ * The session of O came: 401 without a valid one (checked first: nothing is said to a
+ * stranger), 404 for a path that is not the stream, then 400 for the parameters and 403
+ * for what the user may not read (scope.h).
+ */
+static void
+on_looked_up(void *arg, PGresult *res)
+{
+	struct opening *o = arg;
+	struct relay *r = o->r;
+	struct fs_error err = FS_ERROR_INIT;
+	struct fs_user u = { .m = NULL };
+	enum fs_err rc;
+
+	if (!res) {
+		opening_refuse(o, ERR_DATABASE_UNAVAILABLE, "the database is unavailable; try again shortly");
+		return;
+	}
+	rc = fs_auth_lookup_user(res, &u, &err);
+	if (rc == FS_OK && !o->stream)
+		rc = fs_error_set(&err, ERR_NOT_FOUND, NULL, "no such resource");
+	if (rc == FS_OK && (rc = scope_init(&o->q.scope, &u, &err)) == FS_OK) {
+		memcpy(o->q.hash, o->hash, sizeof(o->q.hash));
+		sse_rights_digest(&u, o->q.rights);
+		o->q.expires = sse_parse_instant(u.expires_at);
+	}
+	free(u.m);
+	if (rc == FS_OK && !backlog_tables_known(&r->db))
+		rc = fs_error_set(&err, ERR_DATABASE_UNAVAILABLE, NULL, "the relay has not reached the database yet");
+	if (rc == FS_OK && parse_events(o->req, o->query, backlog_tables(&r->db), &o->q, &err) == FS_OK)
+		rc = scope_check(&o->q.scope, &o->q.filter, backlog_tables(&r->db), &err);
+	else
+		rc = err.code;
+	if (rc != FS_OK)
+		opening_fail(o, &err);
+	else if (!sse_needs_horizon(r, &o->q))
+		open_stream(o);
+	else if (backlog_horizon(&r->db, on_horizon, o) < 0)
+		opening_refuse(o, ERR_DATABASE_UNAVAILABLE, "the relay is busy; try again shortly");
+}
+
+/*
+ * GET /events (STREAM) or another path under it: a request without a token is answered at
+ * once (401); one with a token waits for the database (struct opening). Those waiting
+ * count against max_clients with the open streams, so the wait is bounded too.
+ */
+static void
+serve_events(struct relay *r, struct evhttp_request *req, const char *query, bool stream)
+{
+	struct fs_error err = FS_ERROR_INIT;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	unsigned char hash[FS_TOKEN_HASH_LEN];
+	struct opening *o = NULL;
+
+	if (token_hash(req, hash, &err) != FS_OK) {
+		reply_error(r, req, &err);
+		return;
+	}
+	if (r->nstreams + r->nopenings >= r->cfg->max_clients) {
+		reply_code(r, req, ERR_TOO_MANY_STREAMS, "too many event streams; try again shortly");
+		return;
+	}
+	if (!evcon || !(o = calloc(1, sizeof(*o))) || (query && !(o->query = strdup(query)))) {
+		free(o);
+		reply_code(r, req, ERR_INTERNAL, "the relay is out of memory");
+		return;
+	}
+	o->r = r;
+	o->req = req;
+	o->stream = stream;
+	o->q.filter.types.all = 1;
+	memcpy(o->hash, hash, sizeof(hash));
+	client_address(req, o->q.addr, sizeof(o->q.addr));
+	o->next = r->openings;
+	if (r->openings)
+		r->openings->prev = o;
+	r->openings = o;
+	r->nopenings++;
+	/* Queued first, so answered first: what the stream needs known before it opens. */
+	if (r->auth_seq < 0)
+		sse_follow_auth(r);
+	if (r->head < 0)
+		source_poll(r);
+	backlog_refresh_tables(&r->db);
+	if (backlog_lookup(&r->db, o->hash, on_looked_up, o) < 0) {
+		opening_refuse(o, ERR_DATABASE_UNAVAILABLE, "the relay is busy; try again shortly");
+		return;
+	}
+	evhttp_connection_set_closecb(evcon, on_gone, o);
 }
 
 /*
@@ -291,22 +440,78 @@ serve_preflight(struct relay *r, struct evhttp_request *req, const char *origin)
 }
 
 /*
- * GET /events/health: {"head":N,"clients":M,"ring":K,"ring_bytes":B,"catchup_pages":P} (B:
- * what the ring's K events take in memory; P: catch-up pages read from the change log so
- * far), or 503 until the head is known.
+ * GET /events/health: {"head":N,"clients":M,"ring":K,"ring_bytes":B,"catchup_pages":P,
+ * "database":"ok"|"unavailable","waiting":W} (B: what the ring's K events take in memory;
+ * P: catch-up pages read from the change log so far; database: whether the delivery lane
+ * had an answer within the last three polls; W: statements queued in every lane), or 503
+ * until the head is known. The relay itself is up whenever this answers.
  */
 static void
 serve_health(struct relay *r, struct evhttp_request *req)
 {
-	char body[200];
+	struct timespec now;
+	time_t recent = 3 * (r->cfg->poll_interval / 1000 + 1);
+	char body[300];
 
 	if (r->head < 0) {
 		reply_code(r, req, ERR_DATABASE_UNAVAILABLE, "the relay has not reached the database yet");
 		return;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
 	snprintf(body, sizeof(body), "{\"head\":%" PRId64 ",\"clients\":%d,\"ring\":%zu,\"ring_bytes\":%zu,"
-	    "\"catchup_pages\":%ld}\n", r->head, r->nstreams, r->ring.count, r->ring.bytes, r->pages.reads);
+	    "\"catchup_pages\":%ld,\"database\":\"%s\",\"waiting\":%zu}\n", r->head, r->nstreams, r->ring.count,
+	    r->ring.bytes, r->pages.reads,
+	    now.tv_sec - r->db.lane[LANE_LIVE].q.answered_at <= recent ? "ok" : "unavailable",
+	    backlog_waiting(&r->db));
 	reply_json(req, 200, body);
+}
+
+/*
+ * GET /events/metrics: the relay's figures in Prometheus' text format, only for the client
+ * addresses of [metrics] allow (403 for others): streams open and waiting for their
+ * session, events taken in and delivered, the ring, catch-up pages, statements waiting.
+ */
+static void
+serve_metrics(struct relay *r, struct evhttp_request *req)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	struct evbuffer *buf;
+	char addr[64];
+
+	client_address(req, addr, sizeof(addr));
+	if (!fs_config_metrics_allowed(r->cfg, addr)) {
+		reply_code(r, req, ERR_FORBIDDEN, "metrics are shown only to the addresses of [metrics] allow");
+		return;
+	}
+	if (!(buf = evbuffer_new()) || evbuffer_add_printf(buf,
+	    "# HELP fieldsync_relay_streams Event streams open.\n# TYPE fieldsync_relay_streams gauge\n"
+	    "fieldsync_relay_streams %d\n"
+	    "# HELP fieldsync_relay_streams_opening Streams waiting for their session's lookup.\n"
+	    "# TYPE fieldsync_relay_streams_opening gauge\nfieldsync_relay_streams_opening %d\n"
+	    "# HELP fieldsync_relay_events_total Events taken from the change log.\n"
+	    "# TYPE fieldsync_relay_events_total counter\nfieldsync_relay_events_total %llu\n"
+	    "# HELP fieldsync_relay_events_delivered_total Events queued to streams (one per stream).\n"
+	    "# TYPE fieldsync_relay_events_delivered_total counter\nfieldsync_relay_events_delivered_total %llu\n"
+	    "# HELP fieldsync_relay_ring_events Events held in the ring.\n# TYPE fieldsync_relay_ring_events gauge\n"
+	    "fieldsync_relay_ring_events %zu\n"
+	    "# HELP fieldsync_relay_ring_bytes Memory the ring's events take.\n# TYPE fieldsync_relay_ring_bytes gauge\n"
+	    "fieldsync_relay_ring_bytes %zu\n"
+	    "# HELP fieldsync_relay_catchup_pages_total Catch-up pages read from the change log.\n"
+	    "# TYPE fieldsync_relay_catchup_pages_total counter\nfieldsync_relay_catchup_pages_total %ld\n"
+	    "# HELP fieldsync_relay_statements_waiting Database statements queued, every lane.\n"
+	    "# TYPE fieldsync_relay_statements_waiting gauge\nfieldsync_relay_statements_waiting %zu\n"
+	    "# HELP fieldsync_relay_head The newest change log seq delivered.\n# TYPE fieldsync_relay_head gauge\n"
+	    "fieldsync_relay_head %lld\n", r->nstreams, r->nopenings, r->events_in, r->events_out,
+	    r->ring.count, r->ring.bytes, r->pages.reads, backlog_waiting(&r->db), (long long)r->head) < 0
+	    || evhttp_add_header(h, "Content-Type", "text/plain; version=0.0.4; charset=utf-8") < 0
+	    || evhttp_add_header(h, "Cache-Control", "no-store") < 0) {
+		if (buf)
+			evbuffer_free(buf);
+		reply_code(r, req, ERR_INTERNAL, "the relay is out of memory");
+		return;
+	}
+	evhttp_send_reply(req, 200, "OK", buf);
+	evbuffer_free(buf);
 }
 
 /*
@@ -324,7 +529,7 @@ on_broken(struct relay *r, struct evhttp_request *req)
 
 /*
  * Every request: route by path; under /events, OPTIONS is the preflight, GET the rest, and
- * every path but /events/health needs a session.
+ * every path but /events/health and /events/metrics (address-limited) needs a session.
  */
 static void
 on_request(struct evhttp_request *req, void *arg)
@@ -356,11 +561,13 @@ on_request(struct evhttp_request *req, void *arg)
 		evhttp_add_header(out, "Allow", ALLOW);
 		reply_code(r, req, ERR_METHOD_NOT_ALLOWED, "only GET is allowed here");
 	} else if (strcmp(path, "/events") == 0) {
-		serve_events(r, req, evhttp_uri_get_query(uri));
+		serve_events(r, req, evhttp_uri_get_query(uri), true);
 	} else if (strcmp(path, "/events/health") == 0) {
 		serve_health(r, req);
+	} else if (strcmp(path, "/events/metrics") == 0) {
+		serve_metrics(r, req);
 	} else {
-		serve_other(r, req);
+		serve_events(r, req, NULL, false);
 	}
 }
 
@@ -389,6 +596,10 @@ void
 http_close(struct relay *r)
 {
 	if (r->http)
-		evhttp_free(r->http);
+		evhttp_free(r->http);	/* closes every connection: streams and openings go */
 	r->http = NULL;
+	for (struct opening *o = r->openings, *next; o; o = next) {
+		next = o->next;
+		opening_free(o);
+	}
 }

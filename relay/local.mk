@@ -1,6 +1,7 @@
 # fieldsync-relay: nanomsg SUB in, Server-Sent Events out (included by the top Makefile.am;
 # paths are relative to the top).
-bin_PROGRAMS += relay/fieldsync-relay
+# Beside the workers: started by its unit (or ./stack), never from a shell's PATH.
+pkglibexec_PROGRAMS = relay/fieldsync-relay
 relay_fieldsync_relay_SOURCES = \
 	relay/main.c relay/relay.h \
 	relay/backlog.c relay/backlog.h \
@@ -9,6 +10,7 @@ relay_fieldsync_relay_SOURCES = \
 	relay/http.c relay/http.h \
 	relay/listen.c relay/listen.h \
 	relay/pages.c relay/pages.h \
+	relay/queries.c relay/queries.h \
 	relay/log.c relay/log.h \
 	relay/ring.c relay/ring.h \
 	relay/scope.c relay/scope.h \

@@ -3,6 +3,7 @@
  * Server-Sent Events.
  *
  *   fieldsync-relay [--config FILE] [--listen ADDR] [--sub ADDR]...
+ *   fieldsync-relay --check-config | --version | --help
  *
  * This file: arguments, configuration, signals and timers, and wiring the modules
  * together (source.c takes events in, sse.c sends them out, http.c routes requests).
@@ -25,18 +26,26 @@
 #define BATCH 500		/* events per change log query */
 #define PRUNE_EVERY 3600	/* seconds between change log retention runs */
 
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
 /* The relay's timers and signal events, freed together at exit. */
 enum timer { T_POLL, T_HEARTBEAT, T_SWEEP, T_PRUNE, T_SIGTERM, T_SIGINT, T__MAX };
 
 static void
 usage(FILE *out)
 {
-	fputs("usage: fieldsync-relay [--config FILE] [--listen ADDR] [--sub ADDR]...\n"
-	    "  --config FILE  settings (default: FIELDSYNC_CONF), [relay] and [events] sections\n"
+	fprintf(out, "usage: fieldsync-relay [--config FILE] [--listen ADDR] [--sub ADDR]...\n"
+	    "       fieldsync-relay --check-config | --version | --help\n"
+	    "  --config FILE  settings, [relay] and [events] sections (default: $FIELDSYNC_CONF,\n"
+	    "                 else %s if it exists)\n"
 	    "  --listen ADDR  serve HTTP on unix:/path or host:port (overrides [relay] listen)\n"
 	    "  --sub ADDR     bind nanomsg SUB to ADDR, tcp:// or ipc://; repeatable\n"
 	    "                 (overrides [relay] sub)\n"
-	    "DATABASE_URL (or [database] url) says where the change log is.\n", out);
+	    "  --check-config read the settings, print the file read and exit (non-zero: invalid)\n"
+	    "DATABASE_URL (or [database] url) says where the change log is. SIGUSR1 reopens\n"
+	    "the [log] file. See fieldsync-relay(8), fieldsync.conf(5).\n", FS_CONFIG_DEFAULT_PATH);
 }
 
 /* Appends ADDR to the space-separated list SUB (SIZE bytes), replacing it when FIRST. 0, or -1. */
@@ -49,7 +58,7 @@ add_sub(char *sub, size_t size, const char *addr, int first)
 	return n < 0 || (size_t)n >= size - used ? -1 : 0;
 }
 
-/* Reads the arguments over the configuration into CFG. 0, 1 (usage asked) or -1. */
+/* Reads the arguments over the configuration into CFG. 0, 1 (answered: help, version, check) or -1. */
 static int
 parse_args(int argc, char **argv, struct fs_config *cfg)
 {
@@ -57,12 +66,14 @@ parse_args(int argc, char **argv, struct fs_config *cfg)
 		{ "config", required_argument, NULL, 'c' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "sub", required_argument, NULL, 's' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL, *listen = NULL;
 	char sub[sizeof(cfg->relay_sub)] = "";
-	int c, nsub = 0;
+	int c, nsub = 0, check = 0;
 
 	while ((c = getopt_long(argc, argv, "c:l:s:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -74,6 +85,8 @@ parse_args(int argc, char **argv, struct fs_config *cfg)
 				return -1;
 			}
 			break;
+		case 'C': check = 1; break;
+		case 'V': printf("fieldsync-relay (fieldsync) %s\n", PACKAGE_VERSION); return 1;
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return -1;
 		}
@@ -85,6 +98,10 @@ parse_args(int argc, char **argv, struct fs_config *cfg)
 	fs_config_defaults(cfg);
 	if (fs_config_load(cfg, config) != FS_OK)
 		return -1;
+	if (check) {
+		printf("%s\n", cfg->path[0] ? cfg->path : "(built-in defaults)");
+		return 1;
+	}
 	if (listen && (strlen(listen) >= sizeof(cfg->relay_listen) ||
 	    !fs_config_set(cfg, "relay", "listen", listen)))
 		return -1;
@@ -102,23 +119,35 @@ raise_nofile(void)
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-			relay_log("cannot raise the open-file limit");
+			fs_log(FS_LOG_WARN, "cannot raise the open-file limit");
 	}
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
-		relay_log("open-file limit %llu", (unsigned long long)rl.rlim_cur);
+		fs_log(FS_LOG_INFO, "open-file limit %llu", (unsigned long long)rl.rlim_cur);
+}
+
+/* Retention ran (NULL: it could not). */
+static void
+on_pruned(void *arg, PGresult *res)
+{
+	struct relay *r = arg;
+	struct fs_error err = FS_ERROR_INIT;
+	int64_t gone = 0;
+
+	r->pruning = false;
+	if (!res || fs_changelog_number(res, &gone, &err) != FS_OK)
+		fs_log(FS_LOG_WARN, "change log retention skipped: the database is unavailable");
+	else if (gone > 0)
+		fs_log(FS_LOG_INFO, "change log retention: %lld entries older than %d days removed", (long long)gone,
+		    r->cfg->retention_days);
+	fs_error_clear(&err);
 }
 
 /* Runs the change log retention: entries older than retention_days go. */
 static void
 prune(struct relay *r)
 {
-	long long gone = 0;
-
-	if (backlog_prune(&r->db, r->cfg->retention_days, &gone) < 0)
-		relay_log("change log retention skipped: the database is unavailable");
-	else if (gone > 0)
-		relay_log("change log retention: %lld entries older than %d days removed", gone,
-		    r->cfg->retention_days);
+	if (!r->pruning)
+		r->pruning = backlog_prune(&r->db, r->cfg->retention_days, on_pruned, r) == 0;
 }
 
 static void
@@ -140,10 +169,13 @@ on_heartbeat(evutil_socket_t fd, short what, void *arg)
 static void
 on_sweep(evutil_socket_t fd, short what, void *arg)
 {
+	struct relay *r = arg;
+
 	(void)fd;
 	(void)what;
-	sse_sweep(arg);
-	sse_follow_auth(arg);	/* every second: revocation reaches open streams within 2 s */
+	sse_sweep(r);
+	sse_follow_auth(r);	/* every second: revocation reaches open streams within 2 s */
+	backlog_refresh_tables(&r->db);
 }
 
 static void
@@ -160,7 +192,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	struct relay *r = arg;
 
 	(void)what;
-	relay_log("signal %d: stopping", (int)sig);
+	fs_log(FS_LOG_INFO, "signal %d: stopping", (int)sig);
 	event_base_loopbreak(r->base);
 }
 
@@ -196,13 +228,13 @@ relay_init(struct relay *r, const struct fs_config *cfg)
 	r->nn_sock = -1;
 	r->batch = BATCH;
 	r->base = event_base_new();
-	pages_init(&r->pages, cfg, r->base, sse_pages_ready, r);
+	pages_init(&r->pages, &r->db, sse_pages_ready, r);
 	r->scratch = evbuffer_new();
 	r->delivered = calloc((size_t)r->batch, sizeof(*r->delivered));
-	if (backlog_init(&r->db, cfg) < 0 || !r->base || !r->scratch || !r->delivered ||
+	if (!r->base || backlog_init(&r->db, cfg, r->base) < 0 || !r->scratch || !r->delivered ||
 	    ring_init(&r->ring, (size_t)cfg->ring_size, cfg->ring_bytes, 0) < 0 ||
 	    trim_init(&r->trim, r->base) < 0) {
-		relay_log("out of memory at start");
+		fs_log(FS_LOG_ERROR, "out of memory at start");
 		return -1;
 	}
 	return 0;
@@ -237,9 +269,14 @@ main(int argc, char **argv)
 	char sock_path[512];
 	int rc, fd;
 
+	fs_log_init("fieldsync-relay");
 	rc = parse_args(argc, argv, &cfg);
 	if (rc != 0)
-		return rc > 0 ? 0 : 2;
+		return rc > 0 ? (fflush(stdout) == 0 ? 0 : 1) : 2;
+	fs_log_file(cfg.log_file);	/* a file that cannot be opened leaves the lines on stderr */
+	/* Reopened in the handler itself (async-signal-safe), not in the loop: nothing to wait for. */
+	if (fs_log_catch_reopen(NULL) < 0)
+		fs_log(FS_LOG_WARN, "cannot catch SIGUSR1: the log file is never reopened");
 	signal(SIGPIPE, SIG_IGN);	/* a client gone mid-write is an error return, not a death */
 	raise_nofile();
 	if (relay_init(&r, &cfg) < 0) {
@@ -249,15 +286,21 @@ main(int argc, char **argv)
 	fd = listen_open(cfg.relay_listen, sock_path, sizeof(sock_path));
 	rc = fd < 0 || http_open(&r, fd) < 0 || source_open(&r) < 0 || add_events(&r, timers) < 0;
 	if (!rc) {
-		relay_log("listening on %s (ring %d, client buffer %zu bytes, at most %d streams)",
+		fs_log(FS_LOG_INFO, "listening on %s (ring %d, client buffer %zu bytes, at most %d streams)",
 		    cfg.relay_listen, cfg.ring_size, cfg.client_buffer, cfg.max_clients);
-		source_poll(&r);	/* the head, when the database is there already */
+		/* Queued now, asked as the loop starts: the head, the tables, where revocation is followed from. */
+		source_poll(&r);
+		backlog_refresh_tables(&r.db);
+		sse_follow_auth(&r);
 		prune(&r);
 		rc = event_base_dispatch(r.base) < 0;
 	}
 	relay_release(&r, timers);
 	if (sock_path[0])
 		unlink(sock_path);
-	relay_log(rc ? "stopped on an error" : "stopped");
+	if (rc)
+		fs_log(FS_LOG_ERROR, "stopped on an error");
+	else
+		fs_log(FS_LOG_INFO, "stopped");
 	return rc ? 1 : 0;
 }

@@ -1,32 +1,17 @@
-/* pages.c - catch-up pages read asynchronously with libpq on the event loop, kept and shared. */
+/* pages.c - catch-up pages read in the backlog's catch-up lane, kept and shared. */
 #include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "backlog.h"
 #include "log.h"
 #include "pages.h"
 
-#define STATEMENT "relay_catchup_page"
-
-static time_t
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
 void
-pages_init(struct pages *p, const struct fs_config *cfg, struct event_base *base,
-    void (*ready)(void *arg, int ok), void *arg)
+pages_init(struct pages *p, struct backlog *db, void (*ready)(void *arg, int ok), void *arg)
 {
 	memset(p, 0, sizeof(*p));
-	p->cfg = cfg;
-	p->base = base;
+	p->db = db;
 	p->ready = ready;
 	p->arg = arg;
 }
@@ -48,28 +33,12 @@ pages_reset(struct pages *p)
 	p->ncache = 0;
 	p->nqueue = 0;
 	if (p->busy)
-		p->failed = 1;	/* what is being read may no longer hold: dropped when it comes */
-}
-
-/* Drops the connection and whatever it was doing. */
-static void
-disconnect(struct pages *p)
-{
-	if (p->ev)
-		event_free(p->ev);
-	p->ev = NULL;
-	PQclear(p->result);
-	p->result = NULL;
-	if (p->conn)
-		PQfinish(p->conn);
-	p->conn = NULL;
-	p->busy = 0;
+		p->stale = 1;	/* what is being read may no longer hold: dropped when it comes */
 }
 
 void
 pages_release(struct pages *p)
 {
-	disconnect(p);
 	pages_reset(p);
 }
 
@@ -100,39 +69,6 @@ page_position(const struct page *pg, int64_t cursor)
 			lo = mid + 1;
 	}
 	return lo;
-}
-
-/* Connects (blocking, bounded by connect_timeout, at most once a second) and prepares. 0, or -1. */
-static int
-connect_db(struct pages *p)
-{
-	const char *keys[] = { "dbname", "connect_timeout", "application_name", "options", NULL };
-	char timeout[16], options[64];
-	const char *values[5] = { p->cfg->database_url, timeout, "fieldsync-relay-catchup", options, NULL };
-	PGresult *res;
-
-	if (p->conn)
-		return 0;
-	if (now_s() < p->retry_at)
-		return -1;
-	p->retry_at = now_s() + 1;
-	snprintf(timeout, sizeof(timeout), "%d", p->cfg->connect_timeout);
-	snprintf(options, sizeof(options), "-c statement_timeout=%d", p->cfg->statement_timeout);
-	p->conn = PQconnectdbParams(keys, values, 1);
-	if (!p->conn || PQstatus(p->conn) != CONNECTION_OK) {
-		relay_log("catch-up connection: %s", p->conn ? PQerrorMessage(p->conn) : "out of memory");
-		disconnect(p);
-		return -1;
-	}
-	res = PQprepare(p->conn, STATEMENT, BACKLOG_PAGE_SQL, 4, NULL);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK || PQsetnonblocking(p->conn, 1) != 0) {
-		relay_log("catch-up connection: cannot prepare: %s", PQerrorMessage(p->conn));
-		PQclear(res);
-		disconnect(p);
-		return -1;
-	}
-	PQclear(res);
-	return 0;
 }
 
 /* Keeps the page RES read for (AFTER, UPTO], evicting the least recently used. 0, or -1. */
@@ -169,37 +105,16 @@ keep(struct pages *p, PGresult *res, int64_t after, int64_t upto)
 	return 0;
 }
 
-static void on_socket(evutil_socket_t fd, short what, void *arg);
+static void on_page(void *arg, PGresult *res);
 
-/* Sends the query for (AFTER, UPTO] and watches the socket. 0, or -1. */
+/* Asks for the page (AFTER, UPTO]. 0, or -1 when it cannot be queued. */
 static int
 send_query(struct pages *p, int64_t after, int64_t upto)
 {
-	char a[24], u[24], l[24], m[24];
-	const char *params[4] = { a, u, l, m };
-	int flush;
-
-	if (connect_db(p) < 0)
+	if (backlog_catchup(p->db, after, upto, PAGE_ROWS, PAGE_BYTES, on_page, p) < 0)
 		return -1;
-	snprintf(a, sizeof(a), "%" PRId64, after);
-	snprintf(u, sizeof(u), "%" PRId64, upto);
-	snprintf(l, sizeof(l), "%d", PAGE_ROWS);
-	snprintf(m, sizeof(m), "%d", PAGE_BYTES);
-	if (!PQsendQueryPrepared(p->conn, STATEMENT, 4, params, NULL, NULL, 0) ||
-	    (flush = PQflush(p->conn)) < 0) {
-		relay_log("catch-up query: %s", PQerrorMessage(p->conn));
-		disconnect(p);
-		return -1;
-	}
-	p->ev = event_new(p->base, PQsocket(p->conn), EV_READ | EV_PERSIST | (flush ? EV_WRITE : 0),
-	    on_socket, p);
-	if (!p->ev || event_add(p->ev, NULL) < 0) {
-		relay_log("cannot watch the catch-up connection");
-		disconnect(p);
-		return -1;
-	}
 	p->busy = 1;
-	p->failed = 0;
+	p->stale = 0;
 	p->q_after = after;
 	p->q_upto = upto;
 	return 0;
@@ -221,65 +136,25 @@ next_query(struct pages *p)
 	}
 }
 
-/* The query is over: keep its page (or drop the connection on an error), then go on. */
+/* A page came (RES), or the read failed (NULL, logged): keep it, then go on. */
 static void
-finish(struct pages *p)
+on_page(void *arg, PGresult *res)
 {
-	PGresult *res = p->result;
-	int ok = !p->failed && res && PQresultStatus(res) == PGRES_TUPLES_OK;
+	struct pages *p = arg;
+	int ok = res != NULL;
 
-	event_free(p->ev);
-	p->ev = NULL;
 	p->busy = 0;
-	p->result = NULL;
-	if (!p->failed && !ok)
-		relay_log("catch-up page after %" PRId64 ": %s", p->q_after,
-		    res ? PQresultErrorMessage(res) : PQerrorMessage(p->conn));
-	if (ok && keep(p, res, p->q_after, p->q_upto) < 0) {
+	if (ok && !p->stale && keep(p, res, p->q_after, p->q_upto) < 0) {
 		relay_log("out of memory keeping a catch-up page");
 		ok = 0;
 	}
-	PQclear(res);
-	if (!ok && !p->failed) {
-		disconnect(p);
+	if (!ok) {
 		p->nqueue = 0;
 		p->ready(p->arg, 0);
 		return;
 	}
 	next_query(p);
 	p->ready(p->arg, 1);	/* also after a dropped (stale) page: the streams ask again */
-}
-
-/* The connection's socket is ready: write what is left, read what came, finish when done. */
-static void
-on_socket(evutil_socket_t fd, short what, void *arg)
-{
-	struct pages *p = arg;
-	PGresult *res;
-
-	(void)fd;
-	if ((what & EV_WRITE) && PQflush(p->conn) == 0) {
-		event_del(p->ev);
-		event_assign(p->ev, p->base, PQsocket(p->conn), EV_READ | EV_PERSIST, on_socket, p);
-		event_add(p->ev, NULL);
-	}
-	if (!(what & EV_READ))
-		return;
-	if (!PQconsumeInput(p->conn)) {
-		relay_log("catch-up connection lost: %s", PQerrorMessage(p->conn));
-		disconnect(p);
-		p->nqueue = 0;
-		p->ready(p->arg, 0);
-		return;
-	}
-	while (!PQisBusy(p->conn)) {
-		if (!(res = PQgetResult(p->conn))) {
-			finish(p);
-			return;
-		}
-		PQclear(p->result);
-		p->result = res;
-	}
 }
 
 int

@@ -2,10 +2,9 @@
  * pages.h - catch-up pages of the change log, read without blocking the event loop and
  * shared by every stream that needs them.
  *
- * A stream that is behind the ring asks for the page after its cursor. The page is read on
- * a connection of its own in libpq's non-blocking mode (PQsendQueryPrepared, then
- * PQconsumeInput / PQisBusy as its socket turns readable in the loop), so health checks and
- * live streams are answered meanwhile. Read pages are kept (the last PAGES_CACHED, bounded
+ * A stream that is behind the ring asks for the page after its cursor. The page is read in
+ * the backlog's catch-up lane (backlog.h: a connection of its own, never waited on), so
+ * health checks and live streams are answered meanwhile. Read pages are kept (the last PAGES_CACHED, bounded
  * in rows and bytes each), so streams catching up over the same range read each page once
  * between them. One query runs at a time; further requests wait in a bounded queue (a
  * stream whose request finds it full is woken by the next page and asks again).
@@ -16,11 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <event2/event.h>
-#include <libpq-fe.h>
-
 #include "frame.h"
-#include "fs_config.h"
+
+struct backlog;
 
 #define PAGES_CACHED 16			/* pages kept */
 #define PAGES_QUEUE 64			/* requests waiting for the connection */
@@ -37,28 +34,22 @@ struct page {
 };
 
 struct pages {
-	const struct fs_config *cfg;	/* borrowed */
-	struct event_base *base;
-	PGconn *conn;			/* NULL until connected */
-	struct event *ev;		/* the connection's socket while a query runs */
-	int busy;			/* a query is in flight */
+	struct backlog *db;		/* borrowed */
+	int busy;			/* a page is being read */
 	int64_t q_after, q_upto;	/* ... its range */
-	PGresult *result;		/* ... its result so far */
-	int failed;			/* ... an error came instead */
+	int stale;			/* ... and it may no longer hold: dropped when it comes */
 	struct page cache[PAGES_CACHED];
 	int ncache;
 	unsigned long tick;
 	int64_t queue[PAGES_QUEUE][2];	/* waiting requests: after, upto */
 	int nqueue;
-	time_t retry_at;		/* no connection attempt before this (monotonic seconds) */
 	long reads;			/* pages read so far */
 	void (*ready)(void *arg, int ok);	/* a page came (ok) or the reads failed (0) */
 	void *arg;
 };
 
-/* Sets P up; READY(ARG, ok) is called after each page read, or failure. */
-void pages_init(struct pages *p, const struct fs_config *cfg, struct event_base *base,
-    void (*ready)(void *arg, int ok), void *arg);
+/* Sets P up over DB (borrowed); READY(ARG, ok) is called after each page read, or failure. */
+void pages_init(struct pages *p, struct backlog *db, void (*ready)(void *arg, int ok), void *arg);
 
 /* The kept page covering the seq after CURSOR (after <= cursor < upto), or NULL. */
 const struct page *pages_find(struct pages *p, int64_t cursor);
@@ -75,7 +66,7 @@ int pages_request(struct pages *p, int64_t after, int64_t upto);
 /* Drops every kept page (the change log went back). */
 void pages_reset(struct pages *p);
 
-/* Closes the connection and frees every page; P may be released twice. */
+/* Frees every page; P may be released twice. */
 void pages_release(struct pages *p);
 
 #endif

@@ -8,6 +8,7 @@
 #ifndef RELAY_RELAY_H
 #define RELAY_RELAY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <event2/buffer.h>
@@ -20,6 +21,7 @@
 #include "ring.h"
 #include "trim.h"
 
+struct opening;
 struct stream;
 
 struct relay {
@@ -35,11 +37,25 @@ struct relay {
 	int batch;			/* events per change log query (delivered before the ring takes them) */
 	struct frame **delivered;	/* room for one batch of newly delivered events */
 	long bad_messages;		/* nanomsg messages without a seq, ignored */
+	unsigned long long events_in;	/* events taken from the change log into the ring */
+	unsigned long long events_out;	/* events queued to streams, each stream counted */
 	int nn_sock;			/* nanomsg SUB socket, -1 when none */
 	struct event *nn_ev;		/* its NN_RCVFD in the loop */
 	int64_t auth_seq;		/* auth_changes followed up to here; -1 until known */
 	struct trim trim;		/* memory given back after streams close */
 	struct pages pages;		/* catch-up pages, read without blocking and shared */
+	/* Database work in flight (queries.h: one of each at a time). */
+	bool polling;			/* the head is being asked */
+	bool fetching;			/* entries after the head are being read */
+	bool again;			/* ... and more was announced meanwhile */
+	bool unannounced;		/* ... found by the poll, not by a message (logged) */
+	int64_t want;			/* deliver up to here (INT64_MAX: all that is committed) */
+	unsigned long epoch;		/* moves when the log went back: older answers are dropped */
+	unsigned long fetch_epoch;	/* ... the one the running read was asked in */
+	bool following;			/* auth_changes are being read */
+	bool pruning;			/* retention runs */
+	struct opening *openings;	/* GET /events waiting for the session lookup (http.c) */
+	int nopenings;
 };
 
 #endif

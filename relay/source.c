@@ -17,63 +17,109 @@
 #define RECEIVE_BUFFER (4 * 1024 * 1024)
 #define DELIVERY_BYTES (4 * 1024 * 1024)	/* event text per change log page (one event may pass it) */
 
-void
-source_advance(struct relay *r, int64_t upto)
+static void fetch_next(struct relay *r);
+
+/* A read of the entries after the head came: deliver them, then read on while there is more. */
+static void
+on_fetched(void *arg, PGresult *res)
 {
-	PGresult *res;
+	struct relay *r = arg;
 	struct frame *f;
 	int n, k, ended;
 
-	while (r->head >= 0 && r->head < upto) {
-		res = backlog_fetch(&r->db, r->head, upto, r->batch, DELIVERY_BYTES);
-		if (!res)
-			return;
-		n = PQntuples(res);
-		ended = backlog_range_ended(res, r->batch);
-		for (k = 0; k < n; k++) {
-			if (!(f = backlog_frame(res, k)))
-				break;
-			r->delivered[k] = f;
-			r->head = f->seq;
-		}
-		PQclear(res);
-		/* Sent before the ring takes them: pushing may free any of them (its bounds). */
-		sse_broadcast(r, r->delivered, (size_t)k);
-		for (int i = 0; i < k; i++)
-			ring_push(&r->ring, r->delivered[i]);
-		if (k < n) {
-			relay_log("out of memory delivering seq %" PRId64 ": the next poll retries", r->head + 1);
-			return;
-		}
-		if (ended)
-			return;
+	r->fetching = false;
+	if (!res)
+		return;		/* the next poll or message asks again */
+	if (r->fetch_epoch != r->epoch) {
+		fetch_next(r);	/* asked before the log went back: not what is there now */
+		return;
 	}
+	n = PQntuples(res);
+	ended = backlog_range_ended(res, r->batch);
+	for (k = 0; k < n; k++) {
+		if (!(f = backlog_frame(res, k)))
+			break;
+		r->delivered[k] = f;
+		r->head = f->seq;
+	}
+	r->events_in += (unsigned long long)k;
+	/* Sent before the ring takes them: pushing may free any of them (its bounds). */
+	sse_broadcast(r, r->delivered, (size_t)k);
+	for (int i = 0; i < k; i++)
+		ring_push(&r->ring, r->delivered[i]);
+	if (k > 0 && r->unannounced)
+		relay_log("the change log poll delivered %d events nanomsg had not announced (head %" PRId64 ")",
+		    k, r->head);
+	if (k < n) {
+		relay_log("out of memory delivering seq %" PRId64 ": the next poll retries", r->head + 1);
+		return;
+	}
+	if (ended && !r->again) {
+		r->unannounced = false;
+		r->want = r->head;	/* everything asked for is delivered */
+		return;
+	}
+	r->again = false;
+	fetch_next(r);
+}
+
+/* Asks for the entries after the head up to r->want, unless a read runs or nothing is wanted. */
+static void
+fetch_next(struct relay *r)
+{
+	if (r->fetching || r->head < 0 || r->head >= r->want)
+		return;
+	r->fetch_epoch = r->epoch;
+	r->fetching = backlog_fetch(&r->db, r->head, r->want, r->batch, DELIVERY_BYTES, on_fetched, r) == 0;
 }
 
 void
-source_poll(struct relay *r)
+source_advance(struct relay *r, int64_t upto)
 {
-	int64_t newest, before = r->head;
+	if (upto > r->want)
+		r->want = upto;
+	if (r->fetching)
+		r->again = true;	/* read on after the running read, even when it ends its range */
+	else
+		fetch_next(r);
+}
 
-	if (backlog_head(&r->db, &newest) < 0)
+static void
+on_head(void *arg, PGresult *res)
+{
+	struct relay *r = arg;
+	struct fs_error err = FS_ERROR_INIT;
+	int64_t newest;
+
+	r->polling = false;
+	if (!res || fs_changelog_number(res, &newest, &err) != FS_OK) {
+		fs_error_clear(&err);
 		return;
+	}
 	if (r->head < 0) {
-		r->head = newest;
+		r->head = r->want = newest;
 		ring_reset(&r->ring, newest);
 		relay_log("head is %" PRId64, newest);
 	} else if (newest < r->head) {
 		relay_log("the change log went back from %" PRId64 " to %" PRId64 ": every stream restarts",
 		    r->head, newest);
 		sse_end_all(r);
-		r->head = newest;
+		r->head = r->want = newest;
+		r->epoch++;
+		r->again = false;
 		ring_reset(&r->ring, newest);
 		pages_reset(&r->pages);
 	} else if (newest > r->head) {
+		r->unannounced = !r->fetching && r->want <= r->head;
 		source_advance(r, newest);
-		if (r->head > before)
-			relay_log("change log poll delivered %" PRId64 " events nanomsg had not announced (head %" PRId64 ")",
-		    r->head - before, r->head);
 	}
+}
+
+void
+source_poll(struct relay *r)
+{
+	if (!r->polling)
+		r->polling = backlog_head(&r->db, on_head, r) == 0;
 }
 
 /*
@@ -134,8 +180,10 @@ on_message(evutil_socket_t fd, short what, void *arg)
 		}
 		nn_freemsg(msg);
 	}
-	if (upto > r->head)
+	if (upto > r->head) {
+		r->unannounced = false;	/* what the running read brings was announced */
 		source_advance(r, INT64_MAX);
+	}
 }
 
 /* Binds S to each address in r->cfg->relay_sub; 0, or -1 (logged). */

@@ -35,6 +35,8 @@ struct stream {
 	unsigned char rights[32];	/* digest of the memberships it was opened with */
 	time_t expires;			/* when its session ends (seconds since the epoch) */
 	char addr[64];			/* the client's address, for the per-address limit */
+	const char *recheck;		/* its session is being looked up after this auth change */
+	int rechecks;			/* ... that many times (each change that came meanwhile asks again) */
 };
 
 /* Seconds on a clock that only moves forward. */
@@ -82,6 +84,7 @@ forget(struct stream *s)
 	if (s->next)
 		s->next->prev = s->prev;
 	r->nstreams--;
+	backlog_cancel(&r->db, s);	/* no session lookup answers to a freed stream */
 	if (s->deadline)
 		event_free(s->deadline);
 	filter_release(&s->filter);
@@ -154,6 +157,18 @@ wants(const struct stream *s, const struct fs_tables *t, const struct frame *f)
 	return filter_wants(&s->filter, f) && scope_allows(&s->scope, t, f);
 }
 
+/* Queues F for S when its filter wants it and its scope allows it, and counts it. 0, or -1. */
+static int
+queue(struct relay *r, const struct stream *s, const struct fs_tables *t, const struct frame *f)
+{
+	if (!wants(s, t, f))
+		return 0;
+	if (evbuffer_add(r->scratch, f->text, f->len) < 0)
+		return -1;
+	r->events_out++;
+	return 0;
+}
+
 /* Queues the ring's events from position I on for S while its output stays under BUDGET. */
 static int
 from_ring(struct relay *r, struct stream *s, size_t i, size_t budget)
@@ -167,7 +182,7 @@ from_ring(struct relay *r, struct stream *s, size_t i, size_t budget)
 	}
 	for (; i < r->ring.count && has_room(r, s, budget); i++) {
 		f = ring_at(&r->ring, i);
-		if (wants(s, t, f) && evbuffer_add(r->scratch, f->text, f->len) < 0)
+		if (queue(r, s, t, f) < 0)
 			return -1;
 		s->cursor = f->seq;
 	}
@@ -192,7 +207,7 @@ from_page(struct relay *r, struct stream *s, size_t budget)
 	for (k = page_position(pg, s->cursor); k < pg->n && has_room(r, s, budget); k++) {
 		const struct frame *f = pg->frames[k];
 
-		if (wants(s, t, f) && evbuffer_add(r->scratch, f->text, f->len) < 0)
+		if (queue(r, s, t, f) < 0)
 			return -1;
 		s->cursor = f->seq;
 	}
@@ -292,8 +307,7 @@ sse_broadcast(struct relay *r, struct frame *const *frames, size_t n)
 		if (s->state != LIVE)
 			continue;
 		for (i = 0; i < n && has_room(r, s, half); i++) {
-			if (wants(s, t, frames[i]) &&
-			    evbuffer_add(r->scratch, frames[i]->text, frames[i]->len) < 0)
+			if (queue(r, s, t, frames[i]) < 0)
 				break;
 			s->cursor = frames[i]->seq;
 		}
@@ -370,67 +384,103 @@ sse_rights_digest(const struct fs_user *u, unsigned char *out)
 	crypto_generichash_final(&st, out, 32);
 }
 
-/*
- * Re-checks the streams of USER after the auth change WHY: a session that no longer holds
- * ends its stream with WHY; one whose memberships differ from those the stream was opened
- * with ends it with rights_changed (the client reconnects and gets the new rights). A change
- * that left a stream's session and rights as they were (another session's logout, a grant
- * made just before it opened) leaves it alone.
- */
-static void
-recheck(struct relay *r, const char *user, const char *why)
-{
-	struct stream *s, *next;
-	const struct fs_user *u;
-	unsigned char now[32];
+/* Why a stream is revoked, from the least said to the most: a client told "disabled" knows
+ * more than one told "logout". */
+static const char *const reasons[] = { "rights_changed", "logout", "password_changed", "disabled" };
 
-	for (s = r->streams; s; s = next) {
-		struct fs_error err = FS_ERROR_INIT;
-
-		next = s->next;
-		if (s->state == CLOSING || strcmp(s->scope.user.id, user) != 0)
-			continue;
-		if (fs_auth_lookup(&r->db.auth, s->hash, &u, &err) == ERR_UNAUTHENTICATED) {
-			revoke(r, s, why);
-		} else if (err.code == FS_OK) {
-			sse_rights_digest(u, now);
-			if (memcmp(now, s->rights, sizeof(now)) != 0)
-				revoke(r, s, "rights_changed");
-		}
-		fs_error_clear(&err);
-	}
-}
-
-/* How much a reason says: a client told "disabled" knows more than one told "logout". */
+/* The rank of WHY among the reasons (an unknown one counts as the least). */
 static int
 weight(const char *why)
 {
-	static const char *const order[] = { "rights_changed", "logout", "password_changed", "disabled" };
-
-	for (int i = 0; i < 4; i++)
-		if (strcmp(why, order[i]) == 0)
+	for (int i = 0; i < (int)(sizeof(reasons) / sizeof(reasons[0])); i++)
+		if (strcmp(why, reasons[i]) == 0)
 			return i;
 	return 0;
 }
 
-void
-sse_follow_auth(struct relay *r)
+/*
+ * The session of stream ARG, looked up after an auth change: one that no longer holds ends
+ * the stream with the change's reason; one whose memberships differ from those the stream
+ * was opened with ends it with rights_changed (the client reconnects and gets the new
+ * rights). A change that left its session and rights as they were (another session's
+ * logout, a grant made just before it opened) leaves it alone. When the database cannot
+ * say, the stream ends plainly: its client reconnects and is checked then.
+ */
+static void
+on_rechecked(void *arg, PGresult *res)
 {
-	PGresult *res;
+	struct stream *s = arg;
+	struct fs_error err = FS_ERROR_INIT;
+	struct fs_user u = { .m = NULL };
+	unsigned char now[32];
+	const char *why = s->recheck;
+
+	if (--s->rechecks == 0)
+		s->recheck = NULL;
+	if (s->state == CLOSING)
+		return;
+	if (!res)
+		stream_end(s->relay, s, NULL);
+	else if (fs_auth_lookup_user(res, &u, &err) == ERR_UNAUTHENTICATED)
+		revoke(s->relay, s, why);
+	else if (err.code != FS_OK)
+		stream_end(s->relay, s, NULL);
+	else {
+		sse_rights_digest(&u, now);
+		if (memcmp(now, s->rights, sizeof(now)) != 0)
+			revoke(s->relay, s, "rights_changed");
+	}
+	free(u.m);
+	fs_error_clear(&err);
+}
+
+/* Looks the sessions of USER's streams up again after the auth change WHY (on_rechecked). */
+static void
+recheck(struct relay *r, const char *user, const char *why)
+{
+	struct stream *s, *next;
+
+	for (s = r->streams; s; s = next) {
+		next = s->next;
+		if (s->state == CLOSING || strcmp(s->scope.user.id, user) != 0)
+			continue;
+		/* A lookup asked before may have run before this change: ask again. */
+		if (!s->recheck || weight(why) > weight(s->recheck))
+			s->recheck = why;
+		if (backlog_lookup(&r->db, s->hash, on_rechecked, s) < 0)
+			stream_end(r, s, NULL);	/* cannot be checked: reconnecting checks it */
+		else
+			s->rechecks++;
+	}
+}
+
+/* The newest auth_changes entry: revocation is followed from there. */
+static void
+on_auth_head(void *arg, PGresult *res)
+{
+	struct relay *r = arg;
+	struct fs_error err = FS_ERROR_INIT;
+
+	r->following = false;
+	if (res && fs_changelog_number(res, &r->auth_seq, &err) != FS_OK)
+		r->auth_seq = -1;
+	fs_error_clear(&err);
+}
+
+/*
+ * New auth_changes entries: one check per user of the batch, after all of it, with the
+ * weightiest reason among its entries (disabling an account also logs each of its sessions
+ * out, and the client should be told the account was disabled).
+ */
+static void
+on_auth_changes(void *arg, PGresult *res)
+{
+	struct relay *r = arg;
 	int n;
 
-	if (r->auth_seq < 0) {
-		if (backlog_auth_head(&r->db, &r->auth_seq) < 0)
-			r->auth_seq = -1;
+	r->following = false;
+	if (!res)
 		return;
-	}
-	if (!(res = backlog_auth_changes(&r->db, r->auth_seq)))
-		return;
-	/*
-	 * One check per user of the batch, after all of it, with the weightiest reason among its
-	 * entries: disabling an account also logs each of its sessions out, and the client should
-	 * be told the account was disabled.
-	 */
 	n = PQntuples(res);
 	for (int i = 0; i < n; i++) {
 		const char *user = PQgetvalue(res, i, 1), *why = PQgetvalue(res, i, 2);
@@ -444,11 +494,22 @@ sse_follow_auth(struct relay *r)
 			if (strcmp(PQgetvalue(res, k, 1), user) == 0
 			    && weight(PQgetvalue(res, k, 2)) > weight(why))
 				why = PQgetvalue(res, k, 2);
-		recheck(r, user, why);
+		/* The reason outlives RES (the lookups answer later): one of the known words. */
+		recheck(r, user, reasons[weight(why)]);
 	}
 	if (n > 0)
 		r->auth_seq = strtoll(PQgetvalue(res, n - 1, 0), NULL, 10);
-	PQclear(res);
+}
+
+void
+sse_follow_auth(struct relay *r)
+{
+	if (r->following)
+		return;
+	if (r->auth_seq < 0)
+		r->following = backlog_auth_head(&r->db, on_auth_head, r) == 0;
+	else
+		r->following = backlog_auth_changes(&r->db, r->auth_seq, on_auth_changes, r) == 0;
 }
 
 void
@@ -525,6 +586,12 @@ start(struct relay *r, struct stream *s)
 	return 0;
 }
 
+int
+sse_needs_horizon(const struct relay *r, const struct sse_request *q)
+{
+	return q->has_cursor && q->cursor_ok && q->cursor <= r->head && ring_find(&r->ring, q->cursor) < 0;
+}
+
 /*
  * Queues S's first events after the retry hint: "ready" without a cursor; nothing with a
  * cursor the stream can catch up from. Returns 0 to go on, or 1 after ending S with an
@@ -534,7 +601,6 @@ static int
 first_events(struct relay *r, struct stream *s, const struct sse_request *q)
 {
 	char text[400];
-	int64_t pruned;
 
 	if (!q->has_cursor) {
 		snprintf(text, sizeof(text), "id: %" PRId64 "\nevent: ready\ndata: {\"seq\":%" PRId64 "}\n\n",
@@ -553,13 +619,13 @@ first_events(struct relay *r, struct stream *s, const struct sse_request *q)
 	}
 	if (ring_find(&r->ring, s->cursor) >= 0)
 		return 0;
-	if (backlog_horizon(&r->db, &pruned) < 0) {
+	if (!q->horizon_known) {
 		relay_log("cannot check the change log horizon: a stream from %" PRId64 " ended, it will retry",
 		    s->cursor);
 		stream_end(r, s, NULL);
 		return 1;
 	}
-	if (s->cursor >= pruned)
+	if (s->cursor >= q->pruned)
 		return 0;
 	snprintf(text, sizeof(text), "event: reload\ndata: {\"code\":\"history_gone\",\"head\":%" PRId64 ","
 	    "\"message\":\"reload every resource, then resume from %" PRId64 "\"}\n\n", r->head, r->head);

@@ -38,7 +38,12 @@ struct sse_request {
 	unsigned char rights[32];	/* ... a digest of its user's memberships now */
 	time_t expires;			/* ... and when the session ends (seconds since the epoch) */
 	char addr[64];			/* the client's address (http.c: peer, or nginx's X-Real-IP) */
+	int horizon_known;		/* a cursor behind the ring: the pruning horizon was read */
+	int64_t pruned;			/* ... entries at or below it are gone */
 };
+
+/* Whether a stream for Q must know the pruning horizon: its cursor is behind the ring. */
+int sse_needs_horizon(const struct relay *r, const struct sse_request *q);
 
 /* The instant of the ISO 8601 timestamp TEXT ("2027-01-30T13:40:00.123+02:00") as seconds, or 0. */
 time_t sse_parse_instant(const char *text);

@@ -18,9 +18,16 @@
 #include <libpq-fe.h>
 #include <sodium.h>
 
+#include "fs_config.h"
+#include "fs_log.h"
+
 #define PROG "fieldsync-admin"
 
 enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2 };
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
 
 /* Bytes of a password: the floor is [auth] password_min_length's default, the ceiling bounds the work. */
 #define PASSWORD_MIN 10
@@ -42,12 +49,17 @@ static const struct option longopts[] = {
 	{"database", required_argument, NULL, 'd'}, {"role", required_argument, NULL, 'r'},
 	{"branch", required_argument, NULL, 'b'},   {"name", required_argument, NULL, 'n'},
 	{"password-stdin", no_argument, NULL, 'p'}, {"password", optional_argument, NULL, 'P'},
-	{"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+	{"help", no_argument, NULL, 'h'},           {"config", required_argument, NULL, 'c'},
+	{"check-config", no_argument, NULL, 'C'},   {"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
 };
 
 /* One run's request: the command line, checked, and the hash of the password read from stdin. */
 struct args {
 	const char *url;
+	const char *config;      /* --config FILE */
+	int check_config;
+	struct fs_config cfg;    /* read only when no URL is given otherwise, or for --check-config */
 	const char *verb;
 	const char *login;
 	const char *name;
@@ -78,7 +90,8 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-		"usage: " PROG " [--database URL] user COMMAND ...\n"
+		"usage: " PROG " [--database URL] [--config FILE] user COMMAND ...\n"
+		"       " PROG " --check-config | --version | --help\n"
 		"  user add LOGIN --role ROLE [--branch B ...] [--name NAME] --password-stdin\n"
 		"  user passwd LOGIN --password-stdin\n"
 		"  user disable LOGIN          end its sessions; it can no longer sign in\n"
@@ -88,9 +101,13 @@ usage(FILE *out)
 		"  user list                   login, status, memberships (role:branch), name; tab-separated\n"
 		"ROLE is rep, manager, finance, hr or admin (every branch). The password is one line on stdin\n"
 		"(%d to %d bytes; a terminal does not echo it), never an argument.\n"
-		"  --database URL  libpq URL or conninfo (default: $DATABASE_URL)\n"
-		"Exit status: 0 done, 1 refused or the database failed, 2 usage error.\n",
-		PASSWORD_MIN, PASSWORD_MAX);
+		"  --database URL  libpq URL or conninfo (default: $DATABASE_URL, else the config's\n"
+		"                  [database] url)\n"
+		"  --config FILE   settings (default: $FIELDSYNC_CONF, else %s if it exists)\n"
+		"  --check-config  read the settings, print the file read and exit\n"
+		"Exit status: 0 done, 1 refused or the database or the config failed, 2 usage error.\n"
+		"See fieldsync-admin(8).\n",
+		PASSWORD_MIN, PASSWORD_MAX, FS_CONFIG_DEFAULT_PATH);
 }
 
 /* Print "fieldsync-admin: MESSAGE" on stderr and return STATUS, so that callers can `return say(...)`. */
@@ -141,6 +158,11 @@ take_option(int c, struct args *a, char **argv)
 	a->given |= bit;
 	switch (c) {
 	case 'd': a->url = optarg; return 0;
+	case 'c': a->config = optarg; return 0;
+	case 'C': a->check_config = 1; return 0;
+	case 'V':
+		printf(PROG " (fieldsync) " PACKAGE_VERSION "\n");
+		exit(fflush(stdout) == 0 ? EXIT_OK : EXIT_REFUSED);
 	case 'r': a->role_arg = optarg; return 0;
 	case 'n': a->name = optarg; return 0;
 	case 'p': return 0;
@@ -156,10 +178,30 @@ take_option(int c, struct args *a, char **argv)
 	}
 }
 
-/* Fill A from the command line and the environment; return 0, or the exit status to stop with. */
+/*
+ * The database URL when neither --database nor DATABASE_URL gives one: the config's [database]
+ * url (A->cfg); with --check-config, prints the file read instead. Return 0, or the exit status.
+ */
+static int
+read_config(struct args *a)
+{
+	fs_config_defaults(&a->cfg);
+	if (fs_config_load(&a->cfg, a->config) != FS_OK)
+		return EXIT_REFUSED;
+	if (a->check_config) {
+		printf("%s\n", a->cfg.path[0] ? a->cfg.path : "(built-in defaults)");
+		return fflush(stdout) == 0 ? EXIT_OK : EXIT_REFUSED;
+	}
+	if (a->cfg.database_url[0])
+		a->url = a->cfg.database_url;
+	return 0;
+}
+
+/* Fill A from the command line, the environment and the config; return 0, or the exit status to stop with. */
 static int
 parse_args(int argc, char **argv, struct args *a)
 {
+	const char *env_url = getenv("DATABASE_URL");
 	int c, rc;
 
 	opterr = 0; /* our own messages: getopt's would quote a mistyped option whole */
@@ -168,6 +210,8 @@ parse_args(int argc, char **argv, struct args *a)
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1)
 		if ((rc = take_option(c, a, argv)) != 0)
 			return rc;
+	if (a->check_config)
+		exit(read_config(a));
 	if (optind >= argc || strcmp(argv[optind], "user") != 0) {
 		usage(stderr);
 		return EXIT_USAGE;
@@ -179,10 +223,13 @@ parse_args(int argc, char **argv, struct args *a)
 		a->login = argv[optind++];
 	if (optind < argc) /* not quoted: it may be a password typed where it does not belong */
 		return say(EXIT_USAGE, "unexpected argument after the login (see --help)");
-	if (!a->url)
-		a->url = getenv("DATABASE_URL");
+	if (!a->url && env_url && *env_url)
+		a->url = env_url;
+	if (!a->url && (rc = read_config(a)) != 0)
+		return rc;
 	if (!a->url || !*a->url)
-		return say(EXIT_USAGE, "no database given: pass --database URL or set DATABASE_URL");
+		return say(EXIT_USAGE, "no database given: pass --database URL, set DATABASE_URL or"
+			   " [database] url in the config");
 	return 0;
 }
 
@@ -671,10 +718,13 @@ run_in_transaction(PGconn *conn, const struct command *c, const struct args *a)
 int
 main(int argc, char **argv)
 {
-	struct args a = {.role = ROLE__MAX};
+	static struct args a = {.role = ROLE__MAX};	/* static: the config it holds is 20 KiB */
 	const struct command *c = NULL;
 	PGconn *conn;
-	int rc = parse_args(argc, argv, &a);
+	int rc;
+
+	fs_log_init(PROG);
+	rc = parse_args(argc, argv, &a);
 
 	if (rc == 0 && !(c = find_command(a.verb)))
 		rc = say(EXIT_USAGE, "user: unknown command '%s' (see --help)", a.verb);

@@ -16,11 +16,18 @@
 
 #include <libpq-fe.h>
 
+#include "fs_config.h"
+#include "fs_log.h"
+
 #ifndef FIELDSYNC_SQL_DIR
 #define FIELDSYNC_SQL_DIR "sql"
 #endif
 
 #define PROG "fieldsync-migrate"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
 
 /* The lock key is the first 64 bits of sha256('fieldsync-migrate'): fixed, yet not a magic number. */
 static const char lock_sql[] =
@@ -49,13 +56,17 @@ static const char record_sql[] =
 static const struct option longopts[] = {
 	{"database", required_argument, NULL, 'd'}, {"dir", required_argument, NULL, 'D'},
 	{"status", no_argument, NULL, 's'},         {"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+	{"config", required_argument, NULL, 'c'},   {"check-config", no_argument, NULL, 'C'},
+	{"version", no_argument, NULL, 'V'},        {NULL, 0, NULL, 0},
 };
 
 struct options {
 	const char *url;
 	const char *dir;
+	const char *config;	/* --config FILE */
 	int status;
+	int check_config;
+	struct fs_config cfg;	/* read only when no URL is given otherwise, or for --check-config */
 };
 
 struct migration {
@@ -74,21 +85,46 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-		"usage: " PROG " [--database URL] [--dir DIR] [--status] [--help]\n"
+		"usage: " PROG " [--database URL] [--config FILE] [--dir DIR] [--status]\n"
+		"       " PROG " --check-config | --version | --help\n"
 		"Apply the pending migrations DIR/NNN_name.sql in version order, each in its own transaction.\n"
-		"  --database URL  libpq URL or conninfo (default: $DATABASE_URL)\n"
+		"  --database URL  libpq URL or conninfo (default: $DATABASE_URL, else the config's\n"
+		"                  [database] url)\n"
+		"  --config FILE   settings (default: $FIELDSYNC_CONF, else %s if it exists)\n"
 		"  --dir DIR       migrations folder (default: $FIELDSYNC_SQL_DIR, else %s)\n"
 		"  --status        list each migration as applied, pending, changed or missing; apply nothing\n"
-		"Exit status: 0 done, 1 a migration, a changed or missing file, or the database failed,\n"
-		"2 usage error.\n",
-		FIELDSYNC_SQL_DIR);
+		"  --check-config  read the settings, print the file read and exit\n"
+		"Exit status: 0 done, 1 a migration, a changed or missing file, the config or the database\n"
+		"failed, 2 usage error. See fieldsync-migrate(8).\n",
+		FS_CONFIG_DEFAULT_PATH, FIELDSYNC_SQL_DIR);
 }
 
-/* Fill O from the command line and the environment; return 0, or the exit status to stop with. */
+/*
+ * The database URL when neither --database nor DATABASE_URL gives one: the config's
+ * [database] url (O->cfg); also answers --check-config. Return 0, or the exit status to
+ * stop with (-1: done, exit 0).
+ */
+static int
+read_config(struct options *o)
+{
+	fs_config_defaults(&o->cfg);
+	if (fs_config_load(&o->cfg, o->config) != FS_OK)
+		return 1;
+	if (o->check_config) {
+		printf("%s\n", o->cfg.path[0] ? o->cfg.path : "(built-in defaults)");
+		return fflush(stdout) == 0 ? -1 : 1;
+	}
+	if (!o->url && o->cfg.database_url[0])
+		o->url = o->cfg.database_url;
+	return 0;
+}
+
+/* Fill O from the command line, the environment and the config; return 0, or the exit status to stop with. */
 static int
 parse_args(int argc, char **argv, struct options *o)
 {
-	int c;
+	const char *env_url = getenv("DATABASE_URL");
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (c == 'd')
@@ -97,7 +133,14 @@ parse_args(int argc, char **argv, struct options *o)
 			o->dir = optarg;
 		else if (c == 's')
 			o->status = 1;
-		else if (c == 'h') {
+		else if (c == 'c')
+			o->config = optarg;
+		else if (c == 'C')
+			o->check_config = 1;
+		else if (c == 'V') {
+			printf(PROG " (fieldsync) " PACKAGE_VERSION "\n");
+			exit(fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+		} else if (c == 'h') {
 			usage(stdout);
 			exit(EXIT_SUCCESS);
 		} else {
@@ -109,10 +152,13 @@ parse_args(int argc, char **argv, struct options *o)
 		fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
-	if (!o->url)
-		o->url = getenv("DATABASE_URL");
+	if (!o->url && env_url && *env_url)
+		o->url = env_url;
+	if ((!o->url || o->check_config) && (rc = read_config(o)) != 0)
+		return rc;
 	if (!o->url || !*o->url) {
-		fprintf(stderr, PROG ": no database given: pass --database URL or set DATABASE_URL\n");
+		fprintf(stderr, PROG ": no database given: pass --database URL, set DATABASE_URL or"
+			" [database] url in the config\n");
 		return 2;
 	}
 	if (!o->dir)
@@ -434,13 +480,14 @@ run(PGconn *conn, const struct options *o, struct migration *m, int n)
 int
 main(int argc, char **argv)
 {
-	struct options o = {NULL, NULL, 0};
+	static struct options o;	/* static: the config it holds is 20 KiB */
 	struct migration *m = NULL;
-	int rc = parse_args(argc, argv, &o);
-	int n;
+	int rc, n;
 
+	fs_log_init(PROG);
+	rc = parse_args(argc, argv, &o);
 	if (rc != 0)
-		return rc;
+		return rc < 0 ? 0 : rc;
 	if ((n = load_migrations(o.dir, &m)) < 0)
 		return 1;
 	PGconn *conn = connect_db(o.url);

@@ -291,14 +291,6 @@ is "$(memberships_of "$U")" "rep:$B2" "user revoke --role: only that role went"
 adm user list
 is "$(list_line "$U")" "$(printf '%s\t%s\t%s\t%s' "$U" active "rep:$B2" "Rep One")" "user list shows the memberships left"
 
-# --- the last active admin stays (a throw-away database: the stack's own keeps its admin)
-with_dbname() {
-	case $DATABASE_URL in
-	postgres://*\?* | postgresql://*\?*) printf '%s&dbname=%s\n' "$DATABASE_URL" "$1" ;;
-	postgres://* | postgresql://*) printf '%s?dbname=%s\n' "$DATABASE_URL" "$1" ;;
-	*) printf '%s dbname=%s\n' "$DATABASE_URL" "$1" ;;
-	esac
-}
 if psql "$DATABASE_URL" -X -q -c "CREATE DATABASE $DB" >/dev/null 2>&1 &&
 	URL=$(with_dbname "$DB") && [ "$(psql "$URL" -XAtq -c 'SELECT current_database()')" = "$DB" ] &&
 	"$MIGRATE" --database "$URL" --dir "$FIELDSYNC_TOP/sql" >/dev/null; then

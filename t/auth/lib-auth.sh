@@ -35,3 +35,19 @@ login() {
 	[ "$STATUS" = 201 ] && TOKEN=$(jq -r .token <<<"$BODY")
 	return 0
 }
+
+# sign_in WHO ROLE BRANCH: a new account WHO (a key of the caller's associative arrays LOGIN
+# and TOK) holding ROLE in BRANCH, signed in: LOGIN[WHO] is its login, TOK[WHO] its token.
+# Bails out when it cannot be made or cannot sign in.
+sign_in() {
+	LOGIN[$1]=$(new_login)
+	add_user "${LOGIN[$1]}" "$AUTH_HASH" "$2" "$3" >/dev/null || bail_out "cannot add $1 with psql"
+	login "${LOGIN[$1]}" "$AUTH_PW"
+	[ -n "$TOKEN" ] || bail_out "$1 cannot sign in: $STATUS $BODY"
+	TOK[$1]=$TOKEN
+}
+
+# as WHO METHOD PATH [CURL ARGS...], as_json WHO METHOD PATH JSON [CURL ARGS...]: api and json
+# with the session of WHO (TOK[WHO], see sign_in).
+as() { API_TOKEN=${TOK[$1]} api "${@:2}"; }
+as_json() { API_TOKEN=${TOK[$1]} json "${@:2}"; }

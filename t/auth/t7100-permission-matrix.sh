@@ -67,17 +67,8 @@ ACTORS=(rep1 rep2 manager finance hr admin)
 declare -A ROLE=([rep1]=rep [rep2]=rep [manager]=manager [finance]=finance [hr]=hr [admin]=admin)
 declare -A LOGIN=([admin]=$SUITE_LOGIN) TOK=([admin]=$SUITE_TOKEN)
 for who in rep1 rep2 manager finance hr; do
-	LOGIN[$who]=$(new_login)
-	add_user "${LOGIN[$who]}" "$AUTH_HASH" "${ROLE[$who]}" "$A" >/dev/null || bail_out "cannot add $who with psql"
-	login "${LOGIN[$who]}" "$AUTH_PW"
-	[ -n "$TOKEN" ] || bail_out "$who cannot sign in: $STATUS $BODY"
-	TOK[$who]=$TOKEN
+	sign_in "$who" "${ROLE[$who]}" "$A"
 done
-
-# as WHO METHOD PATH [CURL ARGS...], as_json WHO METHOD PATH JSON [CURL ARGS...]: api and json
-# with WHO's session.
-as() { API_TOKEN=${TOK[$1]} api "${@:2}"; }
-as_json() { API_TOKEN=${TOK[$1]} json "${@:2}"; }
 
 # ---------------------------------------------------------------- what the table says
 

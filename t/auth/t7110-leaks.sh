@@ -14,14 +14,8 @@ require_stack
 A=$(new_branch) B=$(new_branch)
 declare -A LOGIN=() TOK=()
 for who in rep1 rep2; do
-	LOGIN[$who]=$(new_login)
-	add_user "${LOGIN[$who]}" "$AUTH_HASH" rep "$A" >/dev/null || bail_out "cannot add $who with psql"
-	login "${LOGIN[$who]}" "$AUTH_PW"
-	[ -n "$TOKEN" ] || bail_out "$who cannot sign in: $STATUS $BODY"
-	TOK[$who]=$TOKEN
+	sign_in "$who" rep "$A"
 done
-as() { API_TOKEN=${TOK[$1]} api "${@:2}"; }
-as_json() { API_TOKEN=${TOK[$1]} json "${@:2}"; }
 
 # ---------------------------------------------------------------- Idempotency-Key
 key="t7110-$(uniq_token)"

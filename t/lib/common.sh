@@ -42,3 +42,16 @@ new_branch() { printf '%s-%s\n' "$(basename "$0" .sh | cut -d- -f1)" "$(uniq_tok
 
 # uuid: a fresh random uuid.
 uuid() { cat /proc/sys/kernel/random/uuid; }
+
+# with_dbname DB [USER]: $DATABASE_URL aimed at database DB (as USER, when given). libpq takes
+# a URI (postgres[ql]://…) or keyword=value pairs, and in both the last setting of a key wins
+# (a URI's query parameters override its path), so appending re-targets any form unparsed.
+with_dbname() {
+	local sep
+	case $DATABASE_URL in
+	postgres://*\?* | postgresql://*\?*) sep='&' ;;
+	postgres://* | postgresql://*) sep='?' ;;
+	*) printf '%s dbname=%s%s\n' "$DATABASE_URL" "$1" "${2:+ user=$2}"; return ;;
+	esac
+	printf '%s%sdbname=%s%s\n' "$DATABASE_URL" "$sep" "$1" "${2:+&user=$2}"
+}

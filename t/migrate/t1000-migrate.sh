@@ -25,17 +25,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# with_dbname DB: $DATABASE_URL aimed at database DB. libpq takes a URI (postgres[ql]://…) or
-# keyword=value pairs, and in both the last dbname setting wins (a URI's query parameters override its
-# path), so appending one re-targets any form without parsing it. It is checked before use below.
-with_dbname() {
-	case $DATABASE_URL in
-	postgres://*\?* | postgresql://*\?*) printf '%s&dbname=%s\n' "$DATABASE_URL" "$1" ;;
-	postgres://* | postgresql://*) printf '%s?dbname=%s\n' "$DATABASE_URL" "$1" ;;
-	*) printf '%s dbname=%s\n' "$DATABASE_URL" "$1" ;;
-	esac
-}
-
 # tsql URL QUERY: run QUERY on the database of URL, unaligned, tuples only.
 tsql() { psql "$1" -X -q -A -t -v ON_ERROR_STOP=1 -c "$2"; }
 

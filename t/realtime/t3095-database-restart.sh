@@ -33,6 +33,8 @@ like "$(header Retry-After)" '^[0-9]+$' "... with Retry-After"
 down_seen() { grep -q 'database unavailable' "$FIELDSYNC_VAR/log/relay.log"; }
 wait_until 5 down_seen || true
 ok "$(sub_running s; echo $?)" "... the open stream stays open"
+db_state() { [ "$(health | jq -r .database)" = "$1" ]; }
+ok "$(wait_until 10 db_state unavailable; echo $?)" "... and /events/health says the database is unavailable"
 
 "$STACK" pg-start >/dev/null 2>&1 || bail_out "cannot start PostgreSQL"
 posted() {
@@ -44,6 +46,7 @@ id=$(printf '%s' "$BODY" | jq -r .id)
 ok "$(wait_until 5 has_event s clients:create "$id"; echo $?)" "the stream opened before the outage gets the new event"
 subscribe after "$FIELDSYNC_URL/events"
 ok "$(wait_ready after; echo $?)" "a new stream opens again"
+ok "$(wait_until 10 db_state ok; echo $?)" "... /events/health says the database is ok again"
 is "$(cat "$FIELDSYNC_VAR/run/relay.pid" 2>/dev/null)" "$relay_pid" "the same relay process did it (no restart)"
 
 done_testing

@@ -9,8 +9,8 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1"
 cflags="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I$top/lib -I$top/t/unit
-	$(pkg-config --cflags libpq libcjson liburiparser inih nanomsg libsodium)"
-libs="$(pkg-config --libs libpq libcjson liburiparser inih nanomsg libsodium) -lfcgi -lm"
+	$(pkg-config --cflags libpq libcjson liburiparser inih nanomsg libsodium libsystemd)"
+libs="$(pkg-config --libs libpq libcjson liburiparser inih nanomsg libsodium libsystemd) -lfcgi -lm"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=98
 

@@ -20,10 +20,10 @@ for bin in "${bins[@]}"; do
 	fi
 	is "$(jq -r .path <<<"$d")" "$name" "$name: path is the binary's name"
 	kind=$(jq -r .kind <<<"$d")
-	like "$kind" '^(resource|feed|session|users)$' "$name: kind is resource, feed, session or users"
+	like "$kind" '^(resource|feed|session|users|health|metrics)$' "$name: kind is resource, feed, session, users, health or metrics"
 	case $name in
 	changes) is "$kind" feed "changes: kind is feed" ;;
-	session | users) is "$d" "{\"kind\":\"$name\",\"path\":\"$name\"}" "$name: describes itself as kind $name only" ;;
+	session | users | health | metrics) is "$d" "{\"kind\":\"$name\",\"path\":\"$name\"}" "$name: describes itself as kind $name only" ;;
 	esac
 	[ "$kind" = resource ] || continue
 	tables="$tables $(jq -r .table <<<"$d")"

@@ -27,9 +27,11 @@ main(void)
 	const char *path;
 
 	unsetenv("DATABASE_URL");
-	unsetenv("FIELDSYNC_CONF");
+	/* Set but empty: no file, whatever config this machine has installed. */
+	setenv("FIELDSYNC_CONF", "", 1);
 	fs_config_defaults(&cfg);
 	is_int(fs_config_load(&cfg, NULL), FS_OK, "no file is fine");
+	is_str(cfg.path, "", "... and none is recorded as read");
 	is_int(cfg.max_body, 1024 * 1024, "max_body defaults to 1 MiB");
 	is_int(cfg.page_default, 100, "page_default 100");
 	is_int(cfg.idempotency_ttl, 7 * 24 * 3600, "keys kept 7 days");
@@ -38,6 +40,7 @@ main(void)
 	    "page_max = 50\npage_default = 80\ncors_origins = https://a.example http://b:8080\n");
 	is_int(fs_config_load(&cfg, path), FS_OK, "a good file");
 	is_str(cfg.database_url, "postgresql:///x", "url read");
+	is_str(cfg.path, path, "the file read is recorded");
 	is_int(cfg.max_body, 2048, "max_body read");
 	is_int(cfg.page_default, 50, "page_default capped by page_max");
 	ok(fs_config_origin_allowed(&cfg, "https://a.example"), "first origin allowed");
@@ -71,5 +74,22 @@ main(void)
 	ok(!fs_config_set(&cfg, "relay", "max_streams_per_user", "0"), "a limit of 0 is refused");
 	ok(fs_config_set(&cfg, "http", "cors_origins", "*"), "wildcard origin");
 	ok(fs_config_origin_allowed(&cfg, "https://any.example"), "wildcard allows any origin");
+
+	/* Which file: --config, then FIELDSYNC_CONF, then the installed default when it exists. */
+	path = temp_file("[log]\nfile = /var/log/fieldsync/fieldsync.log\n");
+	unsetenv("FIELDSYNC_CONF");
+	is_str(fs_config_find(NULL, path), path, "no --config, no FIELDSYNC_CONF: the default path");
+	ok(fs_config_find(NULL, "/nonexistent/fieldsync.conf") == NULL, "... unless it is absent");
+	is_str(fs_config_find("/etc/explicit.conf", path), "/etc/explicit.conf", "--config first");
+	setenv("FIELDSYNC_CONF", "/etc/from-env.conf", 1);
+	is_str(fs_config_find(NULL, path), "/etc/from-env.conf", "then FIELDSYNC_CONF");
+	is_str(fs_config_find("/etc/explicit.conf", path), "/etc/explicit.conf", "--config over it");
+	setenv("FIELDSYNC_CONF", "", 1);
+	ok(fs_config_find(NULL, path) == NULL, "FIELDSYNC_CONF set but empty: no file");
+	fs_config_defaults(&cfg);
+	is_str(cfg.log_file, "", "[log] file defaults to stderr");
+	is_int(fs_config_load(&cfg, path), FS_OK, "[log] file is a key");
+	is_str(cfg.log_file, "/var/log/fieldsync/fieldsync.log", "... read");
+	unlink(path);
 	return done_testing();
 }

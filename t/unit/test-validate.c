@@ -121,6 +121,17 @@ main(void)
 	cJSON_free(text);
 	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"amount\":\"1500.50\"}", FS_CREATE, &row,
 	    &err), FS_OK, "amount \"1500.50\"");
+	/* Found by fuzzing: leading zeros are fine in a string, never in a JSON number. */
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"amount\":\"0001727796627.50\"}", FS_CREATE,
+	    &row, &err), FS_OK, "amount \"0001727796627.50\" (ten digits before the point)");
+	text = cJSON_PrintUnformatted(cJSON_GetObjectItem(row, "amount"));
+	is_str(text, "1727796627.50", "... goes on as a JSON number, without the leading zeros");
+	cJSON_free(text);
+	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"amount\":\"000.5\"}", FS_CREATE, &row, &err),
+	    FS_OK, "amount \"000.5\"");
+	text = cJSON_PrintUnformatted(cJSON_GetObjectItem(row, "amount"));
+	is_str(text, "0.5", "... is 0.5");
+	cJSON_free(text);
 	is_int(check("{\"branch\":\"n\",\"name\":\"a\",\"amount\":\"abc\"}", FS_CREATE, &row, &err),
 	    ERR_INVALID_TYPE, "amount as a word");
 	is_str(err.field, "amount", "names the money field");
