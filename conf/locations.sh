@@ -15,17 +15,9 @@ if [ $# -ne 2 ]; then
 fi
 bindir=$1 run=$2
 
-# path_of BIN: the URL segment BIN serves.
-path_of() {
-	p=
-	if command -v jq >/dev/null 2>&1; then
-		p=$("$1" --describe 2>/dev/null | jq -r '.path // empty' 2>/dev/null) || p=
-	fi
-	case $p in
-	'' | *[!A-Za-z0-9_-]*) p=$(basename "$1" .fcgi) ;;
-	esac
-	printf '%s\n' "$p"
-}
+# path_of: conf/describe.sh.
+# shellcheck source=conf/describe.sh
+. "$(dirname "$0")/describe.sh"
 
 # kind_of BIN: the kind BIN describes itself as ("resource", "feed", "session", ...), or
 # "session" for session.fcgi when it cannot say (the limit must not vanish with jq).

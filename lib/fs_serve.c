@@ -86,26 +86,19 @@ serve_one(const struct fs_service *svc, struct fs_worker *w, struct fs_request *
  * Waits for the next request on LISTEN_FD into FR; false once stopped (SIGTERM, SIGINT).
  * A stop may only land while the worker waits for a connection: one taken in the middle of
  * reading a request would cut it off (libfcgi drops a connection whose read is interrupted),
- * and the client would get no answer. So the stop signals are blocked but in ppoll(), and
- * the listening socket is non-blocking: a connection another worker took first is EAGAIN,
- * never a wait with the stop signals blocked.
+ * and the client would get no answer. So the stop signals are blocked but in ppoll()
+ * (WAITING: the mask to wait with), and the listening socket is non-blocking: a connection
+ * another worker took first is EAGAIN, never a wait with the stop signals blocked. The
+ * caller (request_loop) set both up once.
  */
 static bool
-next_request(FCGX_Request *fr, int listen_fd)
+next_request(FCGX_Request *fr, int listen_fd, const sigset_t *waiting)
 {
 	struct pollfd p = { .fd = listen_fd, .events = POLLIN };
-	sigset_t stops, waiting;
 	int rc;
 
-	sigemptyset(&stops);
-	sigaddset(&stops, SIGTERM);
-	sigaddset(&stops, SIGINT);
-	sigprocmask(SIG_BLOCK, &stops, &waiting);
-	sigdelset(&waiting, SIGTERM);
-	sigdelset(&waiting, SIGINT);
-	fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
 	while (!stopping) {
-		if (ppoll(&p, 1, NULL, &waiting) < 0) {
+		if (ppoll(&p, 1, NULL, waiting) < 0) {
 			if (errno == EINTR)
 				continue;	/* a stop sets stopping; SIGUSR1 only reopened the log */
 			return false;
@@ -199,6 +192,7 @@ request_loop(const struct fs_service *svc, const struct fs_config *cfg_in, int l
 	struct fs_request req;
 	struct fs_config cfg = *cfg_in;
 	char cfg_path[1024] = "";
+	sigset_t stops, waiting;
 	bool started = false;
 	int rc = 0;
 
@@ -206,12 +200,21 @@ request_loop(const struct fs_service *svc, const struct fs_config *cfg_in, int l
 		fs_log(FS_LOG_ERROR, "cannot start a worker");
 		return 1;
 	}
+	/* Once per worker, not per request (next_request): the stops blocked but in ppoll, and
+	 * the listening socket non-blocking. */
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGINT);
+	sigprocmask(SIG_BLOCK, &stops, &waiting);
+	sigdelset(&waiting, SIGTERM);
+	sigdelset(&waiting, SIGINT);
+	fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
 	if (!cfg_from_request) {
 		if (start_worker(&w, svc, &cfg) != FS_OK)
 			return 1;
 		started = true;
 	}
-	while (next_request(&fr, listen_fd)) {
+	while (next_request(&fr, listen_fd, &waiting)) {
 		if (!started) {
 			if (config_from_request(&fr, &cfg, cfg_path, sizeof(cfg_path)) != FS_OK
 			    || start_worker(&w, svc, &cfg) != FS_OK) {

@@ -37,17 +37,9 @@ case $conf in *[!A-Za-z0-9_./-]*)
 	echo "$0: CONF must be a plain path (letters, digits, _ . / -): $conf" >&2; exit 2 ;;
 esac
 
-# path_of BIN: the URL segment BIN serves (as conf/locations.sh finds it).
-path_of() {
-	p=
-	if command -v jq >/dev/null 2>&1; then
-		p=$("$1" --describe 2>/dev/null | jq -r '.path // empty' 2>/dev/null) || p=
-	fi
-	case $p in
-	'' | *[!A-Za-z0-9_-]*) p=$(basename "$1" .fcgi) ;;
-	esac
-	printf '%s\n' "$p"
-}
+# path_of: conf/describe.sh, as conf/locations.sh finds it.
+# shellcheck source=conf/describe.sh
+. "$(dirname "$0")/../describe.sh"
 
 rules=
 for bin in "$bindir"/*.fcgi; do

@@ -140,3 +140,24 @@ api_test_through() {
 	APACHE_TOTAL_FAIL=$((${APACHE_TOTAL_FAIL:-0} + fail))
 	APACHE_TOTAL_SKIP=$((${APACHE_TOTAL_SKIP:-0} + skip))
 }
+
+# apache_front HANDLER: what the front tests share (t8100 cgi, t8110 fcgid): skip without
+# Apache, the stack running, the API tests' helpers, HANDLER's own port (the first of
+# apache_ports for cgi, the second for fcgid), Apache up and stopped at exit, and the tap.sh
+# helpers aimed at it. Sets APACHE_PORT.
+apache_front() {
+	local cgi_port fcgid_port
+	apache_skip_unless_installed
+	require_stack
+	# shellcheck source=../api/lib-api.sh
+	. "$(dirname "$0")/../api/lib-api.sh"
+	# shellcheck source=lib-front-checks.sh
+	. "$(dirname "$0")/lib-front-checks.sh"
+	read -r cgi_port fcgid_port <<<"$(apache_ports)"
+	APACHE_PORT=$cgi_port
+	[ "$1" = fcgid ] && APACHE_PORT=$fcgid_port
+	trap apache_down EXIT
+	apache_up "$1" "$APACHE_PORT"
+	# shellcheck disable=SC2034  # read by the tap.sh helpers
+	FIELDSYNC_URL=$APACHE_URL FIELDSYNC_FRONT=apache-$1
+}

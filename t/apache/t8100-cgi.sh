@@ -5,14 +5,6 @@
 # a rewritten URL).
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/lib-apache.sh"
-apache_skip_unless_installed
-require_stack
-. "$(dirname "$0")/../api/lib-api.sh"
-. "$(dirname "$0")/lib-front-checks.sh"
-read -r port _ <<<"$(apache_ports)"
-trap apache_down EXIT
-apache_up cgi "$port"
-# shellcheck disable=SC2034  # read by the tap.sh helpers
-FIELDSYNC_URL=$APACHE_URL FIELDSYNC_FRONT=apache-cgi
+apache_front cgi
 front_checks cgi
 done_testing

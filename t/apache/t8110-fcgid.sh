@@ -4,22 +4,14 @@
 # parameter), passing the same tests as t8100-cgi.sh.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/lib-apache.sh"
-apache_skip_unless_installed
-require_stack
-. "$(dirname "$0")/../api/lib-api.sh"
-. "$(dirname "$0")/lib-front-checks.sh"
-read -r _ port <<<"$(apache_ports)"
-trap apache_down EXIT
-apache_up fcgid "$port"
-# shellcheck disable=SC2034  # read by the tap.sh helpers
-FIELDSYNC_URL=$APACHE_URL FIELDSYNC_FRONT=apache-fcgid
+apache_front fcgid
 front_checks fcgid
 
 # A host that keeps mod_fcgid's default FcgidMaxRequestLen (128 KiB, server config only): with
 # the .htaccess's limit and the config's max_body lowered to it, a larger body is a JSON 413,
 # not mod_fcgid's HTML 500.
 apache_down
-FCGID_MAX_REQUEST_LEN=131072 APACHE_BODY_LIMIT=131072 apache_up fcgid "$port"
+FCGID_MAX_REQUEST_LEN=131072 APACHE_BODY_LIMIT=131072 apache_up fcgid "$APACHE_PORT"
 tmp=$(mktemp)
 jq -cn --arg b "$(new_branch)" '{branch: $b, name: "200 kB", notes: ("x" * 200000)}' >"$tmp"
 raw_post application/json "$tmp"
