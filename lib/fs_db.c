@@ -38,10 +38,9 @@ fs_db_init(struct fs_db *db, const struct fs_config *cfg, const char *name,
 	db->res = res;
 	for (int s = 0; s < STMT__MAX; s++)
 		db->stmts[s] = (struct fs_pg_stmt){ fs_sql_name((enum fs_stmt)s), sql->text[s],
-		    sql->nparams[s] };
+		    sql->nparams[s], s == STMT_LIST };
 	snprintf(appname, sizeof(appname), "fieldsync-%s", name);
-	/* Custom plans let the optional "$n IS NULL OR …" filters use their indexes. */
-	fs_pg_init(&db->pg, cfg, appname, res ? FS_PG_CUSTOM_PLANS : 0);
+	fs_pg_init(&db->pg, cfg, appname, 0);
 	if (res) {
 		if (!(db->declaration = fs_describe(res)))
 			return ERR_INTERNAL;

@@ -98,12 +98,50 @@ link_next(struct fs_request *req, const struct fs_query *q, const char *cursor)
 	free(query);
 }
 
+/*
+ * Joins the rows of R into the page: at most LIMIT, while they fit MAX_BYTES (the first
+ * always counts). Its body to REQ, and *CURSOR the last row's cursor (in R) when more
+ * rows follow, else NULL.
+ */
+static enum fs_err
+join_page(struct fs_request *req, const PGresult *r, int limit, long max_bytes,
+    const char **cursor)
+{
+	int n = PQntuples(r), kept = 0;
+	long rows = 0;		/* the rows' bytes, as the statement counts them */
+	size_t len = 2;
+	char *body, *p;
+
+	while (kept < n && kept < limit) {
+		rows += PQgetlength(r, kept, 0);
+		if (kept > 0 && rows > max_bytes)
+			break;
+		len += (size_t)PQgetlength(r, kept, 0) + (kept > 0);
+		kept++;
+	}
+	*cursor = kept < n ? PQgetvalue(r, kept - 1, 1) : NULL;
+	if (!(body = malloc(len + 1)))
+		return fs_error_set(&req->err, ERR_INTERNAL, NULL, "out of memory");
+	p = body;
+	*p++ = '[';
+	for (int i = 0; i < kept; i++) {
+		if (i > 0)
+			*p++ = ',';
+		memcpy(p, PQgetvalue(r, i, 0), (size_t)PQgetlength(r, i, 0));
+		p += PQgetlength(r, i, 0);
+	}
+	*p++ = ']';
+	*p = '\0';
+	fs_response_take(req, 200, body, len);
+	return FS_OK;
+}
+
 /* GET: one page of the list, of the rows in scope. */
 static void
 get_list(struct fs_worker *w, struct fs_request *req, const struct fs_query *q,
     const struct scope *s)
 {
-	const char *params[7 + FS_MAX_FILTERS] = { NULL };
+	const char *params[7 + FS_MAX_FILTERS] = { NULL }, *cursor;
 	char limit[16], bytes[24];
 	int n = fs_model_nfilters(w->res), first = 3 + fs_sql_scope_params(w->res);
 	PGresult *r;
@@ -129,13 +167,9 @@ get_list(struct fs_worker *w, struct fs_request *req, const struct fs_query *q,
 			fs_error_set(&req->err, ERR_INVALID_PARAMETER, "after", "after is not a valid cursor");
 		return;
 	}
-	if (!PQgetisnull(r, 0, 1))
-		link_next(req, q, PQgetvalue(r, 0, 1));
-	if (req->err.code != FS_OK) {
-		PQclear(r);
-		return;
-	}
-	answer_cell(req, r, 0);
+	if (join_page(req, r, q->limit, w->cfg->page_max_bytes, &cursor) == FS_OK && cursor)
+		link_next(req, q, cursor);
+	PQclear(r);
 }
 
 void

@@ -124,33 +124,32 @@ write_scope(FILE *f, const struct fs_resource *res, int n)
 	fputc(')', f);
 }
 
-/* The keyset page: rows in scope after the cursor, filtered, one more than asked for. */
+/*
+ * The keyset page: rows in scope after the cursor, filtered, one more than asked for, each
+ * as (row json, its cursor). Rows come while the ones before them fit the page's byte bound
+ * (the last parameter), so at most one more than fit: the worker keeps what fits and knows
+ * from the rest that more rows follow. PostgreSQL makes each row's JSON; the worker only
+ * joins them (a window sum is cheap, a string_agg of the page in SQL was not).
+ */
 static void
 write_list(FILE *f, const struct fs_resource *res)
 {
 	const char *k = res->sort, *dir = res->sort_desc ? " DESC" : "";
 	int nfilters = fs_model_nfilters(res), first = LIST_SCOPE + fs_sql_scope_params(res);
 
-	fprintf(f, "WITH page AS (SELECT t.* FROM %s t WHERE ($2::text IS NULL OR (t.%s, t.id) %c"
-	    " ($2::text::%s, $3::uuid)) AND ", res->table, k, res->sort_desc ? '<' : '>', type_of(res, k));
+	fprintf(f, "SELECT j, c FROM (SELECT j, c, row_number() OVER w AS i,"
+	    " sum(octet_length(j)) OVER w - octet_length(j) AS before"
+	    " FROM (SELECT row_to_json(t)::text AS j, t.%s::text || '|' || t.id::text AS c, t.%s AS s,"
+	    " t.id FROM %s t WHERE ($2::text IS NULL OR (t.%s, t.id) %c ($2::text::%s, $3::uuid)) AND ",
+	    k, k, res->table, k, res->sort_desc ? '<' : '>', type_of(res, k));
 	write_scope(f, res, LIST_SCOPE);
 	for (int i = 0; i < nfilters; i++) {
 		fputs(" AND ", f);
 		write_filter(f, res, fs_model_filter(res, i), first + i);
 	}
-	/*
-	 * A page ends at $1 rows or at the last row within the byte bound (the last parameter;
-	 * the first row always counts); the cursor is its last row when more rows follow.
-	 */
-	fprintf(f, " ORDER BY t.%s%s, t.id%s LIMIT $1::integer + 1),"
-	    " rows AS (SELECT row_to_json(page)::text AS j, page.%s AS s, page.id FROM page),"
-	    " numbered AS (SELECT j, s, id, row_number() OVER w AS i, sum(octet_length(j)) OVER w AS b"
-	    " FROM rows WINDOW w AS (ORDER BY s%s, id%s)),"
-	    " kept AS (SELECT * FROM numbered WHERE i <= $1::integer AND (i = 1 OR b <= $%d::bigint))"
-	    " SELECT '[' || coalesce((SELECT string_agg(j, ',' ORDER BY i) FROM kept), '') || ']',"
-	    " CASE WHEN (SELECT count(*) FROM numbered) > (SELECT count(*) FROM kept)"
-	    " THEN (SELECT s::text || '|' || id::text FROM kept ORDER BY i DESC LIMIT 1) END",
-	    k, dir, dir, k, dir, dir, first + nfilters);
+	fprintf(f, " ORDER BY t.%s%s, t.id%s LIMIT $1::integer + 1) AS page"
+	    " WINDOW w AS (ORDER BY s%s, id%s ROWS UNBOUNDED PRECEDING)) AS sized"
+	    " WHERE i = 1 OR before <= $%d::bigint ORDER BY i", k, dir, dir, dir, dir, first + nfilters);
 }
 
 /* The owner column of row T as text, or NULL, for the caller's permission check. */
