@@ -17,6 +17,7 @@ fs_config_defaults(struct fs_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->connect_timeout = 1;
+	cfg->connections = 64;
 	cfg->statement_timeout = 10000;
 	cfg->write_timeout = 20000;
 	cfg->max_body = 1024 * 1024;
@@ -87,6 +88,10 @@ fs_config_set(struct fs_config *cfg, const char *section, const char *key, const
 #define COPY(dst) (snprintf(dst, sizeof(dst), "%s", value) < (int)sizeof(dst))
 	if (IS("database", "url"))
 		return COPY(cfg->database_url);
+	if (IS("database", "connections"))
+		return parse_long(value, 1, 100000, &v) ? (cfg->connections = (int)v, 1) : 0;
+	if (IS("workers", "count"))
+		return parse_long(value, 0, FS_MAX_WORKERS, &v) ? (cfg->workers = (int)v, 1) : 0;
 	if (IS("database", "connect_timeout"))
 		return parse_long(value, 1, 60, &v) ? (cfg->connect_timeout = (int)v, 1) : 0;
 	if (IS("database", "statement_timeout"))

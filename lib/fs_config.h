@@ -16,10 +16,15 @@
 #define FS_CONFIG_DEFAULT_PATH "/usr/local/etc/fieldsync.conf"
 #endif
 
+/* Workers per pool, at most (--workers, [workers] count). */
+#define FS_MAX_WORKERS 64
+
 struct fs_config {
 	char path[1024];		/* the file read, "" when none (built-in defaults) */
 	char database_url[1024];	/* [database] url; DATABASE_URL wins */
 	int connect_timeout;		/* seconds */
+	int connections;		/* PostgreSQL connections of this host's fieldsync, at most */
+	int workers;			/* workers per pool; 0: derived (fs_sizing) */
 	int statement_timeout;		/* milliseconds */
 	int write_timeout;		/* milliseconds a write's transaction may take in all */
 	size_t max_body;		/* bytes */

@@ -2,13 +2,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,8 +23,10 @@
 #include "fs_http.h"
 #include "fs_log.h"
 #include "fs_metrics.h"
+#include "fs_pools.h"
 #include "fs_serve.h"
 #include "fs_session.h"
+#include "fs_sizing.h"
 #include "fs_supervise.h"
 #include "fs_users.h"
 #include "fs_worker.h"
@@ -83,22 +85,23 @@ serve_one(const struct fs_service *svc, struct fs_worker *w, struct fs_request *
 }
 
 /*
- * Waits for the next request on LISTEN_FD into FR; false once stopped (SIGTERM, SIGINT).
- * A stop may only land while the worker waits for a connection: one taken in the middle of
- * reading a request would cut it off (libfcgi drops a connection whose read is interrupted),
- * and the client would get no answer. So the stop signals are blocked but in ppoll()
- * (WAITING: the mask to wait with), and the listening socket is non-blocking: a connection
- * another worker took first is EAGAIN, never a wait with the stop signals blocked. The
- * caller (request_loop) set both up once.
+ * Waits for the next request into FR; false once stopped (SIGTERM, SIGINT). A stop may only
+ * land while the worker waits for a connection: one taken in the middle of reading a request
+ * would cut it off (libfcgi drops a connection whose read is interrupted), and the client
+ * would get no answer. So the stop signals are blocked but in epoll_pwait() (WAITING: the
+ * mask to wait with), and the listening socket is non-blocking: a connection another worker
+ * took first is EAGAIN, never a wait with the stop signals blocked. EPOLL (the listening
+ * socket added EPOLLEXCLUSIVE) wakes one waiting worker per connection, not the whole pool.
+ * The caller (request_loop) set all this up once.
  */
 static bool
-next_request(FCGX_Request *fr, int listen_fd, const sigset_t *waiting)
+next_request(FCGX_Request *fr, int epoll, const sigset_t *waiting)
 {
-	struct pollfd p = { .fd = listen_fd, .events = POLLIN };
+	struct epoll_event ev;
 	int rc;
 
 	while (!stopping) {
-		if (ppoll(&p, 1, NULL, waiting) < 0) {
+		if (epoll_pwait(epoll, &ev, 1, -1, waiting) < 0) {
 			if (errno == EINTR)
 				continue;	/* a stop sets stopping; SIGUSR1 only reopened the log */
 			return false;
@@ -193,15 +196,21 @@ request_loop(const struct fs_service *svc, const struct fs_config *cfg_in, int l
 	struct fs_config cfg = *cfg_in;
 	char cfg_path[1024] = "";
 	sigset_t stops, waiting;
+	struct epoll_event listening = { .events = EPOLLIN | EPOLLEXCLUSIVE };
 	bool started = false;
-	int rc = 0;
+	int rc = 0, epoll;
 
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		fs_log(FS_LOG_ERROR, "cannot start a worker");
 		return 1;
 	}
-	/* Once per worker, not per request (next_request): the stops blocked but in ppoll, and
-	 * the listening socket non-blocking. */
+	/* Once per worker, not per request (next_request): the stops blocked but in epoll_pwait,
+	 * the listening socket non-blocking and watched. */
+	if ((epoll = epoll_create1(EPOLL_CLOEXEC)) < 0
+	    || epoll_ctl(epoll, EPOLL_CTL_ADD, listen_fd, &listening) != 0) {
+		fs_log(FS_LOG_ERROR, "cannot watch the listening socket: %s", strerror(errno));
+		return 1;
+	}
 	sigemptyset(&stops);
 	sigaddset(&stops, SIGTERM);
 	sigaddset(&stops, SIGINT);
@@ -214,7 +223,7 @@ request_loop(const struct fs_service *svc, const struct fs_config *cfg_in, int l
 			return 1;
 		started = true;
 	}
-	while (next_request(&fr, listen_fd, &waiting)) {
+	while (next_request(&fr, epoll, &waiting)) {
 		if (!started) {
 			if (config_from_request(&fr, &cfg, cfg_path, sizeof(cfg_path)) != FS_OK
 			    || start_worker(&w, svc, &cfg) != FS_OK) {
@@ -240,6 +249,7 @@ request_loop(const struct fs_service *svc, const struct fs_config *cfg_in, int l
 	if (started)
 		fs_worker_release(&w);
 	FCGX_Free(&fr, 1);
+	close(epoll);
 	return rc;
 }
 
@@ -376,7 +386,7 @@ serve(int argc, char **argv, const struct fs_service *svc, const char *kind)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *socket_path = NULL, *config = NULL;
-	int workers = 2, c, check = 0;
+	int workers = 0, c, check = 0;
 	struct fs_config cfg;
 	char name[80];
 
@@ -411,6 +421,8 @@ serve(int argc, char **argv, const struct fs_service *svc, const char *kind)
 	if (check)
 		return print_config_path(&cfg);
 	fs_log_file(cfg.log_file);	/* a file that cannot be opened leaves the lines on stderr */
+	if (!workers)
+		workers = fs_sizing_workers(&cfg, fs_sizing_cores(), FS_POOLS);
 	/* A worker reopens on its own; a supervisor takes SIGUSR1 itself and passes it on. */
 	if (fs_log_catch_reopen(NULL) < 0)
 		fs_log(FS_LOG_WARN, "cannot catch SIGUSR1: the log file is never reopened");

@@ -15,8 +15,6 @@
 
 #include "fs_config.h"
 
-#define FS_MAX_WORKERS 64
-
 struct fs_supervisor {
 	int listen_fd;
 	int nworkers;			/* 1..FS_MAX_WORKERS */

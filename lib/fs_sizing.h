@@ -1,0 +1,33 @@
+/*
+ * fs_sizing.h - how many workers a FastCGI pool starts, within the host's share of
+ * PostgreSQL connections.
+ *
+ * Each worker holds one connection and waits on it, so a pool wants more workers than the
+ * machine has cores (two per core: one runs while another waits for PostgreSQL). But every
+ * pool of the host multiplies them, and PostgreSQL refuses connections past max_connections:
+ * the derived count is also bounded so that all pools and the relay stay within
+ * [database] connections:
+ *
+ *     workers = max(1, min(2 × cores, (connections − FS_RELAY_CONNECTIONS) / FS_POOLS))
+ *
+ * With the default 64 on 2 cores: min(4, 60 / 13) = 4 workers, 13 × 4 + 4 = 56 connections;
+ * on 16 cores still 4 (the budget bounds it) until the admin gives the host more.
+ */
+#ifndef FS_SIZING_H
+#define FS_SIZING_H
+
+#include "fs_config.h"
+
+/* The relay's connections: one per lane (delivery, catch-up, control, upkeep). */
+#define FS_RELAY_CONNECTIONS 4
+
+/* The CPUs this process may run on (its affinity mask, so a container's limit counts). */
+int fs_sizing_cores(void);
+
+/*
+ * Workers per pool: CFG's [workers] count when set, else derived as above for CORES cores and
+ * POOLS pools (the FastCGI programs of this build, FS_POOLS).
+ */
+int fs_sizing_workers(const struct fs_config *cfg, int cores, int pools);
+
+#endif
