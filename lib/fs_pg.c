@@ -72,7 +72,7 @@ set_session(struct fs_pg *pg)
 	snprintf(lock, sizeof(lock), "%d", pg->cfg->write_timeout);
 	r = PQexecParams(pg->conn, "SELECT set_config('statement_timeout', $1, false),"
 	    " set_config('TimeZone', $2, false), set_config('plan_cache_mode', $3, false),"
-	    " set_config('lock_timeout', $4, false)",
+	    " set_config('lock_timeout', $4, false), set_config('DateStyle', 'ISO', false)",
 	    4, NULL, params, NULL, NULL, 0);
 	ok = PQresultStatus(r) == PGRES_TUPLES_OK;
 	if (!ok)
@@ -326,4 +326,72 @@ fs_pg_command(struct fs_pg *pg, const char *command, struct fs_error *err)
 		rc = fs_error_set(err, ERR_INTERNAL, NULL, "the transaction was rolled back");
 	PQclear(r);
 	return rc;
+}
+
+/* Sends ST with PARAMS on PG's ready connection, to be answered row by row. */
+static bool
+send_single_rows(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *const *params)
+{
+	int sent = st->plan_each_run
+	    ? PQsendQueryParams(pg->conn, st->sql, st->nparams, NULL, params, NULL, NULL, 0)
+	    : PQsendQueryPrepared(pg->conn, st->name, st->nparams, params, NULL, NULL, 0);
+
+	return sent && PQsetSingleRowMode(pg->conn);
+}
+
+/*
+ * Reads every result of the statement sent: rows to EACH until it fails, the end or the
+ * failure mapped. *RETRY is set when the connection turned out dead before any row while
+ * no transaction was open (nothing was done: the caller may send it once more).
+ */
+static enum fs_err
+read_rows(struct fs_pg *pg, bool idle, enum fs_err (*each)(const PGresult *, void *), void *arg,
+    bool *retry, struct fs_error *err)
+{
+	enum fs_err rc = FS_OK;
+	bool rows = false;
+	PGresult *r;
+
+	*retry = false;
+	while ((r = PQgetResult(pg->conn)) != NULL) {
+		ExecStatusType status = PQresultStatus(r);
+
+		if (status == PGRES_SINGLE_TUPLE) {
+			rows = true;
+			if (rc == FS_OK)
+				rc = each(r, arg);
+		} else if (status != PGRES_TUPLES_OK && rc == FS_OK) {
+			if (!rows && idle && PQstatus(pg->conn) == CONNECTION_BAD)
+				*retry = true;
+			else
+				rc = fs_pg_map_error(pg, r, err);
+		}
+		PQclear(r);
+		if (PQstatus(pg->conn) == CONNECTION_BAD)
+			break;	/* no more results will come */
+	}
+	return *retry ? FS_OK : rc;
+}
+
+enum fs_err
+fs_pg_each_row(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *const *params,
+    enum fs_err (*each)(const PGresult *row, void *arg), void *arg, struct fs_error *err)
+{
+	bool idle, retry;
+	enum fs_err rc;
+
+	if (fs_pg_ready(pg, err) != FS_OK)
+		return err->code;
+	idle = PQtransactionStatus(pg->conn) == PQTRANS_IDLE;
+	rc = send_single_rows(pg, st, params) ? read_rows(pg, idle, each, arg, &retry, err)
+	    : (retry = idle, FS_OK);
+	if (!retry)
+		return rc;
+	fs_pg_close(pg);	/* the server restarted since the last statement: once more */
+	if (fs_pg_ready(pg, err) != FS_OK)
+		return err->code;
+	if (!send_single_rows(pg, st, params))
+		return went_down(pg, PQerrorMessage(pg->conn), err);
+	rc = read_rows(pg, true, each, arg, &retry, err);
+	return retry ? went_down(pg, PQerrorMessage(pg->conn), err) : rc;
 }

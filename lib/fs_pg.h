@@ -120,6 +120,17 @@ enum fs_err fs_pg_map_error(struct fs_pg *pg, const PGresult *r, struct fs_error
 enum fs_err fs_pg_send(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *const *params,
     struct fs_error *err);
 
+/*
+ * Runs ST with PARAMS like fs_pg_exec, but hands each row to EACH (a one-row result, freed
+ * after the call) as it arrives instead of the whole result at once: a caller that bounds
+ * what it keeps in bytes never holds more than one row beyond it. EACH returns FS_OK to go
+ * on, or a code it set in ERR: the rows left are then read and dropped. FS_OK, or the code
+ * in ERR (the statement's failure mapped by fs_pg_map_error, or EACH's).
+ */
+enum fs_err fs_pg_each_row(struct fs_pg *pg, const struct fs_pg_stmt *st,
+    const char *const *params, enum fs_err (*each)(const PGresult *row, void *arg), void *arg,
+    struct fs_error *err);
+
 /* How many connections PG made so far: a module caching per-connection facts compares it. */
 unsigned long fs_pg_generation(const struct fs_pg *pg);
 

@@ -7,6 +7,7 @@
 #include "fs_perm.h"
 #include "fs_query.h"
 #include "fs_read.h"
+#include "fs_rowjson.h"
 
 /* What the request's user may read of the resource, as the statements' scope parameters. */
 struct scope {
@@ -98,41 +99,55 @@ link_next(struct fs_request *req, const struct fs_query *q, const char *cursor)
 	free(query);
 }
 
-/*
- * Joins the rows of R into the page: at most LIMIT, while they fit MAX_BYTES (the first
- * always counts). Its body to REQ, and *CURSOR the last row's cursor (in R) when more
- * rows follow, else NULL.
- */
-static enum fs_err
-join_page(struct fs_request *req, const PGresult *r, int limit, long max_bytes,
-    const char **cursor)
-{
-	int n = PQntuples(r), kept = 0;
-	long rows = 0;		/* the rows' bytes, as the statement counts them */
-	size_t len = 2;
-	char *body, *p;
+/* A page being read row by row (page_row). */
+struct page {
+	FILE *f;		/* the body so far */
+	int limit, rows;	/* rows asked for, rows in */
+	long max_bytes;		/* the rows' JSON up to this (the first always counts) */
+	long bytes;
+	bool more;		/* a row came that is not in: the page ends before it */
+	char *cursor;		/* the last row's, owned */
+	struct fs_error *err;
+};
 
-	while (kept < n && kept < limit) {
-		rows += PQgetlength(r, kept, 0);
-		if (kept > 0 && rows > max_bytes)
-			break;
-		len += (size_t)PQgetlength(r, kept, 0) + (kept > 0);
-		kept++;
+/* Takes row ROW into page ARG while it fits, else notes that more rows follow. */
+static enum fs_err
+page_row(const PGresult *row, void *arg)
+{
+	struct page *p = arg;
+	int ncols = PQnfields(row) - 1;	/* the cursor last */
+	char *json = NULL;
+	size_t len = 0;
+	FILE *f;
+	int bad;
+
+	if (p->more)
+		return FS_OK;	/* the rest is read and dropped */
+	if (p->rows == p->limit) {
+		p->more = true;
+		return FS_OK;
 	}
-	*cursor = kept < n ? PQgetvalue(r, kept - 1, 1) : NULL;
-	if (!(body = malloc(len + 1)))
-		return fs_error_set(&req->err, ERR_INTERNAL, NULL, "out of memory");
-	p = body;
-	*p++ = '[';
-	for (int i = 0; i < kept; i++) {
-		if (i > 0)
-			*p++ = ',';
-		memcpy(p, PQgetvalue(r, i, 0), (size_t)PQgetlength(r, i, 0));
-		p += PQgetlength(r, i, 0);
+	if (!(f = open_memstream(&json, &len)))
+		return fs_error_set(p->err, ERR_INTERNAL, NULL, "out of memory");
+	bad = fs_rowjson_write(f, row, 0, ncols);
+	if (fclose(f) != 0 || bad) {
+		free(json);
+		return fs_error_set(p->err, ERR_INTERNAL, NULL, "out of memory");
 	}
-	*p++ = ']';
-	*p = '\0';
-	fs_response_take(req, 200, body, len);
+	if (p->rows > 0 && p->bytes + (long)len > p->max_bytes) {
+		p->more = true;		/* over the bound: this row begins the next page */
+		free(json);
+		return FS_OK;
+	}
+	if (p->rows > 0)
+		putc_unlocked(',', p->f);
+	fwrite_unlocked(json, 1, len, p->f);
+	free(json);
+	p->bytes += (long)len;
+	p->rows++;
+	free(p->cursor);
+	if (!(p->cursor = strdup(PQgetvalue(row, 0, ncols))))
+		return fs_error_set(p->err, ERR_INTERNAL, NULL, "out of memory");
 	return FS_OK;
 }
 
@@ -141,10 +156,12 @@ static void
 get_list(struct fs_worker *w, struct fs_request *req, const struct fs_query *q,
     const struct scope *s)
 {
-	const char *params[7 + FS_MAX_FILTERS] = { NULL }, *cursor;
-	char limit[16], bytes[24];
+	const char *params[6 + FS_MAX_FILTERS] = { NULL };
+	char limit[16], *body = NULL;
+	size_t len = 0;
 	int n = fs_model_nfilters(w->res), first = 3 + fs_sql_scope_params(w->res);
-	PGresult *r;
+	struct page p = { .limit = q->limit, .max_bytes = w->cfg->page_max_bytes, .err = &req->err };
+	enum fs_err rc;
 
 	if (scope_empty(s)) {
 		fs_error_set(&req->err, ERR_FORBIDDEN, NULL, "your roles may not read %ss",
@@ -158,18 +175,26 @@ get_list(struct fs_worker *w, struct fs_request *req, const struct fs_query *q,
 	scope_params(w, s, params + 3);
 	for (int i = 0; i < n; i++)
 		params[first + i] = q->values[i];
-	snprintf(bytes, sizeof(bytes), "%ld", w->cfg->page_max_bytes);
-	params[first + n] = bytes;
-	r = fs_db_exec(&w->db, STMT_LIST, params, 0, &req->err);
-	if (!r) {
-		/* Filters are checked already; a value PostgreSQL refuses came in the cursor. */
-		if (req->err.code == ERR_INVALID_FORMAT && q->after_key)
-			fs_error_set(&req->err, ERR_INVALID_PARAMETER, "after", "after is not a valid cursor");
+	if (!(p.f = open_memstream(&body, &len))) {
+		fs_error_set(&req->err, ERR_INTERNAL, NULL, "out of memory");
 		return;
 	}
-	if (join_page(req, r, q->limit, w->cfg->page_max_bytes, &cursor) == FS_OK && cursor)
-		link_next(req, q, cursor);
-	PQclear(r);
+	putc_unlocked('[', p.f);
+	rc = fs_pg_each_row(&w->db.pg, &w->db.stmts[STMT_LIST], params, page_row, &p, &req->err);
+	putc_unlocked(']', p.f);
+	if (fclose(p.f) != 0 && rc == FS_OK)
+		rc = fs_error_set(&req->err, ERR_INTERNAL, NULL, "out of memory");
+	/* Filters are checked already; a value PostgreSQL refuses came in the cursor. */
+	if (rc == ERR_INVALID_FORMAT && q->after_key)
+		fs_error_set(&req->err, ERR_INVALID_PARAMETER, "after", "after is not a valid cursor");
+	if (rc == FS_OK) {
+		fs_response_take(req, 200, body, len);
+		body = NULL;
+		if (p.more)
+			link_next(req, q, p.cursor);
+	}
+	free(body);
+	free(p.cursor);
 }
 
 void

@@ -64,8 +64,8 @@ nparams(const struct fs_resource *res, enum fs_stmt s)
 		[STMT_IDEM_SAVE] = 4, [STMT_IDEM_PRUNE] = 1, [STMT_XID] = 0, [STMT_ACTOR] = 1,
 		[STMT_DEADLINE] = 1,
 	};
-	if (s == STMT_LIST)	/* the page's byte bound last */
-		return LIST_SCOPE - 1 + fs_sql_scope_params(res) + fs_model_nfilters(res) + 1;
+	if (s == STMT_LIST)
+		return LIST_SCOPE - 1 + fs_sql_scope_params(res) + fs_model_nfilters(res);
 	if (s == STMT_GET)
 		return GET_SCOPE - 1 + fs_sql_scope_params(res);
 	return fixed[s];
@@ -126,10 +126,8 @@ write_scope(FILE *f, const struct fs_resource *res, int n)
 
 /*
  * The keyset page: rows in scope after the cursor, filtered, one more than asked for, each
- * as (row json, its cursor). Rows come while the ones before them fit the page's byte bound
- * (the last parameter), so at most one more than fit: the worker keeps what fits and knows
- * from the rest that more rows follow. PostgreSQL makes each row's JSON; the worker only
- * joins them (a window sum is cheap, a string_agg of the page in SQL was not).
+ * with its cursor last. The worker makes their JSON (fs_rowjson) and ends the page at its
+ * byte bound, reading the rows one by one.
  */
 static void
 write_list(FILE *f, const struct fs_resource *res)
@@ -137,19 +135,15 @@ write_list(FILE *f, const struct fs_resource *res)
 	const char *k = res->sort, *dir = res->sort_desc ? " DESC" : "";
 	int nfilters = fs_model_nfilters(res), first = LIST_SCOPE + fs_sql_scope_params(res);
 
-	fprintf(f, "SELECT j, c FROM (SELECT j, c, row_number() OVER w AS i,"
-	    " sum(octet_length(j)) OVER w - octet_length(j) AS before"
-	    " FROM (SELECT row_to_json(t)::text AS j, t.%s::text || '|' || t.id::text AS c, t.%s AS s,"
-	    " t.id FROM %s t WHERE ($2::text IS NULL OR (t.%s, t.id) %c ($2::text::%s, $3::uuid)) AND ",
-	    k, k, res->table, k, res->sort_desc ? '<' : '>', type_of(res, k));
+	fprintf(f, "SELECT t.*, t.%s::text || '|' || t.id::text FROM %s t"
+	    " WHERE ($2::text IS NULL OR (t.%s, t.id) %c ($2::text::%s, $3::uuid)) AND ",
+	    k, res->table, k, res->sort_desc ? '<' : '>', type_of(res, k));
 	write_scope(f, res, LIST_SCOPE);
 	for (int i = 0; i < nfilters; i++) {
 		fputs(" AND ", f);
 		write_filter(f, res, fs_model_filter(res, i), first + i);
 	}
-	fprintf(f, " ORDER BY t.%s%s, t.id%s LIMIT $1::integer + 1) AS page"
-	    " WINDOW w AS (ORDER BY s%s, id%s ROWS UNBOUNDED PRECEDING)) AS sized"
-	    " WHERE i = 1 OR before <= $%d::bigint ORDER BY i", k, dir, dir, dir, dir, first + nfilters);
+	fprintf(f, " ORDER BY t.%s%s, t.id%s LIMIT $1::integer + 1", k, dir, dir);
 }
 
 /* The owner column of row T as text, or NULL, for the caller's permission check. */

@@ -11,9 +11,9 @@
 #include "fs_resource.h"
 
 enum fs_stmt {
-	STMT_LIST,	/* $1 limit, $2 after key, $3 after id, scope from $4, filters after it,
-			   then the page's byte bound -> rows (row json, its cursor) in order,
-			   while the ones before fit the bound; planned on every run */
+	STMT_LIST,	/* $1 limit, $2 after key, $3 after id, scope from $4, filters after it
+			   -> rows (every column, then the row's cursor) in order; planned on
+			   every run */
 	STMT_GET,	/* $1 id, scope from $2 -> (row json, version) */
 	STMT_LOCK,	/* $1 id -> (row json, branch, owner, status, version), locked FOR UPDATE */
 	STMT_INSERT,	/* $1 row jsonb -> (outcome c|e|d|x, row json or tombstone seq, branch, owner) */
