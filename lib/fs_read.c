@@ -101,7 +101,7 @@ link_next(struct fs_request *req, const struct fs_query *q, const char *cursor)
 
 /* A page being read row by row (page_row). */
 struct page {
-	FILE *f;		/* the body so far */
+	struct fs_text body;	/* "[" and the rows so far */
 	int limit, rows;	/* rows asked for, rows in */
 	long max_bytes;		/* the rows' JSON up to this (the first always counts) */
 	long bytes;
@@ -116,10 +116,7 @@ page_row(const PGresult *row, void *arg)
 {
 	struct page *p = arg;
 	int ncols = PQnfields(row) - 1;	/* the cursor last */
-	char *json = NULL;
-	size_t len = 0;
-	FILE *f;
-	int bad;
+	size_t before = p->body.len;
 
 	if (p->more)
 		return FS_OK;	/* the rest is read and dropped */
@@ -127,26 +124,18 @@ page_row(const PGresult *row, void *arg)
 		p->more = true;
 		return FS_OK;
 	}
-	if (!(f = open_memstream(&json, &len)))
-		return fs_error_set(p->err, ERR_INTERNAL, NULL, "out of memory");
-	bad = fs_rowjson_write(f, row, 0, ncols);
-	if (fclose(f) != 0 || bad) {
-		free(json);
-		return fs_error_set(p->err, ERR_INTERNAL, NULL, "out of memory");
-	}
-	if (p->rows > 0 && p->bytes + (long)len > p->max_bytes) {
-		p->more = true;		/* over the bound: this row begins the next page */
-		free(json);
+	if (p->rows > 0)
+		fs_text_add(&p->body, ",", 1);
+	fs_rowjson_write(&p->body, row, 0, ncols);
+	p->bytes += (long)(p->body.len - before) - (p->rows > 0);
+	if (p->rows > 0 && p->bytes > p->max_bytes) {
+		fs_text_cut(&p->body, before);	/* over the bound: it begins the next page */
+		p->more = true;
 		return FS_OK;
 	}
-	if (p->rows > 0)
-		putc_unlocked(',', p->f);
-	fwrite_unlocked(json, 1, len, p->f);
-	free(json);
-	p->bytes += (long)len;
 	p->rows++;
 	free(p->cursor);
-	if (!(p->cursor = strdup(PQgetvalue(row, 0, ncols))))
+	if (p->body.failed || !(p->cursor = strdup(PQgetvalue(row, 0, ncols))))
 		return fs_error_set(p->err, ERR_INTERNAL, NULL, "out of memory");
 	return FS_OK;
 }
@@ -157,8 +146,7 @@ get_list(struct fs_worker *w, struct fs_request *req, const struct fs_query *q,
     const struct scope *s)
 {
 	const char *params[6 + FS_MAX_FILTERS] = { NULL };
-	char limit[16], *body = NULL;
-	size_t len = 0;
+	char limit[16];
 	int n = fs_model_nfilters(w->res), first = 3 + fs_sql_scope_params(w->res);
 	struct page p = { .limit = q->limit, .max_bytes = w->cfg->page_max_bytes, .err = &req->err };
 	enum fs_err rc;
@@ -175,25 +163,21 @@ get_list(struct fs_worker *w, struct fs_request *req, const struct fs_query *q,
 	scope_params(w, s, params + 3);
 	for (int i = 0; i < n; i++)
 		params[first + i] = q->values[i];
-	if (!(p.f = open_memstream(&body, &len))) {
-		fs_error_set(&req->err, ERR_INTERNAL, NULL, "out of memory");
-		return;
-	}
-	putc_unlocked('[', p.f);
+	fs_text_add(&p.body, "[", 1);
 	rc = fs_pg_each_row(&w->db.pg, &w->db.stmts[STMT_LIST], params, page_row, &p, &req->err);
-	putc_unlocked(']', p.f);
-	if (fclose(p.f) != 0 && rc == FS_OK)
+	fs_text_add(&p.body, "]", 1);
+	if (p.body.failed && rc == FS_OK)
 		rc = fs_error_set(&req->err, ERR_INTERNAL, NULL, "out of memory");
 	/* Filters are checked already; a value PostgreSQL refuses came in the cursor. */
 	if (rc == ERR_INVALID_FORMAT && q->after_key)
 		fs_error_set(&req->err, ERR_INVALID_PARAMETER, "after", "after is not a valid cursor");
 	if (rc == FS_OK) {
-		fs_response_take(req, 200, body, len);
-		body = NULL;
+		fs_response_take(req, 200, p.body.p, p.body.len);
+		p.body.p = NULL;
 		if (p.more)
 			link_next(req, q, p.cursor);
 	}
-	free(body);
+	free(p.body.p);
 	free(p.cursor);
 }
 

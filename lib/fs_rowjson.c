@@ -1,5 +1,6 @@
 /* fs_rowjson.c - row_to_json()'s output from a row's text columns. */
-#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fs_rowjson.h"
@@ -17,47 +18,107 @@
 #define NUMERICOID 1700
 #define JSONBOID 3802
 
-/* Writes S as a JSON string, escaped the way PostgreSQL's escape_json() does. */
-static void
-write_string(FILE *f, const char *s)
+
+/* Room in T for N more bytes; false (T failed) when there is none. */
+static bool
+reserve(struct fs_text *t, size_t n)
 {
-	putc_unlocked('"', f);
+	size_t cap = t->cap ? t->cap : 4096;
+	char *p;
+
+	if (t->failed)
+		return false;
+	if (t->len + n <= t->cap)
+		return true;
+	while (cap < t->len + n)
+		cap *= 2;
+	if (!(p = realloc(t->p, cap))) {
+		t->failed = true;
+		return false;
+	}
+	t->p = p;
+	t->cap = cap;
+	return true;
+}
+
+void
+fs_text_add(struct fs_text *t, const char *s, size_t n)
+{
+	if (!reserve(t, n))
+		return;
+	memcpy(t->p + t->len, s, n);
+	t->len += n;
+}
+
+void
+fs_text_cut(struct fs_text *t, size_t len)
+{
+	if (len < t->len)
+		t->len = len;
+}
+
+/* Writes N bytes at S to O; returns the end. */
+static char *
+put(char *o, const char *s, size_t n)
+{
+	memcpy(o, s, n);
+	return o + n;
+}
+
+/* Writes S to O as a JSON string, escaped as PostgreSQL's escape_json() does; returns the end. */
+static char *
+put_string(char *o, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	*o++ = '"';
 	for (; *s; s++) {
-		switch (*s) {
-		case '\b': fputs_unlocked("\\b", f); break;
-		case '\f': fputs_unlocked("\\f", f); break;
-		case '\n': fputs_unlocked("\\n", f); break;
-		case '\r': fputs_unlocked("\\r", f); break;
-		case '\t': fputs_unlocked("\\t", f); break;
-		case '"': fputs_unlocked("\\\"", f); break;
-		case '\\': fputs_unlocked("\\\\", f); break;
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= ' ' && c != '"' && c != '\\') {
+			*o++ = (char)c;
+			continue;
+		}
+		*o++ = '\\';
+		switch (c) {
+		case '\b': *o++ = 'b'; break;
+		case '\f': *o++ = 'f'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\r': *o++ = 'r'; break;
+		case '\t': *o++ = 't'; break;
+		case '"': case '\\': *o++ = (char)c; break;
 		default:
-			if ((unsigned char)*s < ' ')
-				fprintf(f, "\\u%04x", (unsigned)*s);
-			else
-				putc_unlocked(*s, f);
+			o = put(o, "u00", 3);
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
 		}
 	}
-	putc_unlocked('"', f);
+	*o++ = '"';
+	return o;
 }
 
 /*
- * A timestamp's text ("2026-12-01 14:14:18.52+00") as JSON ("2026-12-01T14:14:18.52+00:00").
- * Anything else (infinity) goes as it is, quoted, as PostgreSQL does.
+ * Writes a timestamp's text ("2026-12-01 14:14:18.52+00") to O as JSON
+ * ("2026-12-01T14:14:18.52+00:00"); anything else (infinity) as it is, quoted, as PostgreSQL
+ * does. Returns the end.
  */
-static void
-write_timestamp(FILE *f, const char *s, bool zoned)
+static char *
+put_timestamp(char *o, const char *s, size_t len, bool zoned)
 {
-	size_t len = strlen(s);
 	const char *zone = NULL;
 
-	if (len < 19 || s[10] != ' ') {
-		write_string(f, s);
-		return;
-	}
+	if (len < 19 || s[10] != ' ')
+		return put_string(o, s);
 	if (zoned)
 		zone = strpbrk(s + 19, "+-");
-	fprintf(f, "\"%.10sT%s%s\"", s, s + 11, zone && strlen(zone) == 3 ? ":00" : "");
+	*o++ = '"';
+	o = put(o, s, 10);
+	*o++ = 'T';
+	o = put(o, s + 11, len - 11);
+	if (zone && strlen(zone) == 3)
+		o = put(o, ":00", 3);
+	*o++ = '"';
+	return o;
 }
 
 /* Whether a number's text is a JSON number: not NaN, Infinity or -Infinity. */
@@ -67,41 +128,48 @@ json_number(const char *s)
 	return strpbrk(s, "NI") == NULL;
 }
 
-int
-fs_rowjson_write(FILE *f, const PGresult *r, int row, int ncols)
+/* The most bytes column C of ROW of R takes as JSON, its name too (every byte escaped as \u00XX). */
+static size_t
+most_bytes(const PGresult *r, int row, int c)
 {
-	putc_unlocked('{', f);
+	return 6 * (strlen(PQfname(r, c)) + (size_t)PQgetlength(r, row, c)) + 16;
+}
+
+void
+fs_rowjson_write(struct fs_text *t, const PGresult *r, int row, int ncols)
+{
+	size_t most = 2;
+	char *o;
+
+	for (int c = 0; c < ncols; c++)
+		most += most_bytes(r, row, c);
+	if (!reserve(t, most))
+		return;
+	o = t->p + t->len;
+	*o++ = '{';
 	for (int c = 0; c < ncols; c++) {
 		const char *v = PQgetvalue(r, row, c);
+		size_t len = (size_t)PQgetlength(r, row, c);
+		Oid type = PQftype(r, c);
 
 		if (c > 0)
-			putc_unlocked(',', f);
-		write_string(f, PQfname(r, c));
-		putc_unlocked(':', f);
-		if (PQgetisnull(r, row, c)) {
-			fputs_unlocked("null", f);
-			continue;
-		}
-		switch (PQftype(r, c)) {
-		case INT2OID: case INT4OID: case INT8OID: case JSONOID: case JSONBOID:
-			fputs_unlocked(v, f);
-			break;
-		case NUMERICOID: case FLOAT4OID: case FLOAT8OID:
-			if (json_number(v))
-				fputs_unlocked(v, f);
-			else
-				write_string(f, v);
-			break;
-		case BOOLOID:
-			fputs_unlocked(v[0] == 't' ? "true" : "false", f);
-			break;
-		case TIMESTAMPOID: case TIMESTAMPTZOID:
-			write_timestamp(f, v, PQftype(r, c) == TIMESTAMPTZOID);
-			break;
-		default:
-			write_string(f, v);
-		}
+			*o++ = ',';
+		o = put_string(o, PQfname(r, c));
+		*o++ = ':';
+		if (PQgetisnull(r, row, c))
+			o = put(o, "null", 4);
+		else if (type == INT2OID || type == INT4OID || type == INT8OID || type == JSONOID
+		    || type == JSONBOID)
+			o = put(o, v, len);
+		else if (type == NUMERICOID || type == FLOAT4OID || type == FLOAT8OID)
+			o = json_number(v) ? put(o, v, len) : put_string(o, v);
+		else if (type == BOOLOID)
+			o = v[0] == 't' ? put(o, "true", 4) : put(o, "false", 5);
+		else if (type == TIMESTAMPOID || type == TIMESTAMPTZOID)
+			o = put_timestamp(o, v, len, type == TIMESTAMPTZOID);
+		else
+			o = put_string(o, v);
 	}
-	putc_unlocked('}', f);
-	return ferror(f) ? -1 : 0;
+	*o++ = '}';
+	t->len = (size_t)(o - t->p);
 }

@@ -12,11 +12,25 @@
 #ifndef FS_ROWJSON_H
 #define FS_ROWJSON_H
 
-#include <stdio.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include <libpq-fe.h>
 
-/* Writes row ROW of R, its first NCOLS columns, to F as one JSON object. 0, or -1 on a write error. */
-int fs_rowjson_write(FILE *f, const PGresult *r, int row, int ncols);
+/* Text that grows as it is written; FAILED once an allocation failed (the text is then cut). */
+struct fs_text {
+	char *p;	/* owned; not NUL-terminated */
+	size_t len, cap;
+	bool failed;
+};
+
+/* Appends N bytes at S to T. */
+void fs_text_add(struct fs_text *t, const char *s, size_t n);
+
+/* Cuts T back to its first LEN bytes (LEN <= its length). */
+void fs_text_cut(struct fs_text *t, size_t len);
+
+/* Appends row ROW of R, its first NCOLS columns, to T as one JSON object. */
+void fs_rowjson_write(struct fs_text *t, const PGresult *r, int row, int ncols);
 
 #endif
