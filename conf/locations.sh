@@ -1,19 +1,23 @@
 #!/bin/sh
-# locations.sh BINDIR RUN: the nginx snippet's location list, one line per FastCGI binary:
-#     location = /api/<path> { fastcgi_pass unix:RUN/<path>.sock; }
+# locations.sh BINDIR RUN [upstreams]: the nginx snippet's location list, one line per
+# FastCGI binary:
+#     location = /api/<path> { fastcgi_pass fieldsync_<path>; }
 # for every BINDIR/*.fcgi, <path> from its `--describe` JSON ("path"; see the README), or
 # the binary's name without .fcgi when it cannot describe itself (or jq is missing).
+# With "upstreams": the http-level upstream of each, whose connections nginx keeps open
+# (replaces @UPSTREAMS@ of conf/fieldsync-http.conf.in):
+#     upstream fieldsync_<path> { server unix:RUN/<path>.sock; keepalive 4; }
 # The binary of kind "session" (sign-in) also gets the per-address sign-in limit, whose
 # zone conf/fieldsync-http.conf.in defines at http level.
 # The output replaces the @LOCATIONS@ line of conf/fieldsync.nginx.conf.in (./stack and
 # Makefile.am), so the list of resources is written down only in cgi-bin/.
 set -eu
 
-if [ $# -ne 2 ]; then
-	echo "usage: $0 BINDIR RUN" >&2
+if [ $# -lt 2 ] || [ $# -gt 3 ] || { [ $# -eq 3 ] && [ "$3" != upstreams ]; }; then
+	echo "usage: $0 BINDIR RUN [upstreams]" >&2
 	exit 2
 fi
-bindir=$1 run=$2
+bindir=$1 run=$2 what=${3:-locations}
 
 # path_of: conf/describe.sh.
 # shellcheck source=conf/describe.sh
@@ -47,6 +51,16 @@ if [ "$found" = 0 ]; then
 	exit 1
 fi
 
+# upstream_of PATH: the upstream's name (nginx names take no dash).
+upstream_of() { printf 'fieldsync_%s\n' "$1" | tr -- - _; }
+
+if [ "$what" = upstreams ]; then
+	for p in $paths; do
+		printf 'upstream %s { server unix:%s/%s.sock; keepalive 4; }\n' "$(upstream_of "$p")" "$run" "$p"
+	done
+	exit 0
+fi
+
 width=0
 for p in $paths; do
 	[ ${#p} -gt "$width" ] && width=${#p}
@@ -55,8 +69,8 @@ for p in $paths; do
 	case " $limited " in
 	*" $p "*)
 		printf '    location = /api/%-*s { limit_req zone=fieldsync_login burst=10 nodelay;' "$width" "$p"
-		printf ' limit_req_status 429; fastcgi_pass unix:%s/%s.sock; }\n' "$run" "$p"
+		printf ' limit_req_status 429; fastcgi_pass %s; }\n' "$(upstream_of "$p")"
 		;;
-	*) printf '    location = /api/%-*s { fastcgi_pass unix:%s/%s.sock; }\n' "$width" "$p" "$run" "$p" ;;
+	*) printf '    location = /api/%-*s { fastcgi_pass %s; }\n' "$width" "$p" "$(upstream_of "$p")" ;;
 	esac
 done

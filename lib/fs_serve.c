@@ -1,6 +1,5 @@
 /* fs_serve.c - argument parsing, the request loop, and the pre-forking supervisor. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -8,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +15,7 @@
 
 #include "fs_changes.h"
 #include "fs_config.h"
+#include "fs_conns.h"
 #include "fs_describe.h"
 #include "fs_dispatch.h"
 #include "fs_health.h"
@@ -82,37 +81,6 @@ serve_one(const struct fs_service *svc, struct fs_worker *w, struct fs_request *
 	}
 	fs_request_release(req);
 	return rc;
-}
-
-/*
- * Waits for the next request into FR; false once stopped (SIGTERM, SIGINT). A stop may only
- * land while the worker waits for a connection: one taken in the middle of reading a request
- * would cut it off (libfcgi drops a connection whose read is interrupted), and the client
- * would get no answer. So the stop signals are blocked but in epoll_pwait() (WAITING: the
- * mask to wait with), and the listening socket is non-blocking: a connection another worker
- * took first is EAGAIN, never a wait with the stop signals blocked. EPOLL (the listening
- * socket added EPOLLEXCLUSIVE) wakes one waiting worker per connection, not the whole pool.
- * The caller (request_loop) set all this up once.
- */
-static bool
-next_request(FCGX_Request *fr, int epoll, const sigset_t *waiting)
-{
-	struct epoll_event ev;
-	int rc;
-
-	while (!stopping) {
-		if (epoll_pwait(epoll, &ev, 1, -1, waiting) < 0) {
-			if (errno == EINTR)
-				continue;	/* a stop sets stopping; SIGUSR1 only reopened the log */
-			return false;
-		}
-		rc = FCGX_Accept_r(fr);
-		if (rc == 0)
-			return true;
-		if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR)
-			return false;
-	}
-	return false;
 }
 
 /*
@@ -190,66 +158,58 @@ static int
 request_loop(const struct fs_service *svc, const struct fs_config *cfg_in, int listen_fd,
     bool cfg_from_request)
 {
-	FCGX_Request fr;
+	static struct fs_conns conns;	/* 64 requests' state: not on the stack */
+	FCGX_Request *fr;
 	struct fs_worker w;
 	struct fs_request req;
 	struct fs_config cfg = *cfg_in;
 	char cfg_path[1024] = "";
 	sigset_t stops, waiting;
-	struct epoll_event listening = { .events = EPOLLIN | EPOLLEXCLUSIVE };
 	bool started = false;
-	int rc = 0, epoll;
+	int rc = 0;
 
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+	if (FCGX_Init() != 0 || fs_conns_open(&conns, listen_fd) != 0) {
 		fs_log(FS_LOG_ERROR, "cannot start a worker");
 		return 1;
 	}
-	/* Once per worker, not per request (next_request): the stops blocked but in epoll_pwait,
-	 * the listening socket non-blocking and watched. */
-	if ((epoll = epoll_create1(EPOLL_CLOEXEC)) < 0
-	    || epoll_ctl(epoll, EPOLL_CTL_ADD, listen_fd, &listening) != 0) {
-		fs_log(FS_LOG_ERROR, "cannot watch the listening socket: %s", strerror(errno));
-		return 1;
-	}
+	/* Once per worker, not per request: the stops blocked but while waiting (fs_conns_next). */
 	sigemptyset(&stops);
 	sigaddset(&stops, SIGTERM);
 	sigaddset(&stops, SIGINT);
 	sigprocmask(SIG_BLOCK, &stops, &waiting);
 	sigdelset(&waiting, SIGTERM);
 	sigdelset(&waiting, SIGINT);
-	fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
 	if (!cfg_from_request) {
 		if (start_worker(&w, svc, &cfg) != FS_OK)
 			return 1;
 		started = true;
 	}
-	while (next_request(&fr, epoll, &waiting)) {
+	while ((fr = fs_conns_next(&conns, &waiting, &stopping)) != NULL) {
 		if (!started) {
-			if (config_from_request(&fr, &cfg, cfg_path, sizeof(cfg_path)) != FS_OK
+			if (config_from_request(fr, &cfg, cfg_path, sizeof(cfg_path)) != FS_OK
 			    || start_worker(&w, svc, &cfg) != FS_OK) {
 				/* Exit after the answer: the server starts a new process for the next one. */
-				refuse(&fr, &cfg, "the server's configuration cannot be loaded");
-				FCGX_Finish_r(&fr);
+				refuse(fr, &cfg, "the server's configuration cannot be loaded");
+				fs_conns_done(&conns, fr);
 				rc = 1;
 				break;
 			}
 			started = true;
 		}
-		if (cfg_from_request && !same_config(&fr, cfg_path)) {
+		if (cfg_from_request && !same_config(fr, cfg_path)) {
 			fs_log(FS_LOG_ERROR, "a request names another FIELDSYNC_CONF than '%s', which this"
 			    " process serves; refused", cfg_path);
-			refuse(&fr, &cfg, "this process serves another configuration");
-			FCGX_Finish_r(&fr);
+			refuse(fr, &cfg, "this process serves another configuration");
+			fs_conns_done(&conns, fr);
 			continue;
 		}
-		fs_request_init(&req, &fr, &cfg);
+		fs_request_init(&req, fr, &cfg);
 		serve_one(svc, &w, &req);
-		FCGX_Finish_r(&fr);
+		fs_conns_done(&conns, fr);
 	}
 	if (started)
 		fs_worker_release(&w);
-	FCGX_Free(&fr, 1);
-	close(epoll);
+	fs_conns_close(&conns);
 	return rc;
 }
 

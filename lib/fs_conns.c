@@ -1,0 +1,121 @@
+/* fs_conns.c - new and kept FastCGI connections of one worker, in one epoll set. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "fs_conns.h"
+#include "fs_log.h"
+
+#define LISTENING FS_CONNS	/* the epoll data of the listening socket */
+
+/* Adds or refreshes FD in C's epoll set with DATA; 0 or -1. */
+static int
+watch(struct fs_conns *c, int fd, unsigned data, unsigned events)
+{
+	struct epoll_event ev = { .events = events, .data.u32 = data };
+
+	/* A kept connection is usually watched already; one libfcgi closed and replaced is not. */
+	if (epoll_ctl(c->epoll, EPOLL_CTL_MOD, fd, &ev) == 0)
+		return 0;
+	return epoll_ctl(c->epoll, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* Watches the listening socket again, or stops while every slot is taken. */
+static void
+listen_if_free(struct fs_conns *c)
+{
+	bool free = false;
+
+	for (int i = 0; i < FS_CONNS && !free; i++)
+		free = c->fr[i].ipcFd < 0;
+	if (free && !c->listening)
+		c->listening = watch(c, c->listen_fd, LISTENING, EPOLLIN | EPOLLEXCLUSIVE) == 0;
+	else if (!free && c->listening)
+		c->listening = epoll_ctl(c->epoll, EPOLL_CTL_DEL, c->listen_fd, NULL) != 0;
+}
+
+int
+fs_conns_open(struct fs_conns *c, int listen_fd)
+{
+	memset(c, 0, sizeof(*c));
+	c->listen_fd = listen_fd;
+	for (int i = 0; i < FS_CONNS; i++)
+		if (FCGX_InitRequest(&c->fr[i], listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0)
+			return -1;
+	if ((c->epoll = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+		fs_log(FS_LOG_ERROR, "cannot watch the listening socket: %s", strerror(errno));
+		return -1;
+	}
+	/* A connection another worker took first is EAGAIN, never a wait with the stops blocked. */
+	fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
+	listen_if_free(c);
+	if (!c->listening) {
+		fs_log(FS_LOG_ERROR, "cannot watch the listening socket: %s", strerror(errno));
+		close(c->epoll);
+		return -1;
+	}
+	return 0;
+}
+
+/* The first slot without a connection, or -1. */
+static int
+free_slot(const struct fs_conns *c)
+{
+	for (int i = 0; i < FS_CONNS; i++)
+		if (c->fr[i].ipcFd < 0)
+			return i;
+	return -1;
+}
+
+FCGX_Request *
+fs_conns_next(struct fs_conns *c, const sigset_t *waiting, const volatile sig_atomic_t *stopping)
+{
+	struct epoll_event ev[8];
+
+	while (!*stopping) {
+		int n = epoll_pwait(c->epoll, ev, 8, -1, waiting);
+
+		if (n < 0 && errno != EINTR)	/* EINTR: a stop sets *stopping; SIGUSR1 reopened the log */
+			return NULL;
+		for (int i = 0; i < n; i++) {
+			int slot = ev[i].data.u32 == LISTENING ? free_slot(c) : (int)ev[i].data.u32;
+			int rc;
+
+			if (slot < 0)
+				continue;
+			/*
+			 * A new connection, or the next request of a kept one; one the server closed
+			 * is closed here (libfcgi then tries the listening socket in the same slot).
+			 * The other events stay pending in the epoll set for the next wait.
+			 */
+			rc = FCGX_Accept_r(&c->fr[slot]);
+			listen_if_free(c);
+			if (rc == 0)
+				return &c->fr[slot];
+			if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR)
+				return NULL;
+		}
+	}
+	return NULL;
+}
+
+void
+fs_conns_done(struct fs_conns *c, FCGX_Request *fr)
+{
+	unsigned slot = (unsigned)(fr - c->fr);
+
+	FCGX_Finish_r(fr);
+	if (fr->ipcFd >= 0 && watch(c, fr->ipcFd, slot, EPOLLIN) != 0)
+		FCGX_Free(fr, 1);	/* cannot watch it: close it rather than leave it unserved */
+	listen_if_free(c);
+}
+
+void
+fs_conns_close(struct fs_conns *c)
+{
+	for (int i = 0; i < FS_CONNS; i++)
+		FCGX_Free(&c->fr[i], 1);
+	close(c->epoll);
+}
