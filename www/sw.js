@@ -2,9 +2,9 @@
 // connection. Network first (a deploy shows up at once), the copy when the network fails.
 // The API and the event stream are never cached here: fieldsync.js keeps its own data in IndexedDB.
 
-const CACHE = 'fieldsync-shell-v3';
+const CACHE = 'fieldsync-shell-v4';
 const SHELL = ['./', 'index.html', 'demo.css', 'demo.js', 'demo-forms.js', 'fieldsync.js', 'schema.js',
-	'fieldsync/changes.js', 'fieldsync/device.js', 'fieldsync/emitter.js', 'fieldsync/http.js', 'fieldsync/names.js', 'fieldsync/outbox.js',
+	'fieldsync/batches.js', 'fieldsync/changes.js', 'fieldsync/device.js', 'fieldsync/emitter.js', 'fieldsync/http.js', 'fieldsync/names.js', 'fieldsync/outbox.js',
 	'fieldsync/rights.js', 'fieldsync/schema-info.js', 'fieldsync/store.js', 'fieldsync/stream.js'];
 
 self.addEventListener('install', event => {

@@ -854,6 +854,31 @@ test('storage full: cached rows are evicted to make room; an outbox write that c
 
 // ------------------------------------------------------------------ drain speed
 
+// The writes of a drain as the page sent them: [method, path, rows] (rows: a bulk POST's length, else 1).
+function recordWrites(page) {
+	const sent = [];
+	page.on('request', r => {
+		if (r.method() === 'GET' || !r.url().includes('/api/') || r.url().includes('/api/session')) return;
+		const body = r.postData();
+		let rows = 1;
+		try { const b = body && JSON.parse(body); if (Array.isArray(b)) rows = b.length; } catch { /* not JSON */ }
+		sent.push([r.method(), new URL(r.url()).pathname, rows]);
+	});
+	return sent;
+}
+
+// Go online and wait until the outbox is empty; resolves the drain's milliseconds (in the page's clock).
+async function drainTimed(ctx, page) {
+	await page.evaluate(() => {
+		window.__drainedAt = 0;
+		window.fieldsyncDemo.client.on('status', s => { if (s.pending === 0 && !window.__drainedAt) window.__drainedAt = Date.now(); });
+	});
+	const t0 = await page.evaluate(() => Date.now());
+	await ctx.setOffline(false);
+	await page.waitForFunction(() => window.__drainedAt, null, { timeout: 60000 });
+	return (await page.evaluate(() => window.__drainedAt)) - t0;
+}
+
 test('a 100-write outbox drains after reconnecting, each write once', async () => {
 	const branch = `${RUN}-drain`;
 	const ctx = await newContext();
@@ -862,19 +887,128 @@ test('a 100-write outbox drains after reconnecting, each write once', async () =
 	await page.evaluate(async b => {
 		const c = window.fieldsyncDemo.client;
 		for (let i = 0; i < 100; i++) await c.save('clients', { branch: b, name: `Drain ${String(i).padStart(3, '0')}` });
-		c.on('status', s => { if (s.pending === 0 && !window.__drainedAt) window.__drainedAt = Date.now(); });
 	}, branch);
 	assert.equal(await pendingCount(page), 100);
-	const t0 = await page.evaluate(() => Date.now());
-	await ctx.setOffline(false);
-	await page.waitForFunction(() => window.__drainedAt, null, { timeout: 60000 });
-	const ms = (await page.evaluate(() => window.__drainedAt)) - t0;
-	console.log(`# drain 100 writes: ${ms} ms`);
+	const sent = recordWrites(page);
+	const ms = await drainTimed(ctx, page);
+	console.log(`# drain: 100 writes in ${ms} ms, ${sent.length} requests (creates in a row: one bulk POST)`);
 	const rows = clientsOf(branch);
 	assert.equal(rows.length, 100, 'each write once');
 	assert.equal(new Set(rows.map(r => r.name)).size, 100);
+	assert.ok(sent.length < 100, `batched: ${sent.length} requests`);
 	await ctx.close();
 }, 90000);
+
+// 100 writes as a rep makes them in the field, five rounds of: 10 clients, an appointment for five
+// of them, three updates (one client twice), two visits.
+test('a mixed 100-write outbox (creates of three resources, updates) drains once, in order per row', async () => {
+	const branch = `${RUN}-mixed`;
+	const ctx = await newContext();
+	const page = await openPage(ctx, branch);
+	await ctx.setOffline(true);
+	const made = await page.evaluate(async b => {
+		const c = window.fieldsyncDemo.client;
+		const must = r => { if (!r.ok) throw new Error(JSON.stringify(r)); return r; };
+		const updated = {};
+		let writes = 0;
+		for (let g = 0; g < 5; g++) {
+			const ids = [];
+			for (let i = 0; i < 10; i++, writes++) ids.push(must(await c.save('clients', { branch: b, name: `Mixed ${g}-${i}` })).id);
+			for (let i = 0; i < 5; i++, writes++) {
+				must(await c.save('appointments', { branch: b, client_id: ids[i], scheduled_at: `2026-12-0${g + 1}T0${i}:30:00Z`, purpose: `Visit ${g}-${i}` }));
+			}
+			for (const [i, phone] of [[0, `+27 1${g} 000 0001`], [1, `+27 1${g} 000 0002`], [0, `+27 1${g} 000 0003`]]) {
+				must(await c.save('clients', { id: ids[i], branch: b, name: `Mixed ${g}-${i}`, phone }));
+				updated[ids[i]] = { phone, updates: (updated[ids[i]]?.updates || 0) + 1 };
+				writes++;
+			}
+			for (let i = 0; i < 2; i++, writes++) {
+				must(await c.save('visits', { branch: b, client_id: ids[5 + i], visited_at: `2026-11-2${g}T10:00:00Z`, agent: 'agent-ann' }));
+			}
+		}
+		return { updated, writes };
+	}, branch);
+	assert.equal(made.writes, 100);
+	assert.equal(await pendingCount(page), 100);
+	const sent = recordWrites(page);
+	const ms = await drainTimed(ctx, page);
+	const bulk = sent.filter(s => s[2] > 1).length;
+	console.log(`# drain: 100 writes in ${ms} ms, ${sent.length} requests (${bulk} bulk POSTs; mixed creates and updates)`);
+	const clients = clientsOf(branch);
+	assert.equal(clients.length, 50, 'each client once');
+	assert.equal(new Set(clients.map(r => r.name)).size, 50);
+	assert.equal(Number(sql(`select count(*) from appointments where branch = ${lit(branch)}`)), 25, 'each appointment once');
+	assert.equal(Number(sql(`select count(*) from visits where branch = ${lit(branch)}`)), 10, 'each visit once');
+	for (const r of clients) {
+		const u = made.updated[r.id];
+		assert.equal(r.version, 1 + (u ? u.updates : 0), `${r.name}: each write applied once`);
+		assert.equal(r.phone ?? null, u ? u.phone : null, `${r.name}: its last value`);
+	}
+	// Per row, the change log holds its writes in the order they were made.
+	const twice = Object.keys(made.updated).filter(id => made.updated[id].updates === 2);
+	for (const id of twice) {
+		const log = JSON.parse(sql(`select json_agg(json_build_array(resource || ':' || action, data->>'phone') order by seq) from change_log where row_id = ${lit(id)}`));
+		assert.deepEqual(log.map(e => e[0]), ['clients:create', 'clients:update', 'clients:update'], `${id}: create, then its updates`);
+		assert.equal(log[2][1], made.updated[id].phone);
+	}
+	assert.ok(sent.length < 100, `batched: ${sent.length} requests`);
+	await ctx.close();
+}, 90000);
+
+test('a bulk POST whose answer is lost is sent again under the same key, and nothing is created twice', async () => {
+	const branch = `${RUN}-bulklost`;
+	const ctx = await newContext();
+	const page = await openPage(ctx, branch);
+	await ctx.setOffline(true);
+	await page.evaluate(async b => {
+		const c = window.fieldsyncDemo.client;
+		for (let i = 0; i < 5; i++) await c.save('clients', { branch: b, name: `Bulk lost ${i}` });
+	}, branch);
+	const keys = [], replays = [];
+	let dropped = 0;
+	await page.route('**/api/clients', async route => {
+		const req = route.request();
+		if (req.method() !== 'POST' || !Array.isArray(req.postDataJSON())) return route.continue();
+		keys.push(req.headers()['idempotency-key']);
+		if (dropped++) return route.continue();
+		const res = await route.fetch();	// the server commits the batch…
+		assert.equal(res.status(), 201);
+		return route.abort('connectionreset');	// …and its answer never arrives
+	});
+	page.on('response', r => { if (r.url().endsWith('/api/clients') && r.request().method() === 'POST') replays.push(r.headers()['idempotent-replay']); });
+	await ctx.setOffline(false);
+	await waitPending(page, 0, 30000);
+	await page.unroute('**/api/clients');
+	assert.equal(clientsOf(branch).length, 5, 'each row once');
+	assert.ok(keys.length >= 2 && keys.every(k => k && k === keys[0]), `sent again under one key: ${keys.join(', ')}`);
+	assert.ok(replays.includes('true'), 'and answered as a replay');
+	await ctx.close();
+});
+
+test('a bulk POST with one refused row: that row goes to the refused list, the others land once, in order', async () => {
+	const branch = `${RUN}-bulkrefused`;
+	const ctx = await newContext();
+	const page = await openPage(ctx, branch);
+	await ctx.setOffline(true);
+	await page.evaluate(async b => {
+		const c = window.fieldsyncDemo.client;
+		for (const [name, status] of [['R1', 'active'], ['R2', 'active'], ['R bad', 'bogus'], ['R4', 'active'], ['R5', 'active']]) {
+			await c.save('clients', { branch: b, name, status });
+		}
+	}, branch);
+	const sent = recordWrites(page);
+	await ctx.setOffline(false);
+	await waitPending(page, 0, 15000);
+	assert.deepEqual(sent.map(s => s[2]), [5, 2, 1, 2], 'the batch, then the rows before the bad one, the bad one alone, the rest');
+	const rows = JSON.parse(sql(`select coalesce(json_agg(name order by created_at, name), '[]') from clients where branch = ${lit(branch)}`));
+	assert.deepEqual(rows, ['R1', 'R2', 'R4', 'R5'], 'the others once');
+	const refused = 'li[data-testid="refused-item"][data-status="422"]';
+	await page.waitForSelector(refused);
+	assert.match(await page.textContent(refused), /R bad/);
+	assert.match(await page.textContent(refused), /status must be one of/);
+	assert.equal(Number(await page.textContent('#refused-count')), 1);
+	await ctx.close();
+});
 
 // ------------------------------------------------------------------ i. signed in
 

@@ -60,7 +60,7 @@ test('a 4xx is final: returned with the server message, never queued', async () 
 	assert.equal((await t.store.readOutbox()).length, 0);
 });
 
-test('queued writes drain in the order they were made, each under the key it got when made', async () => {
+test('queued writes drain in the order they were made: creates in a row as one batch, the rest each under the key it got when made', async () => {
 	const t = await setup();
 	t.server.down = true;
 	const a = await t.outbox.save('clients', { branch: 'n', name: 'one' });
@@ -75,7 +75,11 @@ test('queued writes drain in the order they were made, each under the key it got
 	assert.equal(t.outbox.pending, 0);
 	const sent = t.server.applied.map(x => [x.method, x.body.name]);
 	assert.deepEqual(sent, [['POST', 'one'], ['POST', 'two'], ['PUT', 'one, renamed']]);
-	assert.deepEqual(t.server.applied.map(x => x.key), keys);
+	const used = t.server.applied.map(x => x.key);
+	assert.equal(t.server.batches, 1, 'the two creates in a row went as one bulk POST');
+	assert.equal(used[0], used[1], 'under the batch\'s key');
+	assert.ok(!keys.includes(used[0]), 'a key of its own');
+	assert.equal(used[2], keys[2], 'the update under the key it got when made');
 	assert.equal(t.server.rows.get(`clients/${a.id}`).name, 'one, renamed');
 	assert.equal(t.server.rows.get(`clients/${b.id}`).version, 1);
 	assert.equal((await t.store.get('clients', a.id)).local, false, 'the confirmed row replaced the optimistic one');
@@ -171,4 +175,81 @@ test('a delete while offline is queued; a row already gone counts as deleted', a
 	await t.outbox.drain();
 	assert.equal(t.outbox.pending, 0);
 	assert.equal(t.events.filter(e => e.type === 'error').length, 0);
+});
+
+// ------------------------------------------------------------------ bulk POSTs of the drain
+
+async function queued(t, names, table = 'clients') {
+	t.server.down = true;
+	const out = [];
+	for (const name of names) out.push(await t.outbox.save(table, { branch: 'n', name }));
+	t.server.down = false;
+	return out;
+}
+
+test('creates in a row drain as one bulk POST; a create of another table or an update ends the batch', async () => {
+	const t = await setup();
+	const [a] = await queued(t, ['c1', 'c2', 'c3']);
+	t.server.down = true;
+	await t.outbox.save('campaigns', { branch: 'n', name: 'k1' });
+	await t.outbox.save('clients', { id: a.id, version: 1, branch: 'n', name: 'c1, renamed' });
+	await t.outbox.save('clients', { branch: 'n', name: 'c4' });
+	await t.outbox.save('clients', { branch: 'n', name: 'c5' });
+	t.server.down = false;
+	const tried = t.writes().length;
+	await t.outbox.drain();
+	assert.equal(t.outbox.pending, 0);
+	const sent = t.writes().slice(tried).map(c => (Array.isArray(c.body) ? c.body.map(r => r.name) : [c.method, c.body.name]));
+	assert.deepEqual(sent, [['c1', 'c2', 'c3'], ['POST', 'k1'], ['PUT', 'c1, renamed'], ['c4', 'c5']]);
+	assert.equal(t.server.rows.get(`clients/${a.id}`).name, 'c1, renamed');
+	assert.equal((await t.store.get('clients', a.id)).row.version, 2, 'the cache holds the confirmed rows');
+});
+
+test('exactly once: a batch whose answer was lost goes again as the same request under the same key, whatever came since', async () => {
+	const t = await setup();
+	await queued(t, ['b1', 'b2', 'b3']);
+	t.server.loseNext = 1;	// the batch is applied, its answer never arrives
+	const tried = t.writes().length;
+	await t.outbox.drain();
+	assert.equal(t.outbox.pending, 3, 'kept: the answer was lost');
+	await queued(t, ['b4']);	// the outbox grows meanwhile
+	await t.outbox.drain();
+	assert.equal(t.outbox.pending, 0);
+	const sent = t.writes().slice(tried);
+	const names = sent.map(c => (Array.isArray(c.body) ? c.body.map(r => r.name) : c.body.name));
+	assert.deepEqual(names, [['b1', 'b2', 'b3'], ['b1', 'b2', 'b3'], 'b4'], 'the batch as it was, then the new write');
+	assert.equal(sent[0].headers['Idempotency-Key'], sent[1].headers['Idempotency-Key'], 'under one key');
+	assert.equal(t.server.applied.filter(x => /^b[123]$/.test(x.body.name)).length, 3, 'each row applied once');
+	assert.equal([...t.server.rows.values()].filter(x => /^b/.test(x.name)).length, 4);
+});
+
+test('a batch refused at error.index: the rows before it go again, that row alone to the refused list, the rest on', async () => {
+	const t = await setup();
+	await queued(t, ['r1', 'r2', 'bad', 'r4', 'r5']);
+	t.server.refuse = call => call.body.name === 'bad';
+	const tried = t.writes().length;
+	await t.outbox.drain();
+	assert.equal(t.outbox.pending, 0);
+	const sent = t.writes().slice(tried).map(c => (Array.isArray(c.body) ? c.body.map(r => r.name) : c.body.name));
+	assert.deepEqual(sent, [['r1', 'r2', 'bad', 'r4', 'r5'], ['r1', 'r2'], 'bad', ['r4', 'r5']]);
+	const names = [...t.server.rows.values()].map(x => x.name).sort();
+	assert.deepEqual(names, ['r1', 'r2', 'r4', 'r5'], 'every other row once');
+	const [refused] = await t.outbox.refused();
+	assert.equal(refused.body.name, 'bad');
+	assert.equal(refused.message, 'refused', 'with the server\'s reason');
+	assert.equal(t.events.filter(e => e.type === 'refused').length, 1);
+});
+
+test('a create sent alone whose answer was lost, then refused in a batch (taken meanwhile), is settled by its own key', async () => {
+	const t = await setup();
+	t.server.loseNext = 1;
+	const first = await t.outbox.save('clients', { branch: 'n', name: 'alone first' });	// applied, answer lost
+	assert.equal(first.savedLocally, true);
+	t.server.rows.set(`clients/${first.id}`, { ...t.server.rows.get(`clients/${first.id}`), name: 'edited by someone', version: 2 });
+	await queued(t, ['next']);
+	await t.outbox.drain();
+	assert.equal(t.outbox.pending, 0);
+	assert.equal((await t.outbox.refused()).length, 0, 'not refused: its first try was taken');
+	assert.equal(t.server.rows.get(`clients/${first.id}`).name, 'edited by someone');
+	assert.ok([...t.server.rows.values()].some(x => x.name === 'next'));
 });

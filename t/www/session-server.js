@@ -1,6 +1,6 @@
 // The in-memory API of fake-server.js behind sign-in: POST/GET/DELETE /api/session, one cookie jar
 // (the browser's: one session for every client of the device), 401 without a valid session, 403 for
-// writes a rule refuses, and a record of who sent each write.
+// writes a rule refuses, and a record of who sent each write (each row of a bulk POST).
 import { answer } from './helpers.js';
 import { fakeServer } from './fake-server.js';
 
@@ -11,7 +11,7 @@ export function sessionServer(users) {
 	const server = {
 		api, users, cookie: null, sessions: new Map(), seq: 0, down: false,
 		forbid: null,	// (call, user) => true: 403 forbidden
-		sent: [],	// every write that reached the API: {user, method, body, key}
+		sent: [],	// every write that reached the API: {user, method, body, key, batch}
 		revokeAll() { server.sessions.clear(); },
 		handle(call) {
 			if (server.down) throw new TypeError('fetch failed');
@@ -23,9 +23,14 @@ export function sessionServer(users) {
 				return answer(200, [...api.rows.values()].filter(r => !r.branch || user.memberships.some(m => m.branch === r.branch)));
 			}
 			if (call.method !== 'GET') {
-				server.sent.push({ user: user.login, method: call.method, body: call.body, key: call.headers['Idempotency-Key'], csrf: call.headers['X-Requested-With'] });
-				if (server.forbid && server.forbid(call, user)) {
-					return answer(403, { error: { status: 403, code: 'forbidden', message: `${user.login} may not do that` } });
+				const rows = Array.isArray(call.body) ? call.body : [call.body];
+				for (const body of rows) {
+					server.sent.push({ user: user.login, method: call.method, body, key: call.headers['Idempotency-Key'], csrf: call.headers['X-Requested-With'], batch: Array.isArray(call.body) });
+				}
+				const index = server.forbid ? rows.findIndex(body => server.forbid({ ...call, body }, user)) : -1;
+				if (index >= 0) {
+					const error = { status: 403, code: 'forbidden', message: `${user.login} may not do that` };
+					return answer(403, { error: Array.isArray(call.body) ? { ...error, index } : error });
 				}
 			}
 			return api.handle(call);

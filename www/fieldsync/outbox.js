@@ -5,7 +5,9 @@
  * until the user chooses (keep mine / take theirs). A 401 (the session is gone) is nobody's final
  * word: the outbox keeps the write and pauses until the user signs in again. A write refused on replay
  * (403, 422, …) moves to the refused list with the server's reason, and the rest of the queue goes on.
+ * Consecutive creates of one table are drained as one bulk POST (batches.js).
  */
+import { batchAt, marked, unmarked } from './batches.js';
 import { errorOf, isConflict, succeeded, unauthorized, unreachable } from './http.js';
 import { cacheEntry, isQuotaError, tombstone } from './store.js';
 import { pathOf, rowKey, tableOf, uuid } from './names.js';
@@ -35,6 +37,9 @@ function newWrite(table, id, method, body, branch) {
 		idempotencyKey: uuid(), at: new Date().toISOString(), state: 'pending',
 	};
 }
+
+// What a step of the drain answers when the drain must stop (no answer, or a 401).
+const STOP = -1;
 
 function writePath(w) {
 	const path = `/api/${pathOf(w.table)}`;
@@ -276,6 +281,22 @@ export class Outbox {
 		this.emit('change', { resource: pathOf(w.table), table: w.table, id: w.id, row: gone ? null : row, source: 'server' });
 	}
 
+	// confirm() for the writes of a batch and the rows the server answered with, in one transaction.
+	async confirmAll(writes, rows) {
+		await this.store.write(['outbox', 'rows'], s => {
+			for (const w of writes) s.outbox.delete(w.seq);
+			for (const [n, w] of writes.entries()) {
+				s.outbox.index('key').count(w.key).onsuccess = e => {
+					if (e.target.result === 0) s.rows.put(cacheEntry(w.table, rows[n] || w.body));
+				};
+			}
+		}).catch(err => console.warn('fieldsync: could not store confirmed rows', err));
+		this.untrack(...writes);
+		for (const [n, w] of writes.entries()) {
+			this.emit('change', { resource: pathOf(w.table), table: w.table, id: w.id, row: rows[n] || w.body, source: 'server' });
+		}
+	}
+
 	savedLocally(w, local) {
 		return {
 			ok: true, savedLocally: true, row: w.method === 'DELETE' ? null : local, id: w.id,
@@ -304,38 +325,107 @@ export class Outbox {
 	}
 
 	/**
-	 * Send the outbox, oldest write first. A row whose write hit a conflict waits (its later writes too);
-	 * a refused write (4xx) moves to the refused list and is reported as 'refused'; no answer stops the
-	 * drain until later, and so does a 401 (until the user signs in again: the write is kept).
-	 * Runs inside serial() and exclusive().
+	 * Send the outbox, oldest write first; consecutive creates of one table go as one bulk POST. A row
+	 * whose write hit a conflict waits (its later writes too); a refused write (4xx) moves to the
+	 * refused list and is reported as 'refused'; no answer stops the drain until later, and so does a
+	 * 401 (until the user signs in again: the write is kept). Runs inside serial() and exclusive().
 	 */
 	async drainNow() {
 		if (this.paused()) return;
 		const writes = await this.store.readOutbox();
 		const blocked = new Set();
-		for (const w of writes) {
+		const limits = { alone: new Set(), blocked, caps: new Map() };
+		for (let i = 0; i < writes.length;) {
 			if (this.closed() || this.paused()) return;
+			const w = writes[i];
 			if (w.state === 'conflict' || blocked.has(w.key)) {
 				blocked.add(w.key);
+				i++;
 				continue;
 			}
-			const res = await this.sendTracked(w);
-			if (unreachable(res)) {
-				this.lost(res);	// which schedules the next try
-				return;
-			}
-			if (unauthorized(res)) return;	// kept; the client pauses and asks for a sign-in
-			this.reached();
-			if (succeeded(w.method, res)) {
-				this.outcomes.set(w.idempotencyKey, { ok: true, row: res.data });
-			} else if (isConflict(res)) {
-				blocked.add(w.key);
-				await this.toConflict(w, res.data.error.current, res.data.error.message);
-			} else {
-				await this.rejectWrite(w, res);
-			}
+			const batch = batchAt(writes, i, limits);
+			const step = batch ? await this.drainBatch(batch, writes, i, limits) : await this.drainOne(w, blocked);
+			if (step === STOP) return;
+			i += step;
 		}
 		this.drained();
+	}
+
+	// One write of the drain. Resolves how many writes it took (1), or STOP.
+	async drainOne(w, blocked) {
+		const res = await this.sendTracked(w);
+		if (unreachable(res)) {
+			this.lost(res);	// which schedules the next try
+			return STOP;
+		}
+		if (unauthorized(res)) return STOP;	// kept; the client pauses and asks for a sign-in
+		this.reached();
+		if (succeeded(w.method, res)) {
+			this.outcomes.set(w.idempotencyKey, { ok: true, row: res.data });
+		} else if (isConflict(res)) {
+			blocked.add(w.key);
+			await this.toConflict(w, res.data.error.current, res.data.error.message);
+		} else {
+			await this.rejectWrite(w, res);
+		}
+		return 1;
+	}
+
+	/**
+	 * A bulk POST of the drain (writes[i …]). Taken: each write is confirmed, and the drain goes on
+	 * after them. Refused (nothing of it was written): the batch is undone, the rows before the one at
+	 * fault go again as a smaller batch, and that row alone under its own key (its own answer decides:
+	 * the refused list, or its first try's stored answer should it have been sent alone before).
+	 * Resolves how many writes it took, 0 (try again from i, split), or STOP.
+	 */
+	async drainBatch(batch, writes, i, limits) {
+		if (!batch.stored) {
+			const stored = marked(batch);
+			await this.store.write(['outbox'], s => { for (const w of stored) s.outbox.put(w); }, 'strict');
+			writes.splice(i, stored.length, ...stored);
+			batch = { ...batch, writes: stored };
+		}
+		const res = await this.sendBatch(batch);
+		if (unreachable(res)) {
+			this.lost(res);
+			return STOP;
+		}
+		if (unauthorized(res)) return STOP;
+		this.reached();
+		if (succeeded('POST', res)) {
+			for (const [n, w] of batch.writes.entries()) this.outcomes.set(w.idempotencyKey, { ok: true, row: res.data[n] });
+			return batch.writes.length;
+		}
+		const fault = errorOf(res).index;
+		const loose = unmarked(batch.writes);
+		await this.store.write(['outbox'], s => { for (const w of loose) s.outbox.put(w); }, 'strict');
+		writes.splice(i, loose.length, ...loose);
+		if (Number.isInteger(fault) && fault >= 0 && fault < loose.length) {
+			limits.caps.set(loose[0].seq, fault);	// the next batch from i holds the rows before it
+			limits.alone.add(loose[fault].seq);
+		} else {
+			for (const w of loose) limits.alone.add(w.seq);	// no row named: each goes alone
+		}
+		return 0;
+	}
+
+	// Send a batch; the rows it created are stored before they are released (as sendTracked does).
+	async sendBatch(batch) {
+		const keys = batch.writes.map(w => w.key);
+		for (const k of keys) this.inflight.add(k);
+		try {
+			const first = batch.writes[0];
+			const res = await this.http.request('POST', writePath(first), {
+				body: batch.writes.map(w => w.body), idempotencyKey: batch.key,
+			});
+			if (succeeded('POST', res)) {
+				if (!Array.isArray(res.data)) res.data = [];
+				await this.confirmAll(batch.writes, res.data);
+			}
+			return res;
+		} finally {
+			for (const k of keys) this.inflight.delete(k);
+		}
 	}
 
 	async toConflict(w, server, message) {
