@@ -9,6 +9,7 @@
 #include "fs_ifmatch.h"
 #include "fs_pipe.h"
 #include "fs_json.h"
+#include "fs_metrics.h"
 #include "fs_query.h"
 #include "fs_rights.h"
 #include "fs_validate.h"
@@ -240,10 +241,14 @@ check_deadline(const struct fs_worker *e, const struct fs_write *w, struct fs_er
 static void
 rollback(struct fs_worker *e)
 {
+	const struct fs_pipe_step step = { .command = "ROLLBACK" };
 	struct fs_error scratch = FS_ERROR_INIT;
+	struct fs_pipe p;
 
-	if (fs_pg_connected(&e->db.pg) && PQtransactionStatus(e->db.pg.conn) != PQTRANS_IDLE)
-		fs_db_command(&e->db, "ROLLBACK", &scratch);
+	if (!fs_pg_connected(&e->db.pg) || PQtransactionStatus(e->db.pg.conn) == PQTRANS_IDLE)
+		return;
+	fs_pipe_run(&e->db, &step, 1, 0, &p, &scratch);
+	fs_pipe_clear(&p);
 	fs_error_clear(&scratch);
 }
 
@@ -733,6 +738,7 @@ fs_write_handle(struct fs_worker *e, struct fs_request *req)
 	struct fs_write w = { .method = req->method };
 	struct fs_query q = { 0 };
 	struct fs_error *err = &req->err;
+	unsigned long trips = fs_pipe_round_trips();
 
 	if (req->method == M_DELETE) {
 		if (fs_query_parse(e->res, req->query, FS_QUERY_ID, 1, 1, &q, err) == FS_OK && !q.id)
@@ -753,6 +759,7 @@ fs_write_handle(struct fs_worker *e, struct fs_request *req)
 		w.len = 0;
 		run(e, req, &w, err);
 	}
+	fs_metrics_write(fs_pipe_round_trips() - trips);
 	release(&w);
 	fs_query_release(&q);
 }
