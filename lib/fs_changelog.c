@@ -12,7 +12,7 @@
 #define TABLES_TTL 60		/* seconds a loaded table list is trusted on one connection */
 #define TABLES_TTL_UNDECLARED 5	/* ... while a table's workers have not yet recorded its declaration */
 
-enum stmt { ST_HEAD, ST_HORIZON, ST_SINCE, ST_PAGE, ST_PRUNE, ST_OF_XID, ST_TABLES, ST__MAX };
+enum stmt { ST_HEAD, ST_HORIZON, ST_SINCE, ST_PAGE, ST_PRUNE, ST_OF_XID, ST_MINE, ST_TABLES, ST__MAX };
 
 /* The head: the newest seq, or the horizon when retention pruned every entry. */
 #define HEAD "greatest((SELECT coalesce(max(seq), 0) FROM change_log)," \
@@ -53,6 +53,8 @@ static const struct fs_pg_stmt stmts[ST__MAX] = {
 	[ST_PRUNE] = { "changelog_prune", "SELECT fs_prune_change_log(make_interval(days => $1::integer))", 1 },
 	[ST_OF_XID] = { "changelog_of_xid", "SELECT c.resource || ':' || c.action, c.seq::text"
 	    " FROM change_log c WHERE c.xid = $1::xid8 ORDER BY c.seq", 1 },
+	[ST_MINE] = { "changelog_mine", "SELECT c.resource || ':' || c.action, c.seq::text"
+	    " FROM change_log c WHERE c.xid = pg_current_xact_id() ORDER BY c.seq", 0 },
 	[ST_TABLES] = { "changelog_tables", "SELECT name, declaration::text FROM change_log_tables"
 	    " ORDER BY name COLLATE \"C\"", 0 },
 };
@@ -93,7 +95,7 @@ fs_changelog_statement(enum fs_changelog_query q)
 {
 	static const enum stmt of[] = { [FS_CHANGELOG_Q_HEAD] = ST_HEAD,
 		[FS_CHANGELOG_Q_HORIZON] = ST_HORIZON, [FS_CHANGELOG_Q_PRUNE] = ST_PRUNE,
-		[FS_CHANGELOG_Q_TABLES] = ST_TABLES };
+		[FS_CHANGELOG_Q_TABLES] = ST_TABLES, [FS_CHANGELOG_Q_MINE] = ST_MINE };
 
 	return &stmts[of[q]];
 }

@@ -6,33 +6,6 @@
 #include "fs_formats.h"
 #include "fs_idempotency.h"
 
-/* Looks up the stored answer of KEY after a failed claim. */
-static enum fs_err
-lookup(struct fs_db *db, const char *const *params, int *replay, struct fs_idem_answer *answer,
-    struct fs_error *err)
-{
-	PGresult *r = fs_db_exec(db, STMT_IDEM_LOOKUP, params, 0, err);
-	enum fs_err rc = FS_OK;
-
-	if (!r)
-		return err->code;
-	if (PQntuples(r) == 0 || PQgetisnull(r, 0, 1)) {
-		/* Deleted or never answered since the claim failed: a race, not a client error. */
-		rc = fs_error_set(err, ERR_DATABASE_UNAVAILABLE, NULL, "try again");
-	} else if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
-		rc = fs_error_set(err, ERR_IDEMPOTENCY_KEY_REUSED, "Idempotency-Key",
-		    "this Idempotency-Key was used for a different request");
-	} else {
-		*replay = 1;
-		answer->status = atoi(PQgetvalue(r, 0, 1));
-		answer->body = PQgetisnull(r, 0, 2) ? NULL : strdup(PQgetvalue(r, 0, 2));
-		if (!PQgetisnull(r, 0, 2) && !answer->body)
-			rc = fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
-	}
-	PQclear(r);
-	return rc;
-}
-
 enum fs_err
 fs_idem_key_check(const char *key, struct fs_error *err)
 {
@@ -46,47 +19,70 @@ fs_idem_key_check(const char *key, struct fs_error *err)
 	return FS_OK;
 }
 
-enum fs_err
-fs_idem_claim(struct fs_db *db, const char *scope, const char *key,
-    const char *request, int *replay, struct fs_idem_answer *answer, struct fs_error *err)
+int
+fs_idem_claim_steps(struct fs_idem *k, const struct fs_db *db, const char *scope,
+    const char *key, const char *request, struct fs_pipe_step *steps, struct fs_error *err)
 {
-	char ttl[32];
-	const char *params[] = { scope, key, request };
-	const char *expire[] = { scope, key, ttl };
-	PGresult *r;
-	int claimed;
-
-	*replay = 0;
 	if (fs_idem_key_check(key, err) != FS_OK)
-		return err->code;
-	snprintf(ttl, sizeof(ttl), "%ld", db->pg.cfg->idempotency_ttl);
-	r = fs_db_exec(db, STMT_IDEM_EXPIRE, expire, 0, err);
-	if (!r)
-		return err->code;
-	PQclear(r);
-	/* A concurrent first use of the key makes this wait for that transaction to end. */
-	r = fs_db_exec(db, STMT_IDEM_CLAIM, params, 0, err);
-	if (!r)
-		return err->code;
-	claimed = PQntuples(r) == 1;
-	PQclear(r);
-	return claimed ? FS_OK : lookup(db, params, replay, answer, err);
+		return 0;
+	snprintf(k->ttl, sizeof(k->ttl), "%ld", db->pg.cfg->idempotency_ttl);
+	k->claim[0] = k->expire[0] = k->save[0] = scope;
+	k->claim[1] = k->expire[1] = k->save[1] = key;
+	k->claim[2] = request;
+	k->expire[2] = k->ttl;
+	steps[0] = (struct fs_pipe_step){ .stmt = STMT_IDEM_EXPIRE, .params = k->expire };
+	steps[1] = (struct fs_pipe_step){ .stmt = STMT_IDEM_CLAIM, .params = k->claim };
+	return 2;
+}
+
+int
+fs_idem_claimed(const PGresult *r)
+{
+	return r && PQntuples(r) == 1;
 }
 
 enum fs_err
-fs_idem_save(struct fs_db *db, const char *scope, const char *key,
-    int status, const char *body, struct fs_error *err)
+fs_idem_replay(struct fs_db *db, struct fs_idem *k, int *replay, struct fs_idem_answer *answer,
+    struct fs_error *err)
 {
-	char st[16];
-	const char *params[] = { scope, key, st, body };
-	PGresult *r;
+	const struct fs_pipe_step steps[2] = {
+		{ .stmt = STMT_IDEM_LOOKUP, .params = k->claim },
+		{ .command = "ROLLBACK" },
+	};
+	struct fs_pipe p;
+	const PGresult *r;
+	enum fs_err rc = FS_OK;
 
-	snprintf(st, sizeof(st), "%d", status);
-	r = fs_db_exec(db, STMT_IDEM_SAVE, params, 0, err);
-	if (!r)
+	*replay = 0;
+	if (fs_pipe_run(db, steps, 2, 0, &p, err) != FS_OK) {
+		fs_pipe_clear(&p);
 		return err->code;
-	PQclear(r);
-	return FS_OK;
+	}
+	r = p.res[0];
+	if (PQntuples(r) == 0 || PQgetisnull(r, 0, 1)) {
+		/* Deleted or never answered since the claim failed: a race, not a client error. */
+		rc = fs_error_set(err, ERR_DATABASE_UNAVAILABLE, NULL, "try again");
+	} else if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
+		rc = fs_error_set(err, ERR_IDEMPOTENCY_KEY_REUSED, "Idempotency-Key",
+		    "this Idempotency-Key was used for a different request");
+	} else {
+		*replay = 1;
+		answer->status = atoi(PQgetvalue(r, 0, 1));
+		answer->body = PQgetisnull(r, 0, 2) ? NULL : strdup(PQgetvalue(r, 0, 2));
+		if (!PQgetisnull(r, 0, 2) && !answer->body)
+			rc = fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
+	}
+	fs_pipe_clear(&p);
+	return rc;
+}
+
+void
+fs_idem_save_step(struct fs_idem *k, int status, const char *body, struct fs_pipe_step *step)
+{
+	snprintf(k->status, sizeof(k->status), "%d", status);
+	k->save[2] = k->status;
+	k->save[3] = body;
+	*step = (struct fs_pipe_step){ .stmt = STMT_IDEM_SAVE, .params = k->save };
 }
 
 void

@@ -31,6 +31,8 @@ struct counters {
 	uint64_t latency_usec;		/* their latency in all */
 	uint64_t database_errors;
 	uint64_t events;
+	uint64_t writes;		/* POST, PUT and DELETE that reached the database */
+	uint64_t write_round_trips;	/* their round trips to PostgreSQL */
 };
 
 static struct counters *mine;	/* this pool's, mapped before the workers are started */
@@ -86,6 +88,15 @@ fs_metrics_event(void)
 {
 	if (mine)
 		add(&mine->events);
+}
+
+void
+fs_metrics_write(unsigned long round_trips)
+{
+	if (!mine || !round_trips)
+		return;
+	add(&mine->writes);
+	__atomic_add_fetch(&mine->write_round_trips, (uint64_t)round_trips, __ATOMIC_RELAXED);
 }
 
 /* A file of metrics (NAME.metrics), no hidden one. */
@@ -171,6 +182,16 @@ render(FILE *out, const struct counters *const *pools, int n)
 	for (int p = 0; p < n; p++)
 		fprintf(out, "fieldsync_events_published_total{resource=\"%s\"} %llu\n", pools[p]->name,
 		    (unsigned long long)load(&pools[p]->events));
+	fputs("# HELP fieldsync_writes_total Writes (POST, PUT, DELETE) that reached the database.\n"
+	    "# TYPE fieldsync_writes_total counter\n", out);
+	for (int p = 0; p < n; p++)
+		fprintf(out, "fieldsync_writes_total{resource=\"%s\"} %llu\n", pools[p]->name,
+		    (unsigned long long)load(&pools[p]->writes));
+	fputs("# HELP fieldsync_write_round_trips_total Round trips to PostgreSQL those writes made.\n"
+	    "# TYPE fieldsync_write_round_trips_total counter\n", out);
+	for (int p = 0; p < n; p++)
+		fprintf(out, "fieldsync_write_round_trips_total{resource=\"%s\"} %llu\n", pools[p]->name,
+		    (unsigned long long)load(&pools[p]->write_round_trips));
 }
 
 void

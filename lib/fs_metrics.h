@@ -5,7 +5,8 @@
  * Each pool's supervisor maps the file <socket folder>/<name>.metrics (zeroed at its start)
  * before it starts its workers, which inherit the mapping and count into it atomically:
  * answers by HTTP status, their latency (a histogram), database errors (answers the database
- * made fail: unavailable, timeout, outcome unknown, schema) and events published.
+ * made fail: unavailable, timeout, outcome unknown, schema), events published, and writes with
+ * their round trips to PostgreSQL (fs_pipe.h).
  * /api/metrics reads every such file beside its own socket, so one scrape covers the host.
  * It answers only clients whose address [metrics] allow lists (default: loopback), others
  * 403; like /api/health it needs no session, and it says nothing secret.
@@ -28,6 +29,9 @@ void fs_metrics_answer(int status, long long usec, bool database_error);
 
 /* Counts one published event. */
 void fs_metrics_event(void);
+
+/* Counts one write that made ROUND_TRIPS round trips to PostgreSQL (none: not counted). */
+void fs_metrics_write(unsigned long round_trips);
 
 /* Answers REQ, a request to /api/metrics. */
 void fs_metrics_handle(struct fs_worker *w, struct fs_request *req);

@@ -112,14 +112,11 @@ cell(const PGresult *r, int col)
 }
 
 enum fs_err
-fs_rights_lock(struct fs_db *db, const struct fs_resource *res, const struct fs_user *u,
-    const char *id, struct fs_locked *cur, struct fs_error *err)
+fs_rights_take(const struct fs_resource *res, const struct fs_user *u, const char *id,
+    PGresult *r, struct fs_locked *cur, struct fs_error *err)
 {
-	const char *params[1] = { id };
-
 	memset(cur, 0, sizeof(*cur));
-	if (!(cur->r = fs_db_exec(db, STMT_LOCK, params, 0, err)))
-		return err->code;
+	cur->r = r;
 	if (PQntuples(cur->r) == 1) {
 		cur->json = PQgetvalue(cur->r, 0, 0);
 		cur->branch = PQgetvalue(cur->r, 0, 1);
@@ -131,6 +128,19 @@ fs_rights_lock(struct fs_db *db, const struct fs_resource *res, const struct fs_
 	}
 	fs_rights_unlock(cur);
 	return fs_error_set(err, ERR_NOT_FOUND, "id", "no %s with id %s", res->path, id);
+}
+
+enum fs_err
+fs_rights_lock(struct fs_db *db, const struct fs_resource *res, const struct fs_user *u,
+    const char *id, struct fs_locked *cur, struct fs_error *err)
+{
+	const char *params[1] = { id };
+	PGresult *r;
+
+	memset(cur, 0, sizeof(*cur));
+	if (!(r = fs_db_exec(db, STMT_LOCK, params, 0, err)))
+		return err->code;
+	return fs_rights_take(res, u, id, r, cur, err);
 }
 
 enum fs_err

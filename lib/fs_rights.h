@@ -52,6 +52,10 @@ enum fs_err fs_rights_create(const struct fs_resource *res, const struct fs_user
 enum fs_err fs_rights_lock(struct fs_db *db, const struct fs_resource *res,
     const struct fs_user *u, const char *id, struct fs_locked *cur, struct fs_error *err);
 
+/* As fs_rights_lock, from R, the answer of STMT_LOCK run by the caller (CUR takes R over). */
+enum fs_err fs_rights_take(const struct fs_resource *res, const struct fs_user *u, const char *id,
+    PGresult *r, struct fs_locked *cur, struct fs_error *err);
+
 /*
  * FS_OK when U may do OP (FS_OP_UPDATE with the fields FIELDS, or FS_OP_DELETE) on CUR; an
  * update must be allowed on the row as it is and as it would be (a move between branches

@@ -12,6 +12,7 @@
 
 static const char *const names[STMT__MAX] = {
 	[STMT_LIST] = "list", [STMT_GET] = "get", [STMT_LOCK] = "lock", [STMT_INSERT] = "insert",
+	[STMT_INSERT_MANY] = "insert_many",
 	[STMT_UPDATE] = "update", [STMT_DELETE] = "delete", [STMT_IDEM_EXPIRE] = "idem_expire",
 	[STMT_IDEM_CLAIM] = "idem_claim", [STMT_IDEM_LOOKUP] = "idem_lookup",
 	[STMT_IDEM_SAVE] = "idem_save", [STMT_IDEM_PRUNE] = "idem_prune", [STMT_XID] = "xid",
@@ -59,7 +60,7 @@ static int
 nparams(const struct fs_resource *res, enum fs_stmt s)
 {
 	static const int fixed[STMT__MAX] = {
-		[STMT_LOCK] = 1, [STMT_INSERT] = 1, [STMT_UPDATE] = 3, [STMT_DELETE] = 1,
+		[STMT_LOCK] = 1, [STMT_INSERT] = 1, [STMT_INSERT_MANY] = 1, [STMT_UPDATE] = 3, [STMT_DELETE] = 1,
 		[STMT_IDEM_EXPIRE] = 3, [STMT_IDEM_CLAIM] = 3, [STMT_IDEM_LOOKUP] = 3,
 		[STMT_IDEM_SAVE] = 4, [STMT_IDEM_PRUNE] = 1, [STMT_XID] = 0, [STMT_ACTOR] = 1,
 		[STMT_DEADLINE] = 1,
@@ -186,6 +187,49 @@ write_insert(FILE *f, const struct fs_resource *res)
 	    " UNION ALL SELECT 'x', seq::text, NULL, NULL FROM gone", res->table);
 }
 
+/*
+ * Create every row of the array $1 in one statement, in the order sent -> one answer per row
+ * as write_insert's, ordered as sent. An id sent twice is created once, by its first row; the
+ * later ones answer as for an existing row (same content or not). Any deleted id creates
+ * nothing at all (the batch fails). A row that neither was created nor exists as the
+ * statement sees it (a concurrent insert of its id committed meanwhile) answers no outcome.
+ */
+static void
+write_insert_many(FILE *f, const struct fs_resource *res)
+{
+	const struct fs_column *c;
+
+	/* The first row of each id, by a window: one sort, where a self-join would be quadratic. */
+	fputs("WITH a AS MATERIALIZED (SELECT u.*, row_number() OVER (PARTITION BY u.id ORDER BY u.i) = 1"
+	    " AS first FROM (SELECT s.i, s.j, coalesce(s.id, gen_random_uuid()) AS id, s.branch", f);
+	for (c = res->columns; c->name; c++)
+		fprintf(f, ", s.%s", c->name);
+	fprintf(f, " FROM (SELECT o.i, o.j, r.* FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY"
+	    " AS o(j, i), jsonb_populate_record(NULL::%s, o.j) AS r) s) u),"
+	    " gone AS (SELECT a.i, g.seq FROM a, tombstones g WHERE g.resource = '%s' AND g.row_id = a.id"
+	    " AND NOT EXISTS (SELECT 1 FROM %s t WHERE t.id = a.id)),"
+	    " ins AS (INSERT INTO %s AS t (id, branch", res->table, res->table, res->table, res->table);
+	for (c = res->columns; c->name; c++)
+		fprintf(f, ", %s", c->name);
+	fputs(") SELECT a.id, a.branch", f);
+	for (c = res->columns; c->name; c++)
+		fprintf(f, ", a.%s", c->name);
+	fprintf(f, " FROM a WHERE a.first AND NOT EXISTS (SELECT 1 FROM gone) ORDER BY a.i"
+	    " ON CONFLICT (id) DO NOTHING RETURNING t.*),"
+	    " got AS (SELECT a.i, a.j, g.seq, n.id IS NOT NULL AND a.first AS created, CASE WHEN t.id IS NOT NULL THEN t"
+	    " WHEN n.id IS NOT NULL THEN ROW(n.*)::%s END AS cur FROM a LEFT JOIN gone g ON g.i = a.i"
+	    " LEFT JOIN ins n ON n.id = a.id LEFT JOIN %s t ON t.id = a.id)"
+	    " SELECT CASE WHEN seq IS NOT NULL THEN 'x' WHEN created THEN 'c' WHEN (cur).id IS NULL"
+	    " THEN NULL WHEN cur = jsonb_populate_record(cur, j) THEN 'e' ELSE 'd' END,"
+	    " CASE WHEN seq IS NOT NULL THEN seq::text ELSE row_to_json(cur)::text END, (cur).branch, ",
+	    res->table, res->table);
+	if (res->owner)
+		fprintf(f, "(cur).%s::text", res->owner);
+	else
+		fputs("NULL::text", f);
+	fputs(" FROM got ORDER BY i", f);
+}
+
 /* Change the fields present in $1; a stale version answers the current row instead. */
 static void
 write_update(FILE *f, const struct fs_resource *res)
@@ -234,6 +278,9 @@ build_one(const struct fs_resource *res, enum fs_stmt s)
 		break;
 	case STMT_INSERT:
 		write_insert(f, res);
+		break;
+	case STMT_INSERT_MANY:
+		write_insert_many(f, res);
 		break;
 	case STMT_UPDATE:
 		write_update(f, res);

@@ -17,6 +17,8 @@ enum fs_stmt {
 	STMT_GET,	/* $1 id, scope from $2 -> (row json, version) */
 	STMT_LOCK,	/* $1 id -> (row json, branch, owner, status, version), locked FOR UPDATE */
 	STMT_INSERT,	/* $1 row jsonb -> (outcome c|e|d|x, row json or tombstone seq, branch, owner) */
+	STMT_INSERT_MANY, /* $1 jsonb array of rows -> per row, in order: (outcome c|e|d|x or NULL
+			   when a concurrent write hid it, row json or tombstone seq, branch, owner) */
 	STMT_UPDATE,	/* $1 fields jsonb, $2 id, $3 version or NULL -> (outcome u|v, row json) */
 	STMT_DELETE,	/* $1 id -> (id) */
 	STMT_IDEM_EXPIRE, /* $1 resource, $2 key, $3 ttl seconds: forget an expired key */

@@ -28,7 +28,7 @@ fs_worker_init(struct fs_worker *w, const struct fs_service *svc, const struct f
 void
 fs_worker_release(struct fs_worker *w)
 {
-	free(w->committed_xid);
+	PQclear(w->committed);
 	fs_events_close(&w->events);
 	fs_changelog_release(&w->log);
 	fs_auth_release(&w->auth);

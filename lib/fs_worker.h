@@ -29,7 +29,7 @@ struct fs_worker {
 	unsigned long writes;	/* committed writes, to prune expired idempotency keys now and then */
 	/* Work a handler leaves for after the answer is sent (publishing its events), or NULL. */
 	void (*after_answer)(struct fs_worker *w);
-	char *committed_xid;	/* owned: the transaction whose events after_answer publishes */
+	PGresult *committed;	/* owned: the committed entries (type, seq) after_answer publishes */
 };
 
 /* What a binary serves: a name (for logs and the database) and the handler of each request. */

@@ -7,7 +7,9 @@
 
 #include "fs_idempotency.h"
 #include "fs_ifmatch.h"
+#include "fs_pipe.h"
 #include "fs_json.h"
+#include "fs_metrics.h"
 #include "fs_query.h"
 #include "fs_rights.h"
 #include "fs_validate.h"
@@ -119,69 +121,98 @@ check_body(struct fs_worker *e, const struct fs_request *req, struct fs_write *w
 	take_version(req, w, err);
 }
 
+/* Runs the one statement S with PARAMS as its own round trip: the result, or NULL with ERR set. */
+static PGresult *
+exec1(struct fs_worker *e, enum fs_stmt s, const char *const *params, int deleting,
+    struct fs_error *err)
+{
+	const struct fs_pipe_step step = { .stmt = s, .params = params, .deleting = deleting };
+	struct fs_pipe p;
+	PGresult *r;
+
+	if (fs_pipe_run(&e->db, &step, 1, 0, &p, err) != FS_OK) {
+		fs_pipe_clear(&p);
+		return NULL;
+	}
+	r = p.res[0];
+	p.res[0] = NULL;
+	return r;
+}
+
+/* Writes the stored JSON of outcome row ROW of R to F. */
+static enum fs_err
+put_row(const PGresult *r, int row, FILE *f, struct fs_error *err)
+{
+	size_t len = (size_t)PQgetlength(r, row, 1);
+
+	if (fwrite(PQgetvalue(r, row, 1), 1, len, f) != len)
+		return fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
+	return FS_OK;
+}
+
 /*
- * What an insert's outcome R says when it created nothing new: a deleted id stays deleted
- * (409 deleted, with the tombstone's seq); an id taken by a row the user may not read is
- * taken, nothing more; one with other content answers it as it is now. FS_OK for a new row
- * (c) or the same content (e).
+ * The outcome of row I of R (STMT_INSERT or STMT_INSERT_MANY): what it created or found, into F.
+ * FS_OK for a new row or the same content; else the error, naming the row (INDEX, -1: none).
  */
 static enum fs_err
-existing(struct fs_worker *e, const PGresult *r, struct fs_error *err)
+take_outcome(struct fs_worker *e, const PGresult *r, int i, int index, FILE *f, struct fs_error *err)
 {
-	char outcome = PQgetvalue(r, 0, 0)[0];
-	const char *owner = PQgetisnull(r, 0, 3) ? NULL : PQgetvalue(r, 0, 3);
+	char outcome = PQgetvalue(r, i, 0)[0];
+	const char *owner = PQgetisnull(r, i, 3) ? NULL : PQgetvalue(r, i, 3);
+	enum fs_err rc = FS_OK;
 
 	if (outcome == 'x') {
 		fs_error_set(err, ERR_DELETED, "id", "this %s was deleted (change %s) and is not"
-		    " created again", e->res->noun ? e->res->noun : e->res->path, PQgetvalue(r, 0, 1));
-		fs_error_attach(err, "seq", strdup(PQgetvalue(r, 0, 1)));
-		return err->code;
+		    " created again", e->res->noun ? e->res->noun : e->res->path, PQgetvalue(r, i, 1));
+		fs_error_attach(err, "seq", strdup(PQgetvalue(r, i, 1)));
+		rc = err->code;
+	} else if (outcome != 'c' && !fs_rights_can_read(e->res, e->user, PQgetvalue(r, i, 2), owner)) {
+		/* An id taken by a row the user may not read is taken, nothing more. */
+		rc = fs_error_set(err, ERR_DUPLICATE_ID, "id", "a row with this id exists");
+	} else if (outcome == 'd') {
+		fs_error_set(err, ERR_DUPLICATE_ID, "id", "a row with this id exists with different"
+		    " content; see error.current");
+		fs_error_attach(err, "current", strdup(PQgetvalue(r, i, 1)));
+		rc = err->code;
+	} else {
+		rc = put_row(r, i, f, err);
 	}
-	if (outcome == 'c')
-		return FS_OK;
-	if (!fs_rights_can_read(e->res, e->user, PQgetvalue(r, 0, 2), owner))
-		return fs_error_set(err, ERR_DUPLICATE_ID, "id", "a row with this id exists");
-	if (outcome == 'e')
-		return FS_OK;
-	fs_error_set(err, ERR_DUPLICATE_ID, "id", "a row with this id exists with different content;"
-	    " see error.current");
-	fs_error_attach(err, "current", strdup(PQgetvalue(r, 0, 1)));
-	return err->code;
+	if (rc != FS_OK)
+		err->index = index;
+	return rc;
 }
 
-/* Inserts ROW (index I of a batch, or -1); writes its stored JSON to F. */
+/* Inserts ROW (index I of a batch, or -1) as its own statement; writes its stored JSON to F. */
 static enum fs_err
 insert_row(struct fs_worker *e, const cJSON *row, int i, FILE *f, struct fs_error *err)
 {
 	char *text = fs_json_print(row);
 	const char *params[1] = { text };
 	PGresult *r;
-	enum fs_err rc = FS_OK;
+	enum fs_err rc;
 
 	if (!text)
 		return fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
-	r = fs_db_exec(&e->db, STMT_INSERT, params, 0, err);
+	r = exec1(e, STMT_INSERT, params, 0, err);
 	/*
 	 * No row at all: a concurrent transaction inserted this id and committed while we
 	 * waited on it, after our statement's snapshot was taken. A new statement sees it.
 	 */
 	if (r && PQntuples(r) == 0) {
 		PQclear(r);
-		r = fs_db_exec(&e->db, STMT_INSERT, params, 0, err);
+		r = exec1(e, STMT_INSERT, params, 0, err);
 	}
 	free(text);
 	if (!r) {
 		err->index = i;
 		return err->code;
 	}
-	if (PQntuples(r) != 1)	/* deleted again in between: let the client retry */
+	if (PQntuples(r) != 1) {	/* deleted again in between: let the client retry */
 		rc = fs_error_set(err, ERR_DATABASE_UNAVAILABLE, "id", "this id is being written; try again");
-	else if ((rc = existing(e, r, err)) == FS_OK
-	    && fwrite(PQgetvalue(r, 0, 1), 1, (size_t)PQgetlength(r, 0, 1), f)
-	    != (size_t)PQgetlength(r, 0, 1))
-		rc = fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
-	if (rc != FS_OK)
 		err->index = i;
+	} else {
+		rc = take_outcome(e, r, 0, i, f, err);
+	}
 	PQclear(r);
 	return rc;
 }
@@ -206,32 +237,291 @@ check_deadline(const struct fs_worker *e, const struct fs_write *w, struct fs_er
 	    " back; nothing of it was written", e->cfg->write_timeout);
 }
 
-/* POST: every row, in order, into one answer (an object, or an array for a batch). */
+/* Ends the open transaction, if the connection still has one, without keeping anything. */
+static void
+rollback(struct fs_worker *e)
+{
+	const struct fs_pipe_step step = { .command = "ROLLBACK" };
+	struct fs_error scratch = FS_ERROR_INIT;
+	struct fs_pipe p;
+
+	if (!fs_pg_connected(&e->db.pg) || PQtransactionStatus(e->db.pg.conn) == PQTRANS_IDLE)
+		return;
+	fs_pipe_run(&e->db, &step, 1, 0, &p, &scratch);
+	fs_pipe_clear(&p);
+	fs_error_clear(&scratch);
+}
+
+/*
+ * The first batch of W's statements: BEGIN and the actor (the request's user becomes the
+ * transaction's created_by, updated_by and change_log.actor) unless an Idempotency-Key's claim
+ * opened the transaction already, then STEP. Its answer in P (the caller clears it).
+ */
+static enum fs_err
+first_batch(struct fs_worker *e, struct fs_write *w, const struct fs_pipe_step *step,
+    struct fs_pipe *p, struct fs_error *err)
+{
+	struct fs_pipe_step steps[3];
+	int n = 0;
+
+	if (!w->key) {
+		steps[n++] = (struct fs_pipe_step){ .command = "BEGIN" };
+		if (e->user->id[0]) {	/* an open-access build's nobody has none */
+			w->actor[0] = e->user->id;
+			steps[n++] = (struct fs_pipe_step){ .stmt = STMT_ACTOR, .params = w->actor };
+		}
+	}
+	steps[n++] = *step;
+	if (fs_pipe_run(&e->db, steps, n, !w->key, p, err) != FS_OK)
+		return err->code;
+	/* The step's answer first: callers read res[0]. */
+	for (int i = 0; i < n - 1; i++)
+		PQclear(p->res[i]);
+	p->res[0] = p->res[n - 1];
+	p->n = 1;
+	return FS_OK;
+}
+
+/*
+ * The batch that ends W's transaction, after the NPRE steps PRE (a write folded into it):
+ * the answer stored under the Idempotency-Key, the deadline, the deferred change-log
+ * triggers run (SET CONSTRAINTS ALL IMMEDIATE) under the time left, this transaction's
+ * entries read (to publish after COMMIT), and COMMIT. PostgreSQL runs deferred triggers
+ * inside COMMIT, where statement_timeout no longer counts: running them first keeps every
+ * write within its write_timeout, so that the database gives up before any proxy in front
+ * does and an error answered is true. The answers of PRE are left in P->res[0..NPRE-1]; the
+ * committed entries go to e->committed. A connection lost during the batch leaves the
+ * outcome unknown, and the answer says so: retry with the same id or key.
+ */
+static enum fs_err
+commit(struct fs_worker *e, struct fs_write *w, const struct fs_pipe_step *pre, int npre,
+    struct fs_pipe *p, struct fs_error *err)
+{
+	struct fs_pipe_step steps[FS_PIPE_MAX];
+	int n = 0, mine = -1;
+
+	memset(p, 0, sizeof(*p));
+	if (check_deadline(e, w, err) != FS_OK)
+		return err->code;
+	for (int i = 0; i < npre; i++)
+		steps[n++] = pre[i];
+	if (w->key)
+		fs_idem_save_step(&w->idem, w->status, w->body, &steps[n++]);
+	snprintf(w->ms, sizeof(w->ms), "%ld", e->cfg->write_timeout - elapsed_ms(w));
+	w->deadline[0] = w->ms;
+	steps[n++] = (struct fs_pipe_step){ .stmt = STMT_DEADLINE, .params = w->deadline };
+	steps[n++] = (struct fs_pipe_step){ .command = "SET CONSTRAINTS ALL IMMEDIATE" };
+	if (fs_events_on(&e->events)) {
+		mine = n;
+		steps[n++] = (struct fs_pipe_step){ .other = fs_changelog_statement(FS_CHANGELOG_Q_MINE) };
+	}
+	steps[n++] = (struct fs_pipe_step){ .command = "COMMIT" };
+	if (fs_pipe_run(&e->db, steps, n, 0, p, err) == FS_OK) {
+		/* A COMMIT that the server turned into a ROLLBACK would say so. */
+		if (strcmp(PQcmdStatus(p->res[n - 1]), "COMMIT") != 0)
+			return fs_error_set(err, ERR_INTERNAL, NULL, "the transaction was rolled back");
+		if (mine >= 0) {
+			PQclear(e->committed);
+			e->committed = p->res[mine];
+			p->res[mine] = NULL;
+		}
+		return FS_OK;
+	}
+	if (!p->lost && fs_pg_connected(&e->db.pg))
+		return err->code;
+	fs_error_clear(err);
+	return fs_error_set(err, ERR_OUTCOME_UNKNOWN, NULL, "the connection to the database was lost"
+	    " while the write was being committed: it may or may not be saved; send it again with"
+	    " the same ids or Idempotency-Key to find out");
+}
+
+/* A batch POST, one statement for every row: W->body the array of stored rows. */
+static enum fs_err
+insert_many(struct fs_worker *e, struct fs_write *w, FILE *f, struct fs_error *err)
+{
+	char *text = fs_json_print(w->tree);
+	const char *params[1] = { text };
+	const struct fs_pipe_step step = { .stmt = STMT_INSERT_MANY, .params = params };
+	struct fs_pipe p;
+	enum fs_err rc;
+	const PGresult *r;
+
+	if (!text)
+		return fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
+	rc = first_batch(e, w, &step, &p, err);
+	free(text);
+	if (rc != FS_OK) {
+		/* A rule refused some row: find which, row by row (nothing is kept of this try). */
+		if (p.failed >= 0 && !p.lost && (err->code == ERR_INVALID_FORMAT
+		    || err->code == ERR_INVALID_VALUE || err->code == ERR_MISSING_FIELD
+		    || err->code == ERR_UNKNOWN_REFERENCE || err->code == ERR_DUPLICATE_VALUE))
+			w->one_by_one = 1;
+		fs_pipe_clear(&p);
+		return rc;
+	}
+	r = p.res[0];
+	fputc('[', f);
+	for (int i = 0; i < PQntuples(r) && rc == FS_OK; i++) {
+		if (PQgetisnull(r, i, 0)) {
+			/* A concurrent insert of this id committed meanwhile: row by row sees it. */
+			w->one_by_one = 1;
+			rc = fs_error_set(err, ERR_DATABASE_UNAVAILABLE, NULL, "try again");
+			break;
+		}
+		if (i > 0)
+			fputc(',', f);
+		rc = take_outcome(e, r, i, i, f, err);
+	}
+	fputc(']', f);
+	fs_pipe_clear(&p);
+	return rc;
+}
+
+/* A single POST: W->body the stored row. */
+static enum fs_err
+insert_one(struct fs_worker *e, struct fs_write *w, FILE *f, struct fs_error *err)
+{
+	char *text = fs_json_print(w->tree);
+	const char *params[1] = { text };
+	const struct fs_pipe_step step = { .stmt = STMT_INSERT, .params = params };
+	struct fs_pipe p;
+	enum fs_err rc;
+
+	if (!text)
+		return fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
+	rc = first_batch(e, w, &step, &p, err);
+	free(text);
+	if (rc == FS_OK && PQntuples(p.res[0]) == 1)
+		rc = take_outcome(e, p.res[0], 0, -1, f, err);
+	else if (rc == FS_OK)	/* a concurrent insert of this id: insert_row tries again */
+		rc = insert_row(e, w->tree, -1, f, err);
+	fs_pipe_clear(&p);
+	return rc;
+}
+
+/* POST, row after row (a batch whose set-based insert failed): the transaction opened first. */
+static enum fs_err
+insert_each(struct fs_worker *e, struct fs_write *w, FILE *f, struct fs_error *err)
+{
+	const struct fs_pipe_step step = { .command = "SELECT 1" };
+	struct fs_pipe p;
+	enum fs_err rc = first_batch(e, w, &step, &p, err);
+	int i = 0;
+
+	fs_pipe_clear(&p);
+	fputc('[', f);
+	for (const cJSON *row = w->tree->child; row && rc == FS_OK; row = row->next, i++) {
+		if (i > 0)
+			fputc(',', f);
+		if ((rc = check_deadline(e, w, err)) == FS_OK)
+			rc = insert_row(e, row, i, f, err);
+	}
+	fputc(']', f);
+	return rc;
+}
+
+/* POST: every row, in order, into one answer (an object, or an array for a batch); commits. */
 static enum fs_err
 apply_post(struct fs_worker *e, struct fs_write *w, struct fs_error *err)
 {
-	int batch = cJSON_IsArray(w->tree), i = 0;
 	FILE *f = open_memstream(&w->body, &w->len);
-	enum fs_err rc = FS_OK;
+	struct fs_pipe p = { 0 };
+	enum fs_err rc;
 
 	if (!f)
 		return fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
-	if (!batch) {
-		rc = insert_row(e, w->tree, -1, f, err);
-	} else {
-		fputc('[', f);
-		for (const cJSON *row = w->tree->child; row && rc == FS_OK; row = row->next, i++) {
-			if (i > 0)
-				fputc(',', f);
-			if ((rc = check_deadline(e, w, err)) == FS_OK)
-				rc = insert_row(e, row, i, f, err);
-		}
-		fputc(']', f);
-	}
+	if (!cJSON_IsArray(w->tree))
+		rc = insert_one(e, w, f, err);
+	else if (w->one_by_one)
+		rc = insert_each(e, w, f, err);
+	else
+		rc = insert_many(e, w, f, err);
 	if (fclose(f) != 0 && rc == FS_OK)
 		rc = fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
 	w->status = 201;
+	if (rc == FS_OK)
+		rc = commit(e, w, NULL, 0, &p, err);
+	fs_pipe_clear(&p);
 	return rc;
+}
+
+/* Locks row W->id (the first batch) into CUR: ERR_NOT_FOUND unless the user may read it. */
+static enum fs_err
+lock_row(struct fs_worker *e, struct fs_write *w, struct fs_locked *cur, struct fs_error *err)
+{
+	const char *params[1] = { w->id };
+	const struct fs_pipe_step step = { .stmt = STMT_LOCK, .params = params };
+	struct fs_pipe p;
+	PGresult *r;
+	enum fs_err rc;
+
+	memset(cur, 0, sizeof(*cur));
+	if ((rc = first_batch(e, w, &step, &p, err)) != FS_OK) {
+		fs_pipe_clear(&p);
+		return rc;
+	}
+	r = p.res[0];
+	p.res[0] = NULL;
+	return fs_rights_take(e->res, e->user, w->id, r, cur, err);
+}
+
+/*
+ * Runs the write statement STEP of a PUT or DELETE: folded into the committing batch, or
+ * without an Idempotency-Key (whose stored answer needs the statement's answer first) as its
+ * own round trip before it. Either way the answer is in *R (the caller PQclear()s it).
+ * Committing after a statement that changed nothing (a stale version, a row gone) writes
+ * nothing: the answer is still the error.
+ */
+static enum fs_err
+write_and_commit(struct fs_worker *e, struct fs_write *w, const struct fs_pipe_step *step,
+    enum fs_err (*answer)(struct fs_worker *, struct fs_write *, const PGresult *, struct fs_error *),
+    struct fs_error *err)
+{
+	struct fs_pipe p = { 0 };
+	PGresult *r = NULL;
+	enum fs_err rc;
+
+	if (w->key) {
+		if (!(r = exec1(e, step->stmt, step->params, step->deleting, err)))
+			return err->code;
+		if ((rc = answer(e, w, r, err)) == FS_OK)
+			rc = commit(e, w, NULL, 0, &p, err);
+	} else if ((rc = commit(e, w, step, 1, &p, err)) == FS_OK) {
+		rc = answer(e, w, p.res[0], err);
+	}
+	PQclear(r);
+	fs_pipe_clear(&p);
+	return rc;
+}
+
+/* The answer of a PUT's STMT_UPDATE R. */
+static enum fs_err
+put_answer(struct fs_worker *e, struct fs_write *w, const PGresult *r, struct fs_error *err)
+{
+	if (PQntuples(r) == 0)
+		return fs_error_set(err, ERR_NOT_FOUND, "id", "no %s with id %s", e->res->path, w->id);
+	if (PQgetvalue(r, 0, 0)[0] == 'v') {
+		fs_error_set(err, ERR_VERSION_CONFLICT, "version",
+		    "the row was changed by someone else; see error.current");
+		fs_error_attach(err, "current", strdup(PQgetvalue(r, 0, 1)));
+		return err->code;
+	}
+	w->status = 200;
+	w->len = (size_t)PQgetlength(r, 0, 1);
+	free(w->body);
+	if (!(w->body = strdup(PQgetvalue(r, 0, 1))))
+		return fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
+	return FS_OK;
+}
+
+/* The answer of a DELETE's STMT_DELETE R. */
+static enum fs_err
+delete_answer(struct fs_worker *e, struct fs_write *w, const PGresult *r, struct fs_error *err)
+{
+	if (PQntuples(r) != 1)
+		return fs_error_set(err, ERR_NOT_FOUND, "id", "no %s with id %s", e->res->path, w->id);
+	w->status = 204;
+	return FS_OK;
 }
 
 /*
@@ -244,10 +534,10 @@ apply_put(struct fs_worker *e, struct fs_write *w, struct fs_error *err)
 	struct fs_locked cur;
 	char *text;
 	const char *params[3] = { NULL, w->id, w->version[0] ? w->version : NULL };
-	PGresult *r;
-	enum fs_err rc = FS_OK;
+	const struct fs_pipe_step step = { .stmt = STMT_UPDATE, .params = params };
+	enum fs_err rc;
 
-	if (fs_rights_lock(&e->db, e->res, e->user, w->id, &cur, err) != FS_OK)
+	if (lock_row(e, w, &cur, err) != FS_OK)
 		return err->code;
 	if (fs_rights_change(e->res, e->user, FS_OP_UPDATE, &cur, w->tree, err) != FS_OK
 	    || fs_rights_approver(e->res, e->user, w->tree, &cur, err) != FS_OK) {
@@ -258,24 +548,8 @@ apply_put(struct fs_worker *e, struct fs_write *w, struct fs_error *err)
 	if (!(text = fs_json_print(w->tree)))
 		return fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
 	params[0] = text;
-	r = fs_db_exec(&e->db, STMT_UPDATE, params, 0, err);
+	rc = write_and_commit(e, w, &step, put_answer, err);
 	free(text);
-	if (!r)
-		return err->code;
-	if (PQntuples(r) == 0) {
-		rc = fs_error_set(err, ERR_NOT_FOUND, "id", "no %s with id %s", e->res->path, w->id);
-	} else if (PQgetvalue(r, 0, 0)[0] == 'v') {
-		rc = fs_error_set(err, ERR_VERSION_CONFLICT, "version",
-		    "the row was changed by someone else; see error.current");
-		fs_error_attach(err, "current", strdup(PQgetvalue(r, 0, 1)));
-	} else {
-		w->status = 200;
-		w->len = (size_t)PQgetlength(r, 0, 1);
-		w->body = strdup(PQgetvalue(r, 0, 1));
-		if (!w->body)
-			rc = fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
-	}
-	PQclear(r);
 	return rc;
 }
 
@@ -284,11 +558,10 @@ static enum fs_err
 apply_delete(struct fs_worker *e, struct fs_write *w, struct fs_error *err)
 {
 	const char *params[1] = { w->id };
+	const struct fs_pipe_step step = { .stmt = STMT_DELETE, .params = params, .deleting = 1 };
 	struct fs_locked cur;
-	PGresult *r;
-	int found;
 
-	if (fs_rights_lock(&e->db, e->res, e->user, w->id, &cur, err) != FS_OK)
+	if (lock_row(e, w, &cur, err) != FS_OK)
 		return err->code;
 	if (fs_rights_change(e->res, e->user, FS_OP_DELETE, &cur, NULL, err) == FS_OK
 	    && w->version[0] && strcmp(w->version, cur.version) != 0) {
@@ -299,17 +572,10 @@ apply_delete(struct fs_worker *e, struct fs_write *w, struct fs_error *err)
 	fs_rights_unlock(&cur);
 	if (err->code != FS_OK)
 		return err->code;
-	if (!(r = fs_db_exec(&e->db, STMT_DELETE, params, 1, err)))
-		return err->code;
-	found = PQntuples(r) == 1;
-	PQclear(r);
-	if (!found)
-		return fs_error_set(err, ERR_NOT_FOUND, "id", "no %s with id %s", e->res->path, w->id);
-	w->status = 204;
-	return FS_OK;
+	return write_and_commit(e, w, &step, delete_answer, err);
 }
 
-/* Applies W by its method. */
+/* Applies W by its method, up to and including COMMIT. */
 static enum fs_err
 apply(struct fs_worker *e, struct fs_write *w, struct fs_error *err)
 {
@@ -332,19 +598,35 @@ request_text(const struct fs_request *req)
 	return text;
 }
 
-/* Claims the request's key; on a replay answers it. Returns FS_OK to go on writing. */
+/*
+ * Opens the transaction with the claim of REQ's key (BEGIN, the actor and the claim in one
+ * round trip); on a replay answers it and ends the transaction. FS_OK to go on writing.
+ */
 static enum fs_err
-claim_key(struct fs_worker *e, struct fs_request *req, const char *scope, int *replay,
-    struct fs_error *err)
+claim_key(struct fs_worker *e, struct fs_request *req, struct fs_write *w, const char *scope,
+    const char *request, int *replay, struct fs_error *err)
 {
+	struct fs_pipe_step steps[4];
 	struct fs_idem_answer answer = { 0, NULL };
-	char *request = request_text(req);
+	struct fs_pipe p;
+	int n = 0, k, claimed;
 	enum fs_err rc;
 
-	if (!request)
-		return fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
-	rc = fs_idem_claim(&e->db, scope, req->idem_key, request, replay, &answer, err);
-	free(request);
+	*replay = 0;
+	steps[n++] = (struct fs_pipe_step){ .command = "BEGIN" };
+	if (e->user->id[0]) {
+		w->actor[0] = e->user->id;
+		steps[n++] = (struct fs_pipe_step){ .stmt = STMT_ACTOR, .params = w->actor };
+	}
+	if (!(k = fs_idem_claim_steps(&w->idem, &e->db, scope, req->idem_key, request, steps + n, err)))
+		return err->code;
+	n += k;
+	rc = fs_pipe_run(&e->db, steps, n, 1, &p, err);
+	claimed = rc == FS_OK && fs_idem_claimed(p.res[n - 1]);
+	fs_pipe_clear(&p);
+	if (rc != FS_OK || claimed)
+		return rc;
+	rc = fs_idem_replay(&e->db, &w->idem, replay, &answer, err);
 	if (rc == FS_OK && *replay) {
 		fs_response_take(req, answer.status, answer.body, answer.body ? strlen(answer.body) : 0);
 		answer.body = NULL;
@@ -354,133 +636,51 @@ claim_key(struct fs_worker *e, struct fs_request *req, const char *scope, int *r
 	return rc;
 }
 
-/* The id of the open transaction, to find its change_log entries after COMMIT; NULL with ERR set. */
-static char *
-transaction_id(struct fs_worker *e, struct fs_error *err)
-{
-	PGresult *r;
-	char *xid;
-
-	r = fs_db_exec(&e->db, STMT_XID, NULL, 0, err);
-	if (!r)
-		return NULL;
-	xid = strdup(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	if (!xid)
-		fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
-	return xid;
-}
-
 /*
  * After COMMIT and the answer: one event per change_log entry of the transaction, in seq
- * order; now and then the expired idempotency keys go.
+ * order (read in the committing batch); now and then the expired idempotency keys go.
  */
 static void
 after_commit(struct fs_worker *e)
 {
-	struct fs_error err = FS_ERROR_INIT;
-	PGresult *r = NULL;
-
-	/* A failure here loses nothing: the relay finds the entries in change_log. */
-	if (e->committed_xid)
-		fs_changelog_of_xid(&e->log, e->committed_xid, &r, &err);
-	for (int i = 0; r && i < PQntuples(r); i++)
-		fs_events_publish(&e->events, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
-	PQclear(r);
-	fs_error_clear(&err);
-	free(e->committed_xid);
-	e->committed_xid = NULL;
+	/* Events lost here lose nothing: the relay finds the entries in change_log. */
+	for (int i = 0; e->committed && i < PQntuples(e->committed); i++)
+		fs_events_publish(&e->events, PQgetvalue(e->committed, i, 0),
+		    PQgetvalue(e->committed, i, 1));
+	PQclear(e->committed);
+	e->committed = NULL;
 	if (++e->writes % PRUNE_EVERY == 0)
 		fs_idem_prune(&e->db);
-}
-
-/* The request's user becomes the transaction's actor (created_by, updated_by, change_log.actor). */
-static enum fs_err
-set_actor(struct fs_worker *e, struct fs_error *err)
-{
-	const char *params[1] = { e->user->id };
-	PGresult *r;
-
-	if (!e->user->id[0])	/* an open-access build's nobody */
-		return FS_OK;
-	if (!(r = fs_db_exec(&e->db, STMT_ACTOR, params, 0, err)))
-		return err->code;
-	PQclear(r);
-	return FS_OK;
-}
-
-/*
- * COMMITs W's transaction within its write_timeout, so that the database gives up before any
- * proxy in front does and an error answered is true. PostgreSQL runs the deferred change-log
- * triggers inside COMMIT, where statement_timeout no longer counts: a batch, or a write with
- * less time left than statement_timeout, runs them first (SET CONSTRAINTS ALL IMMEDIATE)
- * under the time left; a short single write's COMMIT is bounded by lock_timeout (fs_pg). A
- * connection lost while COMMIT was under way leaves the outcome unknown, and the answer says
- * so: retry with the same id or key.
- */
-static enum fs_err
-commit(struct fs_worker *e, struct fs_write *w, struct fs_error *err)
-{
-	long left = e->cfg->write_timeout - elapsed_ms(w);
-	char ms[24];
-	const char *params[1] = { ms };
-	PGresult *r;
-
-	if (check_deadline(e, w, err) != FS_OK)
-		return err->code;
-	if (left < e->cfg->statement_timeout || cJSON_IsArray(w->tree)) {
-		snprintf(ms, sizeof(ms), "%ld", left);
-		if (!(r = fs_db_exec(&e->db, STMT_DEADLINE, params, 0, err)))
-			return err->code;
-		PQclear(r);
-		if (fs_db_command(&e->db, "SET CONSTRAINTS ALL IMMEDIATE", err) != FS_OK)
-			return err->code;
-	}
-	if (fs_db_command(&e->db, "COMMIT", err) == FS_OK || fs_pg_connected(&e->db.pg))
-		return err->code;
-	fs_error_clear(err);
-	return fs_error_set(err, ERR_OUTCOME_UNKNOWN, NULL, "the connection to the database was lost"
-	    " while the write was being committed: it may or may not be saved; send it again with"
-	    " the same ids or Idempotency-Key to find out");
 }
 
 /* Runs W in one transaction with REQ's Idempotency-Key; on success or replay fills the answer. */
 static void
 run(struct fs_worker *e, struct fs_request *req, struct fs_write *w, struct fs_error *err)
 {
-	struct fs_error scratch = FS_ERROR_INIT;
 	int replay = 0;
-	char *xid = NULL, scope[256];
+	char *request = NULL, scope[256];
 
 	snprintf(scope, sizeof(scope), "%s:%s", e->res->table, e->user->id);
-
 	clock_gettime(CLOCK_MONOTONIC, &w->began);
-	if (fs_db_command(&e->db, "BEGIN", err) != FS_OK)
-		return;
-	if (set_actor(e, err) != FS_OK)
-		goto rollback;
-	if (req->idem_key && (claim_key(e, req, scope, &replay, err) != FS_OK || replay))
-		goto rollback;
-	if (apply(e, w, err) != FS_OK)
-		goto rollback;
-	if (req->idem_key
-	    && fs_idem_save(&e->db, scope, req->idem_key, w->status, w->body, err) != FS_OK)
-		goto rollback;
-	if (fs_events_on(&e->events) && !(xid = transaction_id(e, err)))
-		goto rollback;
-	if (commit(e, w, err) != FS_OK) {
-		free(xid);
-		return;
+	w->key = NULL;
+	if (req->idem_key) {
+		if (!(request = request_text(req))) {
+			fs_error_set(err, ERR_INTERNAL, NULL, "out of memory");
+			return;
+		}
+		if (claim_key(e, req, w, scope, request, &replay, err) != FS_OK || replay)
+			goto out;
+		w->key = req->idem_key;
 	}
+	if (apply(e, w, err) != FS_OK)
+		goto out;
 	fs_response_take(req, w->status, w->body, w->len);
 	w->body = NULL;
 	/* The client has its answer before the events go out (and the idempotency keys are pruned). */
-	e->committed_xid = xid;
 	e->after_answer = after_commit;
-	return;
-rollback:
-	fs_db_command(&e->db, "ROLLBACK", &scratch);
-	fs_error_clear(&scratch);
+out:
+	rollback(e);
+	free(request);
 }
 
 /* Frees what W owns. */
@@ -538,6 +738,7 @@ fs_write_handle(struct fs_worker *e, struct fs_request *req)
 	struct fs_write w = { .method = req->method };
 	struct fs_query q = { 0 };
 	struct fs_error *err = &req->err;
+	unsigned long trips = fs_pipe_round_trips();
 
 	if (req->method == M_DELETE) {
 		if (fs_query_parse(e->res, req->query, FS_QUERY_ID, 1, 1, &q, err) == FS_OK && !q.id)
@@ -550,6 +751,15 @@ fs_write_handle(struct fs_worker *e, struct fs_request *req)
 	}
 	if (err->code == FS_OK)
 		run(e, req, &w, err);
+	/* A batch that a rule refused: again row by row, to name the row (nothing was kept). */
+	if (w.one_by_one && err->code != FS_OK && err->code != ERR_OUTCOME_UNKNOWN) {
+		fs_error_clear(err);
+		free(w.body);
+		w.body = NULL;
+		w.len = 0;
+		run(e, req, &w, err);
+	}
+	fs_metrics_write(fs_pipe_round_trips() - trips);
 	release(&w);
 	fs_query_release(&q);
 }

@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "fs_idempotency.h"
 #include "fs_worker.h"
 
 /* One write, from the request to its answer. */
@@ -22,6 +23,12 @@ struct fs_write {
 	char *body;		/* owned, NULL for none */
 	size_t len;
 	struct timespec began;	/* CLOCK_MONOTONIC at BEGIN: the transaction's write_timeout runs from it */
+	int one_by_one;		/* a batch POST inserts row after row (to name the row a rule refused) */
+	const char *key;	/* the request's Idempotency-Key, or NULL */
+	struct fs_idem idem;	/* its statements' parameters */
+	const char *actor[1];	/* STMT_ACTOR's parameter */
+	char ms[24];		/* STMT_DEADLINE's parameter */
+	const char *deadline[1];
 };
 
 /*

@@ -60,10 +60,11 @@ if [ -n "${DATABASE_URL:-}" ]; then
 	tracked=$(sql "select string_agg(name, ' ' order by name) from change_log_tables" 2>&1)
 	is "$tracked" "$(tr ' ' '\n' <<<"$tables" | sed '/^$/d' | sort | tr '\n' ' ' | sed 's/ $//')" \
 		"the change log tracks exactly the tables the binaries describe"
-	missing=$(sql "select string_agg(t.name, ' ') from change_log_tables t
+	missing=$(sql "select string_agg(t.name || '_log_' || k, ' ') from change_log_tables t,
+		unnest(array['inserts', 'updates', 'deletes']) k
 		where not exists (select 1 from pg_trigger g where g.tgrelid = t.name::regclass
-		and g.tgname = t.name || '_change_log')" 2>&1)
-	is "$missing" "" "every tracked table has its change-log trigger"
+		and g.tgname = t.name || '_log_' || k)" 2>&1)
+	is "$missing" "" "every tracked table has its change-log triggers"
 fi
 
 done_testing
