@@ -157,19 +157,26 @@ parse_instant(const char *p)
 	return (double)timegm(&tm) + frac - sign * (hh * 3600 + mm * 60);
 }
 
-/* One complete SSE event (its lines) arrived at ARRIVED on S. */
-static void
-on_event(struct sub *s, double arrived)
+/* The last "at" key of TEXT (LEN bytes): the event's own, after the row's columns. */
+static const char *
+last_at(const char *text, size_t len)
 {
-	const char *data, *at = NULL;
+	for (size_t i = len; i-- > 4;)
+		if (text[i] == '"' && text[i - 1] == 't' && text[i - 2] == 'a' && text[i - 3] == '"')
+			return text + i + 1;
+	return NULL;
+}
 
-	s->line[s->line_len] = '\0';
-	if (!(data = strstr(s->line, "data: ")) || strstr(s->line, "event: ready"))
-		return;		/* ready, heartbeats, retry hints */
-	/* The last "at" key: the event's own, after the row's columns. */
-	for (const char *p = data; (p = strstr(p, "\"at\"")); p++)
-		at = p + 4;
-	if (!at)
+/* One complete SSE event, TEXT (LEN bytes, NUL-terminated), arrived at ARRIVED on S. */
+static void
+on_event(struct sub *s, const char *text, size_t len, double arrived)
+{
+	const char *at;
+
+	/* Ready, heartbeats, retry hints: no data, or no "at" */
+	if (memmem(text, len < 80 ? len : 80, "event: ready", 12) || !memmem(text, len, "data: ", 6))
+		return;
+	if (!(at = last_at(text, len)))
 		return;
 	at += strspn(at, " :");
 	if (*at++ != '"')
@@ -179,18 +186,29 @@ on_event(struct sub *s, double arrived)
 	s->got++;
 }
 
-/* SSE text BUF (LEN bytes) of S's body. */
+/* SSE text BUF (LEN bytes) of S's body: every event it completes is counted. */
 static void
 body(struct sub *s, const char *buf, size_t len, double arrived)
 {
-	for (size_t i = 0; i < len; i++) {
-		grow(&s->line, &s->line_cap, s->line_len + 2);
-		s->line[s->line_len++] = buf[i];
-		if (buf[i] == '\n' && s->line_len >= 2 && s->line[s->line_len - 2] == '\n') {
-			on_event(s, arrived);
-			s->line_len = 0;
-		}
+	size_t from = s->line_len ? s->line_len - 1 : 0, done = 0;
+	char *end;
+
+	grow(&s->line, &s->line_cap, s->line_len + len + 1);
+	memcpy(s->line + s->line_len, buf, len);
+	s->line_len += len;
+	while ((end = memmem(s->line + from, s->line_len - from, "\n\n", 2))) {
+		char saved = end[2];
+		size_t event_len = (size_t)(end + 2 - (s->line + done));
+
+		/* on_event reads a NUL-terminated event: the byte after it is put back after. */
+		end[2] = '\0';
+		on_event(s, s->line + done, event_len, arrived);
+		end[2] = saved;
+		done += event_len;
+		from = done;
 	}
+	memmove(s->line, s->line + done, s->line_len - done);
+	s->line_len -= done;
 }
 
 /* Parses what S read: headers, then the (chunked or plain) body. -1 when the answer is bad. */
@@ -457,11 +475,11 @@ parse_args(int argc, char **argv)
 static int
 read_sub(struct sub *s)
 {
-	for (;;) {
-		ssize_t n;
+	static char buf[65536];	/* one read's bytes; a stream keeps only what it has not parsed */
 
-		grow(&s->raw, &s->raw_cap, s->raw_len + 65536);
-		n = read(s->fd, s->raw + s->raw_len, s->raw_cap - s->raw_len - 1);
+	for (;;) {
+		ssize_t n = read(s->fd, buf, sizeof(buf));
+
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
@@ -470,6 +488,8 @@ read_sub(struct sub *s)
 			fprintf(stderr, "fanout-meter: a stream closed (%s)\n", n < 0 ? strerror(errno) : "EOF");
 			return -1;
 		}
+		grow(&s->raw, &s->raw_cap, s->raw_len + (size_t)n + 1);
+		memcpy(s->raw + s->raw_len, buf, (size_t)n);
 		s->raw_len += (size_t)n;
 		s->raw[s->raw_len] = '\0';
 		if (parse(s, now_real()) < 0)
@@ -543,6 +563,7 @@ main(int argc, char **argv)
 		nanosleep(&settle, NULL);
 	}
 	rss_open = rss_kib(o.rss_pid);
+	fprintf(stderr, "fanout-meter: %d streams open\n", o.subscribers);	/* for a profiler */
 
 	if (pthread_create(&pub, NULL, publisher, NULL) != 0)
 		die("cannot start the publisher");
