@@ -66,6 +66,7 @@ struct sub {
 static struct opts o;
 static double *lat;		/* ms, one per delivery */
 static size_t nlat;
+static double *first, *last;	/* per event: its earliest and latest delivery's latency */
 static volatile int published;	/* events the publisher sent and had answered */
 static volatile int publish_failed;
 
@@ -181,8 +182,17 @@ on_event(struct sub *s, const char *text, size_t len, double arrived)
 	at += strspn(at, " :");
 	if (*at++ != '"')
 		return;
-	if (nlat < (size_t)o.subscribers * (size_t)o.events)
-		lat[nlat++] = (arrived - parse_instant(at)) * 1000.0;
+	if (nlat < (size_t)o.subscribers * (size_t)o.events) {
+		double ms = (arrived - parse_instant(at)) * 1000.0;
+
+		lat[nlat++] = ms;
+		if (s->got < o.events) {	/* every stream gets the events in the same order */
+			if (first[s->got] == 0 || ms < first[s->got])
+				first[s->got] = ms;
+			if (ms > last[s->got])
+				last[s->got] = ms;
+		}
+	}
 	s->got++;
 }
 
@@ -516,7 +526,8 @@ main(int argc, char **argv)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	expected = (size_t)o.subscribers * (size_t)o.events;
-	if (!(subs = calloc((size_t)o.subscribers, sizeof(*subs))) || !(lat = calloc(expected, sizeof(*lat))))
+	if (!(subs = calloc((size_t)o.subscribers, sizeof(*subs))) || !(lat = calloc(expected, sizeof(*lat))) ||
+	    !(first = calloc((size_t)o.events, sizeof(*first))) || !(last = calloc((size_t)o.events, sizeof(*last))))
 		die("out of memory");
 	snprintf(hostport, sizeof(hostport), "%s:%d", o.host, o.port);
 	req = format_request("GET", o.path, hostport, o.headers, o.nheaders, NULL);
@@ -556,9 +567,10 @@ main(int argc, char **argv)
 				answered++;
 		}
 	}
-	/* Let every server finish registering its subscribers (nchan acknowledges first). */
+	/* Let every server finish registering its subscribers (nchan acknowledges first), and
+	 * the relay give back what opening them took (it trims a second after a burst). */
 	{
-		struct timespec settle = { 0, 300 * 1000000L };
+		struct timespec settle = { o.rss_pid ? 1 : 0, o.rss_pid ? 500 * 1000000L : 300 * 1000000L };
 
 		nanosleep(&settle, NULL);
 	}
@@ -591,6 +603,14 @@ main(int argc, char **argv)
 	}
 	pthread_join(pub, NULL);
 	qsort(lat, nlat, sizeof(*lat), cmp_double);
+	/* Where the time goes: to the first subscriber (the server's own path), then the spread
+	 * from the first subscriber to the last (the fan-out), medians over the events. */
+	for (int k = 0; k < o.events; k++)
+		last[k] -= first[k];
+	qsort(first, (size_t)o.events, sizeof(*first), cmp_double);
+	qsort(last, (size_t)o.events, sizeof(*last), cmp_double);
+	fprintf(stderr, "fanout-meter: to the first subscriber %.3f ms, first to last %.3f ms (medians)\n",
+	    first[o.events / 2], last[o.events / 2]);
 	printf("%.3f %.3f %zu %zu %.3f %ld %ld\n", pct(50), pct(99), delivered, expected,
 	    nlat ? lat[nlat - 1] : 0.0, rss_before, rss_open);
 	return delivered == expected && !failed && !publish_failed ? 0 : 1;

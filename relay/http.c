@@ -244,6 +244,7 @@ opening_free(struct opening *o)
 	if (o->next)
 		o->next->prev = o->prev;
 	r->nopenings--;
+	trim_soon(&r->trim);	/* its session lookup's memory, and a burst's, goes back */
 	backlog_cancel(&r->db, o);
 	filter_release(&o->q.filter);
 	scope_release(&o->q.scope);

@@ -761,6 +761,9 @@ sse_open(struct relay *r, struct evhttp_request *req, struct sse_request *q)
 	memcpy(s->rights, q->rights, sizeof(s->rights));
 	s->expires = q->expires;
 	memcpy(s->addr, q->addr, sizeof(s->addr));
+	/* Everything the stream needs from its request is copied: its headers (the token among
+	 * them) are freed now rather than kept for as long as the stream is open. */
+	evhttp_clear_headers(evhttp_request_get_input_headers(req));
 	s->filter = q->filter;		/* the stream owns them from here */
 	s->scope = q->scope;
 	memset(&q->filter, 0, sizeof(q->filter));
