@@ -64,13 +64,14 @@ struct sub {
 };
 
 static struct opts o;
+static struct sub *subs;	/* the streams, for as long as the meter runs */
 static double *lat;		/* ms, one per delivery */
 static size_t nlat;
 static double *first, *last;	/* per event: its earliest and latest delivery's latency */
 static volatile int published;	/* events the publisher sent and had answered */
 static volatile int publish_failed;
 
-static void
+_Noreturn static void
 die(const char *fmt, ...)
 {
 	va_list ap;
@@ -299,8 +300,7 @@ format_request(const char *method, const char *path, const char *host, const cha
 	for (int i = 0; i < nheaders; i++)
 		len += (size_t)snprintf(req + len, cap - len, "%s\r\n", headers[i]);
 	if (bodytext)
-		len += (size_t)snprintf(req + len, cap - len, "Content-Length: %zu\r\n\r\n%s", strlen(bodytext),
-		    bodytext);
+		snprintf(req + len, cap - len, "Content-Length: %zu\r\n\r\n%s", strlen(bodytext), bodytext);
 	else
 		snprintf(req + len, cap - len, "\r\n");
 	return req;
@@ -511,7 +511,6 @@ int
 main(int argc, char **argv)
 {
 	struct rlimit rl;
-	struct sub *subs;
 	struct epoll_event ev, evs[512];
 	char hostport[96], *req;
 	int ep, opened = 0, answered = 0, failed = 0;
