@@ -28,6 +28,7 @@ frame_new(int64_t seq, const char *type, const char *branch, const char *owner,
 	f->len = (uint32_t)len;
 	f->type_off = (uint16_t)id_len;
 	f->type_len = (uint16_t)type_len;
+	f->chunk_len = (uint8_t)snprintf(f->chunk, sizeof(f->chunk), "%x\r\n", (unsigned)len);
 	p = f->text;
 	memcpy(p, id, id_len);
 	p += id_len;

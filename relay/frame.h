@@ -3,7 +3,9 @@
  *
  *   id: <seq>\nevent: <type>\ndata: <payload on one line>\n\n
  *
- * Formatted once, when the event enters the relay, and copied to every stream that wants it.
+ * Formatted once, when the event enters the relay, with the head of its HTTP chunk
+ * ("<hex length>\r\n"): a stream that has nothing unsent is written the frame's own bytes
+ * (no copy), any other gets a copy in its output.
  */
 #ifndef RELAY_FRAME_H
 #define RELAY_FRAME_H
@@ -15,6 +17,8 @@ struct frame {
 	int64_t seq;
 	uint32_t len;			/* bytes of text, without a terminator */
 	uint16_t type_off, type_len;	/* where the type sits in text */
+	uint8_t chunk_len;		/* bytes of chunk */
+	char chunk[11];			/* "<len in hex>\r\n": the text as one HTTP chunk */
 	char text[];			/* the frame, NUL-terminated, then the branch and the owner, each
 					 * NUL-terminated */
 };

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -243,6 +244,7 @@ opening_free(struct opening *o)
 	if (o->next)
 		o->next->prev = o->prev;
 	r->nopenings--;
+	trim_soon(&r->trim);	/* its session lookup's memory, and a burst's, goes back */
 	backlog_cancel(&r->db, o);
 	filter_release(&o->q.filter);
 	scope_release(&o->q.scope);
@@ -585,8 +587,15 @@ http_open(struct relay *r, int fd)
 	evhttp_set_max_body_size(r->http, 65536);	/* a body is refused with 405 as JSON */
 	evhttp_set_allowed_methods(r->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	return http_accept(r, fd);
+}
+
+int
+http_accept(struct relay *r, int fd)
+{
 	if (!evhttp_accept_socket_with_handle(r->http, fd)) {
 		relay_log("cannot accept on the listening socket");
+		close(fd);
 		return -1;
 	}
 	return 0;

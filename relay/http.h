@@ -10,6 +10,9 @@
 /* Serves HTTP on the listening socket FD (taken over) from r->base. 0, or -1 (logged). */
 int http_open(struct relay *r, int fd);
 
+/* Serves the same HTTP on one more listening socket FD (taken over). 0, or -1 (logged). */
+int http_accept(struct relay *r, int fd);
+
 /* Stops accepting and closes every connection and stream. */
 void http_close(struct relay *r);
 

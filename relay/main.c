@@ -40,7 +40,8 @@ usage(FILE *out)
 	    "       fieldsync-relay --check-config | --version | --help\n"
 	    "  --config FILE  settings, [relay] and [events] sections (default: $FIELDSYNC_CONF,\n"
 	    "                 else %s if it exists)\n"
-	    "  --listen ADDR  serve HTTP on unix:/path or host:port (overrides [relay] listen)\n"
+	    "  --listen ADDR  serve HTTP on unix:/path or host:port, several separated by spaces\n"
+	    "                 (overrides [relay] listen)\n"
 	    "  --sub ADDR     bind nanomsg SUB to ADDR, tcp:// or ipc://; repeatable\n"
 	    "                 (overrides [relay] sub)\n"
 	    "  --check-config read the settings, print the file read and exit (non-zero: invalid)\n"
@@ -260,14 +261,43 @@ relay_release(struct relay *r, struct event **t)
 		event_base_free(r->base);
 }
 
+#define MAX_LISTEN 4	/* addresses in [relay] listen */
+
+/*
+ * Serves HTTP on every address of LISTEN (separated by spaces: a Unix socket for the proxy in
+ * front, a TCP address of its own for streams that come straight, ...). The Unix socket paths
+ * go to PATHS (MAX_LISTEN of them, empty where none), to be removed at exit. 0, or -1 (logged).
+ */
+static int
+open_listeners(struct relay *r, const char *listen, char paths[][512])
+{
+	char copy[sizeof(((struct fs_config *)0)->relay_listen)], *save = NULL, *addr;
+	int n = 0, fd;
+
+	snprintf(copy, sizeof(copy), "%s", listen);
+	for (addr = strtok_r(copy, " \t", &save); addr; addr = strtok_r(NULL, " \t", &save)) {
+		if (n == MAX_LISTEN) {
+			relay_log("[relay] listen: at most %d addresses", MAX_LISTEN);
+			return -1;
+		}
+		fd = listen_open(addr, paths[n], sizeof(paths[n]));
+		if (fd < 0 || (n == 0 ? http_open(r, fd) : http_accept(r, fd)) < 0)
+			return -1;
+		n++;
+	}
+	if (n == 0)
+		relay_log("[relay] listen names no address");
+	return n > 0 ? 0 : -1;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct fs_config cfg;
 	struct relay r;
 	struct event *timers[T__MAX] = { NULL };
-	char sock_path[512];
-	int rc, fd;
+	char sock_paths[MAX_LISTEN][512] = { "" };
+	int rc;
 
 	fs_log_init("fieldsync-relay");
 	rc = parse_args(argc, argv, &cfg);
@@ -283,8 +313,8 @@ main(int argc, char **argv)
 		relay_release(&r, timers);
 		return 1;
 	}
-	fd = listen_open(cfg.relay_listen, sock_path, sizeof(sock_path));
-	rc = fd < 0 || http_open(&r, fd) < 0 || source_open(&r) < 0 || add_events(&r, timers) < 0;
+	rc = open_listeners(&r, cfg.relay_listen, sock_paths) < 0 || source_open(&r) < 0 ||
+	    add_events(&r, timers) < 0;
 	if (!rc) {
 		fs_log(FS_LOG_INFO, "listening on %s (ring %d, client buffer %zu bytes, at most %d streams)",
 		    cfg.relay_listen, cfg.ring_size, cfg.client_buffer, cfg.max_clients);
@@ -296,8 +326,9 @@ main(int argc, char **argv)
 		rc = event_base_dispatch(r.base) < 0;
 	}
 	relay_release(&r, timers);
-	if (sock_path[0])
-		unlink(sock_path);
+	for (int i = 0; i < MAX_LISTEN; i++)
+		if (sock_paths[i][0])
+			unlink(sock_paths[i]);
 	if (rc)
 		fs_log(FS_LOG_ERROR, "stopped on an error");
 	else

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/uio.h>
+
 #include <event2/bufferevent.h>
 #include <sodium.h>
 
@@ -16,6 +18,7 @@
 #define SLOW_AFTER 10		/* seconds a stream may lag behind live events before it is cut off */
 #define WRITE_TIMEOUT 60	/* seconds a stream may make no write progress at all */
 #define READ_LIMIT 4096		/* bytes a client may send after its request before reads stop */
+#define DIRECT_IOV 768		/* pieces of one direct write (3 per event; under IOV_MAX) */
 
 enum state { CATCHING_UP, LIVE, CLOSING };
 
@@ -35,6 +38,8 @@ struct stream {
 	unsigned char rights[32];	/* digest of the memberships it was opened with */
 	time_t expires;			/* when its session ends (seconds since the epoch) */
 	char addr[64];			/* the client's address, for the per-address limit */
+	bool chunked;			/* its answer is chunked (an HTTP/1.1 request) */
+	bool direct;			/* flush may write to its socket itself (see flush) */
 	const char *recheck;		/* its session is being looked up after this auth change */
 	int rechecks;			/* ... that many times (each change that came meanwhile asks again) */
 };
@@ -57,18 +62,54 @@ pending(const struct stream *s)
 }
 
 static void on_drain(struct evhttp_connection *evcon, void *arg);
+static void stream_end(struct relay *r, struct stream *s, const char *last);
 static void revoke(struct relay *r, struct stream *s, const char *why);
 
-/* Sends what r->scratch holds to S as one chunk, leaving the scratch buffer empty. */
+/*
+ * Sends what r->scratch holds to S as one chunk, leaving the scratch buffer empty. With
+ * nothing else unsent, the chunk is written to the socket at once, past libevent: no write
+ * event armed and disarmed (two epoll_ctl calls and a loop turn per stream and event, most
+ * of a fan-out's cost). What the socket does not take, and every chunk while something is
+ * unsent, goes to the connection's output, which libevent writes as the socket drains,
+ * on_drain following (the stream's first chunk went through evhttp: on_drain is its
+ * connection's callback from then on). DIRECT false: always the latter, so that on_drain
+ * surely follows.
+ */
 static void
-flush(struct relay *r, struct stream *s)
+send_chunk(struct relay *r, struct stream *s, bool direct)
 {
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(s->evcon);
+	struct evbuffer *out = bufferevent_get_output(bev);
 	size_t n = evbuffer_get_length(r->scratch);
+	char size[24];
 
 	if (n == 0)
 		return;
-	evhttp_send_reply_chunk_with_cb(s->req, r->scratch, on_drain, s);
-	evbuffer_drain(r->scratch, evbuffer_get_length(r->scratch));
+	if (!direct || !s->direct || evbuffer_get_length(out) > 0) {
+		evhttp_send_reply_chunk_with_cb(s->req, r->scratch, on_drain, s);
+		evbuffer_drain(r->scratch, evbuffer_get_length(r->scratch));
+		s->direct = s->req != NULL;
+		return;
+	}
+	if (s->chunked && (evbuffer_prepend(r->scratch, size, (size_t)snprintf(size, sizeof(size), "%zx\r\n", n)) < 0
+	    || evbuffer_add(r->scratch, "\r\n", 2) < 0)) {
+		relay_log("out of memory: a stream ends");
+		evbuffer_drain(r->scratch, evbuffer_get_length(r->scratch));
+		stream_end(r, s, NULL);
+		return;
+	}
+	if (evbuffer_write(r->scratch, bufferevent_getfd(bev)) < 0 || evbuffer_get_length(r->scratch) > 0) {
+		/* The rest (or all, after an error) as the socket drains; a lost client shows there. */
+		evbuffer_add_buffer(out, r->scratch);
+		bufferevent_enable(bev, EV_WRITE);
+	}
+}
+
+/* Sends what r->scratch holds to S (send_chunk), at once where it can. */
+static void
+flush(struct relay *r, struct stream *s)
+{
+	send_chunk(r, s, true);
 }
 
 /* Unlinks S and frees it; libevent is freeing (or has freed) its connection. */
@@ -297,25 +338,92 @@ cut_off(struct relay *r, struct stream *s)
 	stream_end(r, s, text);
 }
 
+/*
+ * Writes the events of FRAMES (N of them) that S wants straight to its socket, from the
+ * frames' own bytes, each as one chunk: no copy, no libevent. What the socket does not take
+ * is copied to S's output, which libevent writes as it drains. Only for a live stream with
+ * nothing unsent, and a batch that fits its budget whole.
+ */
+static void
+write_direct(struct relay *r, struct stream *s, const struct fs_tables *t, struct frame *const *frames,
+    size_t n)
+{
+	static const char crlf[] = "\r\n";
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(s->evcon);
+	struct evbuffer *out = bufferevent_get_output(bev);
+	struct iovec iov[DIRECT_IOV];
+	size_t k = 0, total = 0, done;
+	ssize_t w;
+
+	for (size_t i = 0; i < n; i++) {
+		struct frame *f = frames[i];
+
+		s->cursor = f->seq;
+		if (!wants(s, t, f))
+			continue;
+		r->events_out++;
+		if (s->chunked)
+			iov[k++] = (struct iovec){ f->chunk, f->chunk_len };
+		iov[k++] = (struct iovec){ f->text, f->len };
+		if (s->chunked)
+			iov[k++] = (struct iovec){ (void *)crlf, 2 };
+	}
+	for (size_t j = 0; j < k; j++)
+		total += iov[j].iov_len;
+	if (k == 0)
+		return;
+	w = writev(bufferevent_getfd(bev), iov, (int)k);
+	if (w >= 0 && (size_t)w == total)
+		return;
+	/* The rest (or all, after an error: libevent then finds the client gone) as it drains. */
+	done = w > 0 ? (size_t)w : 0;
+	for (size_t j = 0; j < k; j++) {
+		if (done >= iov[j].iov_len) {
+			done -= iov[j].iov_len;
+			continue;
+		}
+		if (evbuffer_add(out, (const char *)iov[j].iov_base + done, iov[j].iov_len - done) < 0) {
+			relay_log("out of memory: a stream ends");
+			stream_end(r, s, NULL);
+			return;
+		}
+		done = 0;
+	}
+	bufferevent_enable(bev, EV_WRITE);
+}
+
 void
 sse_broadcast(struct relay *r, struct frame *const *frames, size_t n)
 {
-	size_t half = r->cfg->client_buffer / 2, i;
+	size_t half = r->cfg->client_buffer / 2, i, bytes = 0;
 	const struct fs_tables *t = r->streams ? backlog_tables(&r->db) : NULL;
+	bool direct;
 
-	for (struct stream *s = r->streams; s; s = s->next) {
+	for (i = 0; i < n; i++)
+		bytes += frames[i]->len;
+	/* A batch of no more than half a client_buffer, in few enough pieces for one writev. */
+	direct = bytes < half && n * 3 <= DIRECT_IOV;
+	for (struct stream *s = r->streams, *next; s; s = next) {
+		next = s->next;
 		if (s->state != LIVE)
 			continue;
+		if (direct && s->direct && pending(s) == 0) {
+			write_direct(r, s, t, frames, n);
+			continue;
+		}
 		for (i = 0; i < n && has_room(r, s, half); i++) {
 			if (queue(r, s, t, frames[i]) < 0)
 				break;
 			s->cursor = frames[i]->seq;
 		}
-		flush(r, s);
 		if (i < n) {
-			/* Half its buffer is unsent: the ring holds the rest until it drains. */
+			/* Half its buffer is unsent: the ring holds the rest until it drains (through
+			 * libevent, so that on_drain follows, once the ring has taken the frames). */
 			s->state = CATCHING_UP;
 			s->behind_since = now_s();
+			send_chunk(r, s, false);
+		} else {
+			flush(r, s);
 		}
 	}
 }
@@ -571,6 +679,7 @@ start(struct relay *r, struct stream *s)
 	    evhttp_add_header(h, "Connection", "close") < 0)
 		return -1;
 	evhttp_send_reply_start(s->req, 200, "OK");
+	s->chunked = evhttp_find_header(h, "Transfer-Encoding") != NULL;	/* as evhttp decided */
 	s->evcon = evhttp_request_get_connection(s->req);
 	bev = evhttp_connection_get_bufferevent(s->evcon);
 	/* Idle is normal for a stream (no read timeout); a client that takes nothing for a
@@ -652,6 +761,9 @@ sse_open(struct relay *r, struct evhttp_request *req, struct sse_request *q)
 	memcpy(s->rights, q->rights, sizeof(s->rights));
 	s->expires = q->expires;
 	memcpy(s->addr, q->addr, sizeof(s->addr));
+	/* Everything the stream needs from its request is copied: its headers (the token among
+	 * them) are freed now rather than kept for as long as the stream is open. */
+	evhttp_clear_headers(evhttp_request_get_input_headers(req));
 	s->filter = q->filter;		/* the stream owns them from here */
 	s->scope = q->scope;
 	memset(&q->filter, 0, sizeof(q->filter));
