@@ -98,8 +98,12 @@ ratio() {
 
 # median_of "V1 V2 ...": the median of the words, or n/a when there are none.
 median_of() {
-	local v
-	v=$(tr ' ' '\n' <<<"$1" | grep . | median)
-	printf '%s\n' "${v:-n/a}"
+	local words
+	read -r -a words <<<"$1"
+	if [ ${#words[@]} -eq 0 ]; then
+		echo n/a
+	else
+		printf '%s\n' "${words[@]}" | median
+	fi
 }
 
