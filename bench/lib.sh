@@ -2,6 +2,7 @@
 # What the benchmarks share: the stack's settings, the seeded branch, a session of a rep
 # of that branch, wrk and medians. Sourced by bench/run and bench/auth-cost.
 
+[ -f "$top/var/stack.env" ] || { echo "bench: no running stack here (./stack up first)" >&2; exit 1; }
 # shellcheck disable=SC1091
 . "$top/var/stack.env"
 command -v wrk >/dev/null || { echo "bench: wrk is missing (apt-get install wrk)" >&2; exit 1; }
