@@ -37,8 +37,9 @@ fs_db_init(struct fs_db *db, const struct fs_config *cfg, const char *name,
 	memset(db, 0, sizeof(*db));
 	db->res = res;
 	for (int s = 0; s < STMT__MAX; s++)
-		db->stmts[s] = (struct fs_pg_stmt){ fs_sql_name((enum fs_stmt)s), sql->text[s],
-		    sql->nparams[s], s == STMT_LIST };
+		/* The list is planned on every run (fs_pg.h): its filters need their values. */
+		db->stmts[s] = (struct fs_pg_stmt){ s == STMT_LIST ? NULL : fs_sql_name((enum fs_stmt)s),
+		    sql->text[s], sql->nparams[s] };
 	snprintf(appname, sizeof(appname), "fieldsync-%s", name);
 	fs_pg_init(&db->pg, cfg, appname, 0);
 	if (res) {

@@ -116,7 +116,7 @@ prepare_all(struct fs_pg *pg)
 			PGresult *r;
 			int ok;
 
-			if (!st->sql || st->plan_each_run)
+			if (!st->sql || !st->name)
 				continue;
 			r = PQprepare(pg->conn, st->name, st->sql, st->nparams, NULL);
 			ok = PQresultStatus(r) == PGRES_COMMAND_OK;
@@ -195,7 +195,7 @@ run(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *command, const ch
 {
 	if (!st)
 		return PQexec(pg->conn, command);
-	if (st->plan_each_run)
+	if (!st->name)
 		return PQexecParams(pg->conn, st->sql, st->nparams, NULL, params, NULL, NULL, 0);
 	return PQexecPrepared(pg->conn, st->name, st->nparams, params, NULL, NULL, 0);
 }
@@ -304,9 +304,9 @@ fs_pg_send(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *const *par
 {
 	if (fs_pg_ready(pg, err) != FS_OK)
 		return err->code;
-	if (PQsetnonblocking(pg->conn, 1) != 0 || !(st->plan_each_run
-	    ? PQsendQueryParams(pg->conn, st->sql, st->nparams, NULL, params, NULL, NULL, 0)
-	    : PQsendQueryPrepared(pg->conn, st->name, st->nparams, params, NULL, NULL, 0)))
+	if (PQsetnonblocking(pg->conn, 1) != 0 || !(st->name
+	    ? PQsendQueryPrepared(pg->conn, st->name, st->nparams, params, NULL, NULL, 0)
+	    : PQsendQueryParams(pg->conn, st->sql, st->nparams, NULL, params, NULL, NULL, 0)))
 		return went_down(pg, PQerrorMessage(pg->conn), err);
 	return FS_OK;
 }
@@ -332,9 +332,9 @@ fs_pg_command(struct fs_pg *pg, const char *command, struct fs_error *err)
 static bool
 send_single_rows(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *const *params)
 {
-	int sent = st->plan_each_run
-	    ? PQsendQueryParams(pg->conn, st->sql, st->nparams, NULL, params, NULL, NULL, 0)
-	    : PQsendQueryPrepared(pg->conn, st->name, st->nparams, params, NULL, NULL, 0);
+	int sent = st->name
+	    ? PQsendQueryPrepared(pg->conn, st->name, st->nparams, params, NULL, NULL, 0)
+	    : PQsendQueryParams(pg->conn, st->sql, st->nparams, NULL, params, NULL, NULL, 0);
 
 	return sent && PQsetSingleRowMode(pg->conn);
 }

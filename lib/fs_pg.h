@@ -23,15 +23,15 @@
 #include "fs_error.h"
 
 /*
- * One named statement; a NULL SQL is skipped (a statement this program does not use). Most
- * are prepared once per connection and run with PostgreSQL's cached plan; one whose best plan
- * depends on its values ("$n IS NULL OR" filters) is sent unprepared, planned on every run.
+ * One statement; a NULL SQL is skipped (a statement this program does not use). A named one
+ * is prepared once per connection and runs with PostgreSQL's cached plan; one without a name,
+ * whose best plan depends on its values ("$n IS NULL OR" filters), is sent unprepared and
+ * planned on every run.
  */
 struct fs_pg_stmt {
 	const char *name;
 	const char *sql;
 	int nparams;
-	bool plan_each_run;
 };
 
 /* fs_pg_init flags. */
