@@ -37,13 +37,14 @@ fs_db_init(struct fs_db *db, const struct fs_config *cfg, const char *name,
 	memset(db, 0, sizeof(*db));
 	db->res = res;
 	for (int s = 0; s < STMT__MAX; s++)
-		/* The list is planned on every run (fs_pg.h): its filters need their values. */
-		db->stmts[s] = (struct fs_pg_stmt){ s == STMT_LIST ? NULL : fs_sql_name((enum fs_stmt)s),
-		    sql->text[s], sql->nparams[s] };
+		db->stmts[s] = (struct fs_pg_stmt){ fs_sql_name((enum fs_stmt)s), sql->text[s],
+		    sql->nparams[s] };
 	snprintf(appname, sizeof(appname), "fieldsync-%s", name);
 	fs_pg_init(&db->pg, cfg, appname, 0);
 	if (res) {
-		if (!(db->declaration = fs_describe(res)))
+		db->nlists = FS_LIST_FILTER(fs_model_nfilters(res));	/* every combination of parts */
+		if (!(db->lists = calloc(db->nlists, sizeof(*db->lists)))
+		    || !(db->declaration = fs_describe(res)))
 			return ERR_INTERNAL;
 		db->pg.on_connect = record_declaration;
 		db->pg.on_connect_arg = db;
@@ -57,6 +58,42 @@ fs_db_close(struct fs_db *db)
 	fs_pg_close(&db->pg);
 	free(db->declaration);
 	db->declaration = NULL;
+	for (unsigned i = 0; i < db->nlists; i++) {
+		free((char *)db->lists[i].st.name);
+		free((char *)db->lists[i].st.sql);
+	}
+	free(db->lists);
+	db->lists = NULL;
+	db->nlists = 0;
+}
+
+struct fs_pg_lazy *
+fs_db_list(struct fs_db *db, unsigned parts)
+{
+	struct fs_pg_lazy *l = &db->lists[parts];
+	char name[32];
+	int n;
+
+	if (l->st.sql)
+		return l;
+	if (!(l->st.sql = fs_sql_list(db->res, parts, &n)))
+		return NULL;
+	l->st.nparams = n;
+	/*
+	 * A search is planned with its pattern (no name: sent unprepared): a cached plan cannot
+	 * tell a rare pattern from a common one, and over 100,000 rows it scanned the branch
+	 * beside the trigram indexes, 30 times slower (bench/explain-search).
+	 */
+	for (int i = 0; i < fs_model_nfilters(db->res); i++)
+		if ((parts & FS_LIST_FILTER(i)) && fs_model_filter(db->res, i)->kind == FILTER_SEARCH)
+			return l;
+	snprintf(name, sizeof(name), "list_%x", parts);
+	if (!(l->st.name = strdup(name))) {
+		free((char *)l->st.sql);
+		l->st.sql = NULL;
+		return NULL;
+	}
+	return l;
 }
 
 PGresult *

@@ -22,6 +22,9 @@ struct fs_db {
 	struct fs_pg_stmt stmts[STMT__MAX];	/* the generated SQL under its names */
 	const struct fs_resource *res;		/* for naming fields in errors; NULL for the feed */
 	char *declaration;			/* owned: res's --describe, recorded on each connection */
+	struct fs_pg_lazy *lists;		/* owned: the list's forms by their parts, each made
+						   when first asked for (fs_db_list) */
+	unsigned nlists;
 };
 
 /*
@@ -42,6 +45,12 @@ void fs_db_close(struct fs_db *db);
  */
 PGresult *fs_db_exec(struct fs_db *db, enum fs_stmt s, const char *const *params, int deleting,
     struct fs_error *err);
+
+/*
+ * The list statement of RES with PARTS (fs_sql_list), prepared on a connection when it first
+ * runs there (fs_pg_each_row). NULL when out of memory.
+ */
+struct fs_pg_lazy *fs_db_list(struct fs_db *db, unsigned parts);
 
 /* Runs BEGIN, COMMIT or ROLLBACK. FS_OK or the code set in ERR. */
 enum fs_err fs_db_command(struct fs_db *db, const char *command, struct fs_error *err);

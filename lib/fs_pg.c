@@ -175,6 +175,7 @@ fs_pg_ready(struct fs_pg *pg, struct fs_error *err)
 		fs_log(FS_LOG_INFO, "database connected again");
 	pg->down = 0;
 	pg->generation++;
+	pg->nlazy = 0;
 	if (pg->on_connect)
 		pg->on_connect(pg, pg->on_connect_arg);
 	return FS_OK;
@@ -373,25 +374,53 @@ read_rows(struct fs_pg *pg, bool idle, enum fs_err (*each)(const PGresult *, voi
 	return *retry ? FS_OK : rc;
 }
 
-enum fs_err
-fs_pg_each_row(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *const *params,
-    enum fs_err (*each)(const PGresult *row, void *arg), void *arg, struct fs_error *err)
+/*
+ * The statement to send for L on PG's ready connection: L's own once prepared there (or
+ * when it has no name: planned on every run), else
+ * the same SQL unprepared in *UNNAMED (past FS_PG_MAX_LAZY, or when the prepare failed: the
+ * send that follows reports a lost connection).
+ */
+static const struct fs_pg_stmt *
+lazy_ready(struct fs_pg *pg, struct fs_pg_lazy *l, struct fs_pg_stmt *unnamed)
 {
+	PGresult *r;
+
+	if (!l->st.name || l->prepared_on == pg->generation)
+		return &l->st;
+	*unnamed = (struct fs_pg_stmt){ NULL, l->st.sql, l->st.nparams };
+	if (pg->nlazy >= FS_PG_MAX_LAZY)
+		return unnamed;
+	r = PQprepare(pg->conn, l->st.name, l->st.sql, l->st.nparams, NULL);
+	if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+		l->prepared_on = pg->generation;
+		pg->nlazy++;
+	}
+	PQclear(r);
+	return l->prepared_on == pg->generation ? &l->st : unnamed;
+}
+
+enum fs_err
+fs_pg_each_row(struct fs_pg *pg, struct fs_pg_lazy *l, const char *const *params,
+    enum fs_err (*each)(const PGresult *row, void *arg), void *arg,
+    struct fs_error *err)
+{
+	struct fs_pg_stmt unnamed;
 	bool idle, retry;
 	enum fs_err rc;
 
 	if (fs_pg_ready(pg, err) != FS_OK)
 		return err->code;
 	idle = PQtransactionStatus(pg->conn) == PQTRANS_IDLE;
-	rc = send_single_rows(pg, st, params) ? read_rows(pg, idle, each, arg, &retry, err)
-	    : (retry = idle, FS_OK);
+	rc = send_single_rows(pg, lazy_ready(pg, l, &unnamed), params)
+	    ? read_rows(pg, idle, each, arg, &retry, err) : (retry = idle, FS_OK);
 	if (!retry)
 		return rc;
 	fs_pg_close(pg);	/* the server restarted since the last statement: once more */
 	if (fs_pg_ready(pg, err) != FS_OK)
 		return err->code;
-	if (!send_single_rows(pg, st, params))
+	if (!send_single_rows(pg, lazy_ready(pg, l, &unnamed), params))
 		return went_down(pg, PQerrorMessage(pg->conn), err);
 	rc = read_rows(pg, true, each, arg, &retry, err);
 	return retry ? went_down(pg, PQerrorMessage(pg->conn), err) : rc;
 }
+

@@ -25,7 +25,7 @@
 /*
  * One statement; a NULL SQL is skipped (a statement this program does not use). A named one
  * is prepared once per connection and runs with PostgreSQL's cached plan; one without a name,
- * whose best plan depends on its values ("$n IS NULL OR" filters), is sent unprepared and
+ * whose best plan depends on its values (a search pattern), is sent unprepared and
  * planned on every run.
  */
 struct fs_pg_stmt {
@@ -33,6 +33,20 @@ struct fs_pg_stmt {
 	const char *sql;
 	int nparams;
 };
+
+/*
+ * A statement prepared when it first runs on a connection rather than on every new one: one
+ * of a family too large to prepare ahead (the list's forms, one per combination of the
+ * filters a request gives). At most FS_PG_MAX_LAZY are prepared on one connection; past
+ * them one is sent unprepared, planned on each run, so no client can make a connection keep
+ * an unbounded number of plans. One without a name is never prepared (as fs_pg_stmt).
+ */
+struct fs_pg_lazy {
+	struct fs_pg_stmt st;		/* a name no other statement has, or none */
+	unsigned long prepared_on;	/* the connection (fs_pg_generation) it is prepared on; 0: none */
+};
+
+#define FS_PG_MAX_LAZY 32
 
 /* fs_pg_init flags. */
 #define FS_PG_CUSTOM_PLANS 0x1	/* plan_cache_mode = force_custom_plan ("$n IS NULL OR" filters) */
@@ -51,6 +65,7 @@ struct fs_pg {
 	} tables[FS_PG_MAX_TABLES];
 	size_t ntables;
 	unsigned long generation;		/* connections made so far */
+	int nlazy;				/* lazy statements prepared on this connection */
 	int down;				/* the outage has been logged */
 	struct timespec retry_at;		/* FS_PG_HOLD_OFF: no attempt before this */
 	/* Unused: every line goes through fs_log.h. Kept until relay/backlog.c stops setting it. */
@@ -121,15 +136,15 @@ enum fs_err fs_pg_send(struct fs_pg *pg, const struct fs_pg_stmt *st, const char
     struct fs_error *err);
 
 /*
- * Runs ST with PARAMS like fs_pg_exec, but hands each row to EACH (a one-row result, freed
- * after the call) as it arrives instead of the whole result at once: a caller that bounds
- * what it keeps in bytes never holds more than one row beyond it. EACH returns FS_OK to go
- * on, or a code it set in ERR: the rows left are then read and dropped. FS_OK, or the code
- * in ERR (the statement's failure mapped by fs_pg_map_error, or EACH's).
+ * Runs the lazy statement L with PARAMS like fs_pg_exec (preparing it first when it is not yet
+ * on this connection), but hands each row to EACH (a one-row result, freed after the call) as
+ * it arrives instead of the whole result at once: a caller that bounds what it keeps in bytes
+ * never holds more than one row beyond it. EACH returns FS_OK to go on, or a code it set in
+ * ERR: the rows left are then read and dropped. FS_OK, or the code in ERR (the statement's
+ * failure mapped by fs_pg_map_error, or EACH's).
  */
-enum fs_err fs_pg_each_row(struct fs_pg *pg, const struct fs_pg_stmt *st,
-    const char *const *params, enum fs_err (*each)(const PGresult *row, void *arg), void *arg,
-    struct fs_error *err);
+enum fs_err fs_pg_each_row(struct fs_pg *pg, struct fs_pg_lazy *l, const char *const *params,
+    enum fs_err (*each)(const PGresult *row, void *arg), void *arg, struct fs_error *err);
 
 /* How many connections PG made so far: a module caching per-connection facts compares it. */
 unsigned long fs_pg_generation(const struct fs_pg *pg);

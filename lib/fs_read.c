@@ -140,15 +140,17 @@ page_row(const PGresult *row, void *arg)
 	return FS_OK;
 }
 
-/* GET: one page of the list, of the rows in scope. */
+/* GET: one page of the list, of the rows in scope, by the statement of what the request gives. */
 static void
 get_list(struct fs_worker *w, struct fs_request *req, const struct fs_query *q,
     const struct scope *s)
 {
 	const char *params[6 + FS_MAX_FILTERS] = { NULL };
 	char limit[16];
-	int n = fs_model_nfilters(w->res), first = 3 + fs_sql_scope_params(w->res);
+	int n = 0;
+	unsigned parts = 0;
 	struct page p = { .limit = q->limit, .max_bytes = w->cfg->page_max_bytes, .err = &req->err };
+	struct fs_pg_lazy *list;
 	enum fs_err rc;
 
 	if (scope_empty(s)) {
@@ -157,14 +159,28 @@ get_list(struct fs_worker *w, struct fs_request *req, const struct fs_query *q,
 		return;
 	}
 	snprintf(limit, sizeof(limit), "%d", q->limit);
-	params[0] = limit;
-	params[1] = q->after_key;
-	params[2] = q->after_id;
-	scope_params(w, s, params + 3);
-	for (int i = 0; i < n; i++)
-		params[first + i] = q->values[i];
+	params[n++] = limit;
+	if (q->after_key) {
+		parts |= FS_LIST_AFTER;
+		params[n++] = q->after_key;
+		params[n++] = q->after_id;
+	}
+	if (!s->everywhere) {
+		parts |= FS_LIST_SCOPED;
+		scope_params(w, s, params + n);
+		n += fs_sql_scope_params(w->res);
+	}
+	for (int i = 0; i < fs_model_nfilters(w->res); i++)
+		if (q->values[i]) {
+			parts |= FS_LIST_FILTER(i);
+			params[n++] = q->values[i];
+		}
+	if (!(list = fs_db_list(&w->db, parts))) {
+		fs_error_set(&req->err, ERR_INTERNAL, NULL, "out of memory");
+		return;
+	}
 	fs_text_add(&p.body, "[", 1);
-	rc = fs_pg_each_row(&w->db.pg, &w->db.stmts[STMT_LIST], params, page_row, &p, &req->err);
+	rc = fs_pg_each_row(&w->db.pg, list, params, page_row, &p, &req->err);
 	fs_text_add(&p.body, "]", 1);
 	if (p.body.failed && rc == FS_OK)
 		rc = fs_error_set(&req->err, ERR_INTERNAL, NULL, "out of memory");

@@ -6,12 +6,11 @@
 #include "fs_model.h"
 #include "fs_sql.h"
 
-/* The first parameter of the scope in STMT_LIST and STMT_GET. */
-#define LIST_SCOPE 4
+/* The first parameter of the scope in STMT_GET. */
 #define GET_SCOPE 2
 
 static const char *const names[STMT__MAX] = {
-	[STMT_LIST] = "list", [STMT_GET] = "get", [STMT_LOCK] = "lock", [STMT_INSERT] = "insert",
+	[STMT_GET] = "get", [STMT_LOCK] = "lock", [STMT_INSERT] = "insert",
 	[STMT_INSERT_MANY] = "insert_many",
 	[STMT_UPDATE] = "update", [STMT_DELETE] = "delete", [STMT_IDEM_EXPIRE] = "idem_expire",
 	[STMT_IDEM_CLAIM] = "idem_claim", [STMT_IDEM_LOOKUP] = "idem_lookup",
@@ -65,8 +64,6 @@ nparams(const struct fs_resource *res, enum fs_stmt s)
 		[STMT_IDEM_SAVE] = 4, [STMT_IDEM_PRUNE] = 1, [STMT_XID] = 0, [STMT_ACTOR] = 1,
 		[STMT_DEADLINE] = 1,
 	};
-	if (s == STMT_LIST)
-		return LIST_SCOPE - 1 + fs_sql_scope_params(res) + fs_model_nfilters(res);
 	if (s == STMT_GET)
 		return GET_SCOPE - 1 + fs_sql_scope_params(res);
 	return fixed[s];
@@ -89,25 +86,23 @@ write_filter(FILE *f, const struct fs_resource *res, const struct fs_filter *flt
 
 	switch (flt->kind) {
 	case FILTER_EQ:
-		fprintf(f, "($%d::%s IS NULL OR t.%s = $%d::%s)", n, type_of(res, col), col, n,
-		    type_of(res, col));
+		fprintf(f, "t.%s = $%d::%s", col, n, type_of(res, col));
 		break;
 	case FILTER_SEARCH:
-		fprintf(f, "($%d::text IS NULL", n);
+		fputc('(', f);
 		for (int i = 0; i < FS_FILTER_COLUMNS && flt->columns[i]; i++)
-			fprintf(f, " OR t.%s ILIKE $%d::text", flt->columns[i], n);
+			fprintf(f, "%st.%s ILIKE $%d::text", i ? " OR " : "", flt->columns[i], n);
 		fputc(')', f);
 		break;
 	case FILTER_DAY:
 		if (strcmp(type_of(res, col), "date") == 0)
-			fprintf(f, "($%d::date IS NULL OR t.%s = $%d::date)", n, col, n);
+			fprintf(f, "t.%s = $%d::date", col, n);
 		else
-			fprintf(f, "($%d::date IS NULL OR (t.%s >= $%d::date AND t.%s < $%d::date + 1))",
-			    n, col, n, col, n);
+			fprintf(f, "t.%s >= $%d::date AND t.%s < $%d::date + 1", col, n, col, n);
 		break;
 	case FILTER_SPAN:
-		fprintf(f, "($%d::date IS NULL OR (t.%s <= $%d::date AND (t.%s IS NULL OR t.%s >= $%d::date)))",
-		    n, col, n, flt->columns[1], flt->columns[1], n);
+		fprintf(f, "t.%s <= $%d::date AND (t.%s IS NULL OR t.%s >= $%d::date)",
+		    col, n, flt->columns[1], flt->columns[1], n);
 		break;
 	case FILTER__MAX:
 		break;
@@ -125,26 +120,58 @@ write_scope(FILE *f, const struct fs_resource *res, int n)
 	fputc(')', f);
 }
 
+/* The scope condition of a list: rows in the branches of $N, or one's own in those of $N+1. */
+static void
+write_list_scope(FILE *f, const struct fs_resource *res, int n)
+{
+	fprintf(f, "(t.branch = ANY ($%d::text[])", n);
+	if (res->owner)
+		fprintf(f, " OR (t.branch = ANY ($%d::text[]) AND t.%s = $%d::text)", n + 1, res->owner,
+		    n + 2);
+	fputc(')', f);
+}
+
 /*
  * The keyset page: rows in scope after the cursor, filtered, one more than asked for, each
  * with its cursor last. The worker makes their JSON (fs_rowjson) and ends the page at its
  * byte bound, reading the rows one by one.
  */
-static void
-write_list(FILE *f, const struct fs_resource *res)
+char *
+fs_sql_list(const struct fs_resource *res, unsigned parts, int *nparams)
 {
 	const char *k = res->sort, *dir = res->sort_desc ? " DESC" : "";
-	int nfilters = fs_model_nfilters(res), first = LIST_SCOPE + fs_sql_scope_params(res);
+	int n = 2, conditions = 0;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
 
-	fprintf(f, "SELECT t.*, t.%s::text || '|' || t.id::text FROM %s t"
-	    " WHERE ($2::text IS NULL OR (t.%s, t.id) %c ($2::text::%s, $3::uuid)) AND ",
-	    k, res->table, k, res->sort_desc ? '<' : '>', type_of(res, k));
-	write_scope(f, res, LIST_SCOPE);
-	for (int i = 0; i < nfilters; i++) {
-		fputs(" AND ", f);
-		write_filter(f, res, fs_model_filter(res, i), first + i);
+	if (!f)
+		return NULL;
+	fprintf(f, "SELECT t.*, t.%s::text || '|' || t.id::text FROM %s t", k, res->table);
+	if (parts & FS_LIST_AFTER) {
+		fprintf(f, " WHERE (t.%s, t.id) %c ($%d::text::%s, $%d::uuid)", k,
+		    res->sort_desc ? '<' : '>', n, type_of(res, k), n + 1);
+		n += 2;
+		conditions++;
+	}
+	if (parts & FS_LIST_SCOPED) {
+		fputs(conditions++ ? " AND " : " WHERE ", f);
+		write_list_scope(f, res, n);
+		n += fs_sql_scope_params(res);
+	}
+	for (int i = 0; i < fs_model_nfilters(res); i++) {
+		if (!(parts & FS_LIST_FILTER(i)))
+			continue;
+		fputs(conditions++ ? " AND " : " WHERE ", f);
+		write_filter(f, res, fs_model_filter(res, i), n++);
 	}
 	fprintf(f, " ORDER BY t.%s%s, t.id%s LIMIT $1::integer + 1", k, dir, dir);
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	*nparams = n - 1;
+	return text;
 }
 
 /* The owner column of row T as text, or NULL, for the caller's permission check. */
@@ -262,9 +289,6 @@ build_one(const struct fs_resource *res, enum fs_stmt s)
 	if (!f)
 		return NULL;
 	switch (s) {
-	case STMT_LIST:
-		write_list(f, res);
-		break;
 	case STMT_GET:
 		fprintf(f, "SELECT row_to_json(t)::text, t.version FROM %s t WHERE t.id = $1::uuid AND ",
 		    res->table);

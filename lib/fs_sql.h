@@ -11,9 +11,6 @@
 #include "fs_resource.h"
 
 enum fs_stmt {
-	STMT_LIST,	/* $1 limit, $2 after key, $3 after id, scope from $4, filters after it
-			   -> rows (every column, then the row's cursor) in order; planned on
-			   every run */
 	STMT_GET,	/* $1 id, scope from $2 -> (row json, version) */
 	STMT_LOCK,	/* $1 id -> (row json, branch, owner, status, version), locked FOR UPDATE */
 	STMT_INSERT,	/* $1 row jsonb -> (outcome c|e|d|x, row json or tombstone seq, branch, owner) */
@@ -51,6 +48,24 @@ const char *fs_sql_name(enum fs_stmt s);
 /* Generates the statements of RES into SQL. FS_OK, or ERR_INTERNAL when out of memory. */
 enum fs_err fs_sql_build(const struct fs_resource *res, struct fs_sql *sql);
 
+
+/*
+ * The parts of a page's statement besides its limit (fs_sql_list): the keyset cursor, a
+ * scope narrower than every branch, and each filter the request gives.
+ */
+#define FS_LIST_AFTER 0x1u
+#define FS_LIST_SCOPED 0x2u
+#define FS_LIST_FILTER(i) (0x4u << (i))
+
+/*
+ * The statement of a page of RES with only PARTS in it, so that one prepared statement per
+ * combination the requests use runs on a cached plan that fits it (a filter written as
+ * "$n IS NULL OR" would hide its index from a cached plan). $1 is the limit; then, in this
+ * order and only when in PARTS, the after key and id, the scope's parameters, each filter's
+ * value -> rows (every column, then the row's cursor) in order, one more than the limit.
+ * Owned text, NULL when out of memory; *NPARAMS is set to its number of parameters.
+ */
+char *fs_sql_list(const struct fs_resource *res, unsigned parts, int *nparams);
 
 /* Frees the texts. */
 void fs_sql_release(struct fs_sql *sql);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "example.h"
+#include "fs_model.h"
 #include "fs_sql.h"
 #include "tap.h"
 
@@ -63,31 +64,66 @@ write_golden(const char *name, const char *text)
 	}
 }
 
+/* Checks TEXT against the golden file NAME (or rewrites it), and its parameters against N. */
+static void
+check_golden(const char *name, const char *text, int n)
+{
+	char *golden = read_golden(name);
+
+	if (getenv("UPDATE_GOLDEN"))
+		write_golden(name, text);
+	else
+		is_str(text, golden, "%s matches its golden file", name);
+	is_int(max_param(text), n, "%s uses exactly its declared parameters", name);
+	ok(strchr(text, '"') == NULL, "%s has no quoted identifiers from input", name);
+	free(golden);
+}
+
+/* The list of RES with PARTS, checked against the golden file NAME; the caller frees it. */
+static char *
+check_list(const struct fs_resource *res, unsigned parts, const char *name)
+{
+	int n = -1;
+	char *text = fs_sql_list(res, parts, &n);
+
+	ok(text != NULL, "list 0x%x built", parts);
+	if (text && name)
+		check_golden(name, text, n);
+	else if (text)
+		is_int(max_param(text), n, "list 0x%x uses exactly its declared parameters", parts);
+	return text;
+}
+
 int
 main(void)
 {
 	struct fs_sql sql;
+	unsigned every = FS_LIST_FILTER(fs_model_nfilters(&example)) - 1;
+	char *list;
 
 	ok(fs_sql_build(&example, &sql) == 0, "statements built");
-	for (int s = 0; s < STMT__MAX; s++) {
-		const char *name = fs_sql_name((enum fs_stmt)s);
-		char *golden = read_golden(name);
+	for (int s = 0; s < STMT__MAX; s++)
+		check_golden(fs_sql_name((enum fs_stmt)s), sql.text[s], sql.nparams[s]);
 
-		if (getenv("UPDATE_GOLDEN"))
-			write_golden(name, sql.text[s]);
-		else
-			is_str(sql.text[s], golden, "%s matches its golden file", name);
-		is_int(max_param(sql.text[s]), sql.nparams[s],
-		    "%s uses exactly its declared parameters", name);
-		ok(strchr(sql.text[s], '"') == NULL, "%s has no quoted identifiers from input", name);
-		free(golden);
-	}
-	ok(strstr(sql.text[STMT_LIST], "(t.seen_at, t.id) < ($2::text::timestamptz, $3::uuid)") != NULL,
+	/* The list with every part, and with none: each combination is a statement of its own. */
+	list = check_list(&example, every, "list");
+	ok(list && strstr(list, "(t.seen_at, t.id) < ($2::text::timestamptz, $3::uuid)") != NULL,
 	    "descending keyset compares with <");
-	ok(strstr(sql.text[STMT_LIST], "t.name ILIKE $7::text OR t.status ILIKE $7::text") != NULL,
+	ok(list && strstr(list, "(t.name ILIKE $7::text OR t.status ILIKE $7::text)") != NULL,
 	    "search covers each of its columns");
-	ok(strstr(sql.text[STMT_LIST], "t.starts_on <= $10::date AND (t.due_on IS NULL") != NULL,
+	ok(list && strstr(list, "t.starts_on <= $10::date AND (t.due_on IS NULL") != NULL,
 	    "span filter between two columns");
+	ok(list && !strstr(list, "::text IS NULL") && !strstr(list, "::date IS NULL"), "no part is optional inside the statement");
+	free(list);
+	list = check_list(&example, 0, "list-none");
+	ok(list && !strstr(list, "WHERE"), "nothing given, every row");
+	free(list);
+	list = check_list(&example, FS_LIST_FILTER(2), "list-search");
+	ok(list && strstr(list, " WHERE (t.name ILIKE $2::text OR t.status ILIKE $2::text) ORDER BY"),
+	    "one filter alone takes $2");
+	free(list);
+	for (unsigned parts = 0; parts <= every; parts++)
+		free(check_list(&example, parts, NULL));
 	ok(strstr(sql.text[STMT_INSERT], "ON CONFLICT (id) DO NOTHING") != NULL,
 	    "insert tolerates a replayed id");
 	ok(strstr(sql.text[STMT_UPDATE], "count = CASE WHEN $1::jsonb ? 'count' THEN p.count") != NULL,
@@ -104,8 +140,10 @@ main(void)
 	ok(fs_sql_build(&owned, &sql) == 0, "statements of an owned resource built");
 	ok(strstr(sql.text[STMT_GET], " OR (t.branch = ANY ($3::text[]) AND t.name = $4::text))") != NULL,
 	    "own rows are in scope in the own-only branches");
-	ok(strstr(sql.text[STMT_LIST], "t.name = $6::text)) AND") != NULL, "the list takes the same scope");
-	is_int(max_param(sql.text[STMT_LIST]), sql.nparams[STMT_LIST], "the owned list's parameters");
+	list = check_list(&owned, FS_LIST_SCOPED | FS_LIST_FILTER(0), NULL);
+	ok(list && strstr(list, " WHERE (t.branch = ANY ($2::text[]) OR (t.branch = ANY ($3::text[])"
+	    " AND t.name = $4::text)) AND t.branch = $5::text ORDER BY"), "the list takes the same scope");
+	free(list);
 	fs_sql_release(&sql);
 	return done_testing();
 }
