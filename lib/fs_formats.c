@@ -119,13 +119,29 @@ fs_is_timestamp(const char *s)
 	return is_zone(p);
 }
 
+/* Whether the N bytes at S are all ASCII (always valid UTF-8). */
+static bool
+is_ascii(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return false;
+	return true;
+}
+
 bool
 fs_is_utf8(const char *s, size_t n)
 {
-	iconv_t cd = iconv_open("UTF-8", "UTF-8");
+	iconv_t cd;
 	char buf[256], *in = (char *)s, *out;
 	size_t left = n, room;
-	bool valid = cd != (iconv_t)-1;
+	bool valid;
+
+	/* Most text is ASCII: no converter to open (iconv_open looks its modules up each time). */
+	if (is_ascii(s, n))
+		return true;
+	cd = iconv_open("UTF-8", "UTF-8");
+	valid = cd != (iconv_t)-1;
 
 	/* Converting UTF-8 to itself fails with EILSEQ or EINVAL on the first bad byte. */
 	while (valid && left > 0) {
@@ -142,10 +158,14 @@ fs_is_utf8(const char *s, size_t n)
 void
 fs_utf8_clean(char *s)
 {
-	iconv_t cd = iconv_open("UTF-8", "UTF-8");
+	iconv_t cd;
 	size_t n = strlen(s), left = n, room = n;
-	char *copy = strdup(s), *in = copy, *out = s;
+	char *copy, *in, *out = s;
 
+	if (is_ascii(s, n))
+		return;
+	cd = iconv_open("UTF-8", "UTF-8");
+	in = copy = strdup(s);
 	if (cd == (iconv_t)-1 || !copy) {
 		/* No converter: keep only ASCII, which is always valid. */
 		for (char *p = s; *p; p++)

@@ -372,6 +372,12 @@ write_head(struct fs_request *req)
 	    || (fs_config_origin_named(req->cfg, req->origin)
 	    && write_str(req, "Access-Control-Allow-Credentials: true\r\n") < 0)))
 		return -1;
+	/* Its length, so that nginx passes the body as it is rather than chunked. */
+	if (req->resp.status != 204 && req->resp.body) {
+		snprintf(line, sizeof(line), "Content-Length: %zu\r\n", req->resp.len);
+		if (write_str(req, line) < 0)
+			return -1;
+	}
 	return write_all(req, req->resp.headers ? req->resp.headers : "", req->resp.headers_len) < 0
 	    || write_str(req, "\r\n") < 0 ? -1 : 0;
 }
