@@ -69,36 +69,60 @@ free_slot(const struct fs_conns *c)
 	return -1;
 }
 
-FCGX_Request *
-fs_conns_next(struct fs_conns *c, const sigset_t *waiting, const volatile sig_atomic_t *stopping)
+/* The request of the first of the last wait's events not yet taken that has one, or NULL. */
+static FCGX_Request *
+take_event(struct fs_conns *c, bool *failed)
 {
-	struct epoll_event ev[8];
+	*failed = false;
+	while (c->next < c->nev) {
+		struct epoll_event *ev = &c->ev[c->next++];
+		int slot = ev->data.u32 == LISTENING ? free_slot(c) : (int)ev->data.u32;
+		int rc;
 
-	while (!*stopping) {
-		int n = epoll_pwait(c->epoll, ev, 8, -1, waiting);
-
-		if (n < 0 && errno != EINTR)	/* EINTR: a stop sets *stopping; SIGUSR1 reopened the log */
+		if (slot < 0)
+			continue;
+		/*
+		 * A new connection, or the next request of a kept one; one the server closed
+		 * is closed here (libfcgi then tries the listening socket in the same slot).
+		 */
+		rc = FCGX_Accept_r(&c->fr[slot]);
+		listen_if_free(c);
+		if (rc == 0)
+			return &c->fr[slot];
+		if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR) {
+			*failed = true;
 			return NULL;
-		for (int i = 0; i < n; i++) {
-			int slot = ev[i].data.u32 == LISTENING ? free_slot(c) : (int)ev[i].data.u32;
-			int rc;
-
-			if (slot < 0)
-				continue;
-			/*
-			 * A new connection, or the next request of a kept one; one the server closed
-			 * is closed here (libfcgi then tries the listening socket in the same slot).
-			 * The other events stay pending in the epoll set for the next wait.
-			 */
-			rc = FCGX_Accept_r(&c->fr[slot]);
-			listen_if_free(c);
-			if (rc == 0)
-				return &c->fr[slot];
-			if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR)
-				return NULL;
 		}
 	}
 	return NULL;
+}
+
+FCGX_Request *
+fs_conns_next(struct fs_conns *c, const sigset_t *waiting, const volatile sig_atomic_t *stopping)
+{
+	FCGX_Request *fr;
+	bool failed;
+
+	while (!*stopping) {
+		c->next = 0;
+		c->nev = epoll_pwait(c->epoll, c->ev, FS_CONNS_EVENTS, -1, waiting);
+		if (c->nev < 0) {
+			c->nev = 0;
+			if (errno != EINTR)	/* EINTR: a stop sets *stopping; SIGUSR1 reopened the log */
+				return NULL;
+		}
+		if ((fr = take_event(c, &failed)) != NULL || failed)
+			return fr;
+	}
+	return NULL;
+}
+
+FCGX_Request *
+fs_conns_more(struct fs_conns *c)
+{
+	bool failed;
+
+	return take_event(c, &failed);
 }
 
 void

@@ -15,14 +15,20 @@
 #include <signal.h>
 #include <stdbool.h>
 
+#include <sys/epoll.h>
+
 #include <fcgiapp.h>
 
 #define FS_CONNS 64
+
+#define FS_CONNS_EVENTS 8	/* connections taken from one wait at most */
 
 struct fs_conns {
 	FCGX_Request fr[FS_CONNS];
 	int epoll, listen_fd;
 	bool listening;		/* listen_fd is in the epoll set (false while every slot is taken) */
+	struct epoll_event ev[FS_CONNS_EVENTS];	/* the last wait's, from next on not yet taken */
+	int nev, next;
 };
 
 /* Sets C up over the listening socket LISTEN_FD (made non-blocking). 0, or -1 (logged). */
@@ -37,6 +43,13 @@ int fs_conns_open(struct fs_conns *c, int listen_fd);
  */
 FCGX_Request *fs_conns_next(struct fs_conns *c, const sigset_t *waiting,
     const volatile sig_atomic_t *stopping);
+
+/*
+ * The next request of a connection the last wait found ready too, without waiting again:
+ * the requests that are there at once can be served together (fs_read's GETs by id, in one
+ * round trip to the database). NULL when there is none.
+ */
+FCGX_Request *fs_conns_more(struct fs_conns *c);
 
 /* The answer to FR is complete: its connection is closed, or kept and watched again. */
 void fs_conns_done(struct fs_conns *c, FCGX_Request *fr);

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,7 @@
 #include "fs_log.h"
 #include "fs_metrics.h"
 
-#define MAGIC "fsmetr1"
+#define MAGIC "fsmetr2"
 #define STATUSES 600
 #define BUCKETS 12
 #define MAX_POOLS 64
@@ -33,6 +34,8 @@ struct counters {
 	uint64_t events;
 	uint64_t writes;		/* POST, PUT and DELETE that reached the database */
 	uint64_t write_round_trips;	/* their round trips to PostgreSQL */
+	uint64_t reads_shared;		/* GETs by id answered in a round trip shared with others */
+	uint64_t shared_read_trips;	/* those round trips */
 };
 
 static struct counters *mine;	/* this pool's, mapped before the workers are started */
@@ -99,6 +102,15 @@ fs_metrics_write(unsigned long round_trips)
 	__atomic_add_fetch(&mine->write_round_trips, (uint64_t)round_trips, __ATOMIC_RELAXED);
 }
 
+void
+fs_metrics_shared_reads(unsigned long reads)
+{
+	if (!mine || !reads)
+		return;
+	add(&mine->shared_read_trips);
+	__atomic_add_fetch(&mine->reads_shared, (uint64_t)reads, __ATOMIC_RELAXED);
+}
+
 /* A file of metrics (NAME.metrics), no hidden one. */
 static int
 is_metrics(const struct dirent *d)
@@ -145,6 +157,17 @@ load(const uint64_t *counter)
 }
 
 /* The Prometheus text of the N POOLS into OUT (a memstream): each family once, its pools inside. */
+/* The lines of counter fieldsync_NAME, the uint64_t at OFFSET of each of the N POOLS. */
+static void
+counter(FILE *out, const struct counters *const *pools, int n, const char *name, const char *help,
+    size_t offset)
+{
+	fprintf(out, "# HELP fieldsync_%s %s\n# TYPE fieldsync_%s counter\n", name, help, name);
+	for (int p = 0; p < n; p++)
+		fprintf(out, "fieldsync_%s{resource=\"%s\"} %llu\n", name, pools[p]->name,
+		    (unsigned long long)load((const uint64_t *)((const char *)pools[p] + offset)));
+}
+
 static void
 render(FILE *out, const struct counters *const *pools, int n)
 {
@@ -172,26 +195,18 @@ render(FILE *out, const struct counters *const *pools, int n)
 		    (unsigned long long)total, pools[p]->name, (double)load(&pools[p]->latency_usec) / 1e6,
 		    pools[p]->name, (unsigned long long)total);
 	}
-	fputs("# HELP fieldsync_database_errors_total Answers the database made fail (unavailable,"
-	    " timeout, outcome unknown, schema).\n# TYPE fieldsync_database_errors_total counter\n", out);
-	for (int p = 0; p < n; p++)
-		fprintf(out, "fieldsync_database_errors_total{resource=\"%s\"} %llu\n", pools[p]->name,
-		    (unsigned long long)load(&pools[p]->database_errors));
-	fputs("# HELP fieldsync_events_published_total Change events published on nanomsg.\n"
-	    "# TYPE fieldsync_events_published_total counter\n", out);
-	for (int p = 0; p < n; p++)
-		fprintf(out, "fieldsync_events_published_total{resource=\"%s\"} %llu\n", pools[p]->name,
-		    (unsigned long long)load(&pools[p]->events));
-	fputs("# HELP fieldsync_writes_total Writes (POST, PUT, DELETE) that reached the database.\n"
-	    "# TYPE fieldsync_writes_total counter\n", out);
-	for (int p = 0; p < n; p++)
-		fprintf(out, "fieldsync_writes_total{resource=\"%s\"} %llu\n", pools[p]->name,
-		    (unsigned long long)load(&pools[p]->writes));
-	fputs("# HELP fieldsync_write_round_trips_total Round trips to PostgreSQL those writes made.\n"
-	    "# TYPE fieldsync_write_round_trips_total counter\n", out);
-	for (int p = 0; p < n; p++)
-		fprintf(out, "fieldsync_write_round_trips_total{resource=\"%s\"} %llu\n", pools[p]->name,
-		    (unsigned long long)load(&pools[p]->write_round_trips));
+	counter(out, pools, n, "database_errors_total", "Answers the database made fail (unavailable,"
+	    " timeout, outcome unknown, schema).", offsetof(struct counters, database_errors));
+	counter(out, pools, n, "events_published_total", "Change events published on nanomsg.",
+	    offsetof(struct counters, events));
+	counter(out, pools, n, "writes_total", "Writes (POST, PUT, DELETE) that reached the database.",
+	    offsetof(struct counters, writes));
+	counter(out, pools, n, "write_round_trips_total", "Round trips to PostgreSQL those writes made.",
+	    offsetof(struct counters, write_round_trips));
+	counter(out, pools, n, "shared_reads_total", "GETs by id answered in a round trip to PostgreSQL"
+	    " shared with others that came at once.", offsetof(struct counters, reads_shared));
+	counter(out, pools, n, "shared_read_round_trips_total", "Those round trips.",
+	    offsetof(struct counters, shared_read_trips));
 }
 
 void

@@ -33,6 +33,9 @@ void fs_metrics_event(void);
 /* Counts one write that made ROUND_TRIPS round trips to PostgreSQL (none: not counted). */
 void fs_metrics_write(unsigned long round_trips);
 
+/* Counts one round trip to PostgreSQL that answered READS GETs by id at once (none: not counted). */
+void fs_metrics_shared_reads(unsigned long reads);
+
 /* Answers REQ, a request to /api/metrics. */
 void fs_metrics_handle(struct fs_worker *w, struct fs_request *req);
 

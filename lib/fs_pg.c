@@ -424,3 +424,59 @@ fs_pg_each_row(struct fs_pg *pg, struct fs_pg_lazy *l, const char *const *params
 	return retry ? went_down(pg, PQerrorMessage(pg->conn), err) : rc;
 }
 
+/* Reads PG's pipeline up to its sync; false when the connection broke first. */
+static bool
+drain_pipeline(struct fs_pg *pg)
+{
+	PGresult *r;
+	int ends = 0;	/* results in a row that were NULL: two mean nothing more will come */
+
+	while (PQstatus(pg->conn) == CONNECTION_OK && ends < 2) {
+		if (!(r = PQgetResult(pg->conn))) {
+			ends++;
+			continue;
+		}
+		ends = 0;
+		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			return true;
+		}
+		PQclear(r);
+	}
+	return false;
+}
+
+int
+fs_pg_exec_pipelined(struct fs_pg *pg, int n, const struct fs_pg_stmt *const *st,
+    const char *const *const *params, PGresult **out)
+{
+	int sent = 0, got = 0;
+
+	for (int i = 0; i < n; i++)
+		out[i] = NULL;
+	if (!pg->conn || PQstatus(pg->conn) != CONNECTION_OK
+	    || PQtransactionStatus(pg->conn) != PQTRANS_IDLE || !PQenterPipelineMode(pg->conn))
+		return 0;
+	while (sent < n && PQsendQueryPrepared(pg->conn, st[sent]->name, st[sent]->nparams,
+	    params[sent], NULL, NULL, 0))
+		sent++;
+	if (PQpipelineSync(pg->conn)) {
+		/* Each statement's result, then the NULL that ends it; the first failure stops. */
+		for (PGresult *r; got < sent && (r = PQgetResult(pg->conn)) != NULL; got++) {
+			if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+				PQclear(r);
+				break;
+			}
+			out[got] = r;
+			if ((r = PQgetResult(pg->conn)) != NULL) {	/* not what a statement answers */
+				PQclear(r);
+				PQclear(out[got]);
+				out[got] = NULL;
+				break;
+			}
+		}
+	}
+	if (!drain_pipeline(pg) || !PQexitPipelineMode(pg->conn))
+		fs_pg_close(pg);	/* its state is unknown: the next use connects again */
+	return got;
+}

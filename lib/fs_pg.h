@@ -146,6 +146,16 @@ enum fs_err fs_pg_send(struct fs_pg *pg, const struct fs_pg_stmt *st, const char
 enum fs_err fs_pg_each_row(struct fs_pg *pg, struct fs_pg_lazy *l, const char *const *params,
     enum fs_err (*each)(const PGresult *row, void *arg), void *arg, struct fs_error *err);
 
+/*
+ * Runs the N prepared statements ST[i] with PARAMS[i] in one round trip (libpq's pipeline
+ * mode), on a connection that is ready and outside a transaction. Each that succeeded has
+ * its result in OUT[i] (the caller PQclear()s it); any other, OUT[i] NULL, is for the caller
+ * to run again on its own (fs_pg_exec maps its failure, or reconnects): a failed statement
+ * stops those after it, and a broken connection is closed. Returns how many succeeded.
+ */
+int fs_pg_exec_pipelined(struct fs_pg *pg, int n, const struct fs_pg_stmt *const *st,
+    const char *const *const *params, PGresult **out);
+
 /* How many connections PG made so far: a module caching per-connection facts compares it. */
 unsigned long fs_pg_generation(const struct fs_pg *pg);
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs_metrics.h"
 #include "fs_model.h"
 #include "fs_perm.h"
 #include "fs_query.h"
@@ -64,16 +65,10 @@ answer_cell(struct fs_request *req, PGresult *r, int col)
 	req->resp.drop = drop_result;
 }
 
-/* GET ?id=: one row in scope with its version as ETag; any other is not found. */
+/* Answers GET ?id= ID with R, the row (or none) in scope and its version as ETag; R is taken. */
 static void
-get_one(struct fs_worker *w, struct fs_request *req, const char *id, const struct scope *s)
+answer_one(struct fs_worker *w, struct fs_request *req, const char *id, PGresult *r)
 {
-	const char *params[4] = { id };
-	PGresult *r;
-
-	scope_params(w, s, params + 1);
-	if (!(r = fs_db_exec(&w->db, STMT_GET, params, 0, &req->err)))
-		return;
 	if (PQntuples(r) == 0) {
 		fs_error_set(&req->err, ERR_NOT_FOUND, "id", "no %s with id %s", w->res->path, id);
 		PQclear(r);
@@ -84,6 +79,79 @@ get_one(struct fs_worker *w, struct fs_request *req, const char *id, const struc
 		return;
 	}
 	answer_cell(req, r, 0);
+}
+
+/* Runs GET ?id= with PARAMS (the id, then the scope's) at once and answers it. */
+static void
+run_one(struct fs_worker *w, struct fs_request *req, const char *const *params)
+{
+	PGresult *r = fs_db_exec(&w->db, STMT_GET, params, 0, &req->err);
+
+	if (r)
+		answer_one(w, req, params[0], r);
+}
+
+/* Leaves GET ?id= with PARAMS for fs_read_run_deferred; false (nothing kept) when it cannot. */
+static bool
+defer_one(struct fs_worker *w, struct fs_request *req, const char *const *params)
+{
+	struct fs_deferred *d = &w->deferred[w->ndeferred];
+	int n = 1 + fs_sql_scope_params(w->res);
+
+	if (!w->deferring || w->ndeferred == FS_DEFERRED)
+		return false;
+	for (int i = 0; i < n; i++) {
+		d->params[i] = params[i] ? strdup(params[i]) : NULL;
+		if (params[i] && !d->params[i]) {
+			while (i-- > 0)
+				free(d->params[i]);
+			return false;
+		}
+	}
+	d->req = req;
+	req->deferred = true;
+	w->ndeferred++;
+	return true;
+}
+
+/* GET ?id=: one row in scope with its version as ETag; any other is not found. */
+static void
+get_one(struct fs_worker *w, struct fs_request *req, const char *id, const struct scope *s)
+{
+	const char *params[4] = { id };
+
+	scope_params(w, s, params + 1);
+	if (!defer_one(w, req, params))
+		run_one(w, req, params);
+}
+
+void
+fs_read_run_deferred(struct fs_worker *w)
+{
+	const struct fs_pg_stmt *st[FS_DEFERRED];
+	const char *const *params[FS_DEFERRED];
+	PGresult *r[FS_DEFERRED];
+	int n = w->ndeferred;
+
+	for (int i = 0; i < n; i++) {
+		st[i] = &w->db.stmts[STMT_GET];
+		params[i] = (const char *const *)w->deferred[i].params;
+	}
+	/* One alone gains nothing from a pipeline; it runs as it would have. */
+	if (n > 1)
+		fs_metrics_shared_reads((unsigned long)fs_pg_exec_pipelined(&w->db.pg, n, st, params, r));
+	for (int i = 0; i < n; i++) {
+		struct fs_deferred *d = &w->deferred[i];
+
+		if (n > 1 && r[i])
+			answer_one(w, d->req, d->params[0], r[i]);
+		else
+			run_one(w, d->req, params[i]);
+		for (int k = 0; k < 4; k++)
+			free(d->params[k]);
+		memset(d, 0, sizeof(*d));
+	}
+	w->ndeferred = 0;
 }
 
 /* Adds the Link header to the page after CURSOR. */

@@ -23,6 +23,7 @@
 #include "fs_log.h"
 #include "fs_metrics.h"
 #include "fs_pools.h"
+#include "fs_read.h"
 #include "fs_serve.h"
 #include "fs_session.h"
 #include "fs_sizing.h"
@@ -60,19 +61,25 @@ catch_stop_signals(void)
 	signal(SIGPIPE, SIG_IGN);	/* a client gone mid-answer is an error return, not a death */
 }
 
-/* One request: the service's handler fills the answer, this sends it, then the handler's after-work. */
-static int
-serve_one(const struct fs_service *svc, struct fs_worker *w, struct fs_request *req)
+/* Begins REQ: the service's handler fills the answer, or leaves it deferred (fs_read.h). */
+static void
+begin_one(const struct fs_service *svc, struct fs_worker *w, struct fs_request *req)
 {
-	struct timespec t0, t1;
-	enum fs_err rc, why;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_gettime(CLOCK_MONOTONIC, &req->started);
 	svc->handle(w, req);
-	why = req->err.code;
+}
+
+/* Ends REQ, its answer filled: sends it, then the handler's after-work. */
+static int
+finish_one(struct fs_worker *w, struct fs_request *req)
+{
+	struct timespec t1;
+	enum fs_err rc, why = req->err.code;
+
 	rc = fs_request_answer(req);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	fs_metrics_answer(req->resp.status, (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000,
+	fs_metrics_answer(req->resp.status, (t1.tv_sec - req->started.tv_sec) * 1000000LL
+	    + (t1.tv_nsec - req->started.tv_nsec) / 1000,
 	    why == ERR_DATABASE_UNAVAILABLE || why == ERR_TIMEOUT || why == ERR_OUTCOME_UNKNOWN
 	    || why == ERR_SCHEMA_OUTDATED || why == ERR_SCHEMA_NEWER);
 	if (w->after_answer) {
@@ -81,6 +88,14 @@ serve_one(const struct fs_service *svc, struct fs_worker *w, struct fs_request *
 	}
 	fs_request_release(req);
 	return rc;
+}
+
+/* One request, from its handler to its answer. */
+static int
+serve_one(const struct fs_service *svc, struct fs_worker *w, struct fs_request *req)
+{
+	begin_one(svc, w, req);
+	return finish_one(w, req);
 }
 
 /*
@@ -150,6 +165,34 @@ start_worker(struct fs_worker *w, const struct fs_service *svc, const struct fs_
 }
 
 /*
+ * The next request: another the last wait found ready while GETs by id may still be deferred
+ * (fs_read.h), else, once those ran and were answered, the next wait's first.
+ */
+static FCGX_Request *
+next_request(struct fs_conns *conns, struct fs_worker *w, const sigset_t *waiting)
+{
+	FCGX_Request *fr;
+	int n = w->ndeferred;
+
+	if (n < FS_DEFERRED && (fr = fs_conns_more(conns)) != NULL)
+		return fr;
+	if (n > 0) {
+		struct fs_request *done[FS_DEFERRED];
+
+		for (int i = 0; i < n; i++)
+			done[i] = w->deferred[i].req;
+		fs_read_run_deferred(w);
+		for (int i = 0; i < n; i++) {
+			FCGX_Request *kept = done[i]->fcgx;
+
+			finish_one(w, done[i]);
+			fs_conns_done(conns, kept);
+		}
+	}
+	return fs_conns_next(conns, waiting, &stopping);
+}
+
+/*
  * Serves FastCGI requests on LISTEN_FD until stopped, with CFG; a process that was named no
  * config (CFG_FROM_REQUEST) may take it from its first request (config_from_request), and
  * then refuses a later request that names another.
@@ -159,9 +202,10 @@ request_loop(const struct fs_service *svc, const struct fs_config *cfg_in, int l
     bool cfg_from_request)
 {
 	static struct fs_conns conns;	/* 64 requests' state: not on the stack */
+	static struct fs_request reqs[FS_DEFERRED];
 	FCGX_Request *fr;
 	struct fs_worker w;
-	struct fs_request req;
+	struct fs_request *req;
 	struct fs_config cfg = *cfg_in;
 	char cfg_path[1024] = "";
 	sigset_t stops, waiting;
@@ -184,7 +228,7 @@ request_loop(const struct fs_service *svc, const struct fs_config *cfg_in, int l
 			return 1;
 		started = true;
 	}
-	while ((fr = fs_conns_next(&conns, &waiting, &stopping)) != NULL) {
+	for (fr = fs_conns_next(&conns, &waiting, &stopping); fr; fr = next_request(&conns, &w, &waiting)) {
 		if (!started) {
 			if (config_from_request(fr, &cfg, cfg_path, sizeof(cfg_path)) != FS_OK
 			    || start_worker(&w, svc, &cfg) != FS_OK) {
@@ -203,9 +247,14 @@ request_loop(const struct fs_service *svc, const struct fs_config *cfg_in, int l
 			fs_conns_done(&conns, fr);
 			continue;
 		}
-		fs_request_init(&req, fr, &cfg);
-		serve_one(svc, &w, &req);
-		fs_conns_done(&conns, fr);
+		req = &reqs[w.ndeferred];
+		fs_request_init(req, fr, &cfg);
+		w.deferring = svc->res != NULL;
+		begin_one(svc, &w, req);
+		if (!req->deferred) {
+			finish_one(&w, req);
+			fs_conns_done(&conns, fr);
+		}
 	}
 	if (started)
 		fs_worker_release(&w);

@@ -17,6 +17,14 @@
 #include "fs_resource.h"
 #include "fs_sql.h"
 
+#define FS_DEFERRED 8	/* GETs by id run together at most (fs_conns: one wait's connections) */
+
+/* A GET by id waiting to run with the others the loop read at the same time (fs_read.c). */
+struct fs_deferred {
+	struct fs_request *req;
+	char *params[4];	/* owned: the id and the scope's (fs_sql_scope_params); NULL: SQL NULL */
+};
+
 struct fs_worker {
 	const struct fs_resource *res;	/* NULL for the changes feed */
 	const struct fs_config *cfg;
@@ -30,6 +38,9 @@ struct fs_worker {
 	/* Work a handler leaves for after the answer is sent (publishing its events), or NULL. */
 	void (*after_answer)(struct fs_worker *w);
 	PGresult *committed;	/* owned: the committed entries (type, seq) after_answer publishes */
+	bool deferring;		/* the loop runs deferred GETs by id after reading what is ready */
+	struct fs_deferred deferred[FS_DEFERRED];
+	int ndeferred;
 };
 
 /* What a binary serves: a name (for logs and the database) and the handler of each request. */
