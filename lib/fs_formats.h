@@ -22,7 +22,7 @@ bool fs_is_date(const char *s);
  */
 bool fs_is_timestamp(const char *s);
 
-/* Whether the N bytes at S are valid UTF-8 (checked by iconv). */
+/* Whether the N bytes at S are valid UTF-8 (RFC 3629: no overlong form, no surrogate). */
 bool fs_is_utf8(const char *s, size_t n);
 
 /*

@@ -1,6 +1,57 @@
-/* test-formats.c - uuid, date and timestamp formats. */
+/* test-formats.c - uuid, date and timestamp formats, UTF-8. */
+#include <errno.h>
+#include <iconv.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "fs_formats.h"
 #include "tap.h"
+
+/* Whether iconv, converting UTF-8 to itself, takes the N bytes at S whole. */
+static bool
+iconv_utf8(iconv_t cd, const char *s, size_t n)
+{
+	char buf[64], *in = (char *)s, *out = buf;
+	size_t left = n, room = sizeof(buf);
+
+	iconv(cd, NULL, NULL, NULL, NULL);
+	return iconv(cd, &in, &left, &out, &room) != (size_t)-1;
+}
+
+/*
+ * fs_is_utf8 against glibc's converter on random strings of up to 12 bytes, drawn mostly
+ * from the bytes where the rules are (leads, continuations, their edges), some ASCII. Not
+ * the leads 0xf4 to 0xfd: glibc takes code points above U+10FFFF (in up to six bytes),
+ * which RFC 3629 and PostgreSQL refuse (so does fs_is_utf8, tested above).
+ */
+static bool
+same_as_iconv(void)
+{
+	static const unsigned char pick[] = { 'a', 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0,
+		0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xec, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf3, 0xff };
+	iconv_t cd = iconv_open("UTF-8", "UTF-8");
+	char s[12];
+	bool same = cd != (iconv_t)-1;
+
+	srand(11);
+	for (int i = 0; same && i < 200000; i++) {
+		size_t n = (size_t)(rand() % (int)sizeof(s)) + 1;
+
+		for (size_t k = 0; k < n; k++)
+			s[k] = (char)pick[rand() % (int)sizeof(pick)];
+		if (fs_is_utf8(s, n) != iconv_utf8(cd, s, n)) {
+			printf("# differ (ours %d) on", fs_is_utf8(s, n));
+			for (size_t k = 0; k < n; k++)
+				printf(" %02x", (unsigned char)s[k]);
+			puts("");
+			same = false;
+		}
+	}
+	if (cd != (iconv_t)-1)
+		iconv_close(cd);
+	return same;
+}
 
 int
 main(void)
@@ -42,5 +93,13 @@ main(void)
 	ok(!fs_is_utf8("\xff\xfe", 2), "bytes no UTF-8 text has");
 	ok(!fs_is_utf8("caf\xc3", 4), "a sequence cut short");
 	ok(!fs_is_utf8("\xed\xa0\x80", 3), "an encoded surrogate");
+	ok(fs_is_utf8("\xf0\x9f\x98\x80 \xef\xbf\xbf \xf4\x8f\xbf\xbf", 14), "four bytes, U+FFFF, U+10FFFF");
+	ok(!fs_is_utf8("\xc0\x80", 2) && !fs_is_utf8("\xe0\x80\x80", 3) && !fs_is_utf8("\xf0\x80\x80\x80", 4),
+	    "overlong forms");
+	ok(!fs_is_utf8("\xf4\x90\x80\x80", 4) && !fs_is_utf8("\xf5\x80\x80\x80", 4)
+	    && !fs_is_utf8("\xf8\x88\x80\x80\x80", 5), "above U+10FFFF, five bytes");
+	ok(fs_is_utf8("a\0b", 3), "a NUL byte is a character (the JSON parser refuses it)");
+	ok(!fs_is_utf8("0123456789abcdef\x80", 17), "a bad byte after whole words of ASCII");
+	ok(same_as_iconv(), "the same answer as iconv's UTF-8 for 200,000 random strings");
 	return done_testing();
 }
