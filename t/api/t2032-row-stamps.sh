@@ -10,7 +10,9 @@ BR=$(new_branch)
 me=$(sql "select id from users where login = '$SUITE_LOGIN'")
 other=$(uuid) actor=$(uuid)
 # by ID: created_by|updated_by of client ID ("-" for none).
-by() { sql "select coalesce(created_by::text, '-') || '|' || coalesce(updated_by::text, '-') from clients where id = '$1'"; }
+by() {
+	sql "select coalesce(created_by::text, '-') || '|' || coalesce(updated_by::text, '-') from clients where id = '$1'"
+}
 # as_actor SQL: runs SQL in a transaction whose actor is $actor; prints its output.
 as_actor() { sql "begin; set local fieldsync.actor = '$actor'; $1; commit;" | grep -v '^$'; }
 
@@ -26,9 +28,11 @@ ok_jq "all(.[]; .created_by == \"$me\" and .updated_by == \"$me\")" "the answer 
 
 id=$(as_actor "insert into clients (branch, name) values ('$BR', 'plain') returning id")
 is "$(by "$id")" "$actor|$actor" "psql with an actor, columns not named: both are the actor"
-id=$(as_actor "insert into clients (branch, name, created_by, updated_by) values ('$BR', 'named', '$other', NULL) returning id")
+id=$(as_actor "insert into clients (branch, name, created_by, updated_by)
+	values ('$BR', 'named', '$other', NULL) returning id")
 is "$(by "$id")" "$actor|$actor" "psql naming other values: both are still the actor"
-id2=$(sql "insert into clients (branch, name, created_by, updated_by) values ('$BR', 'none', '$other', '$other') returning id" | head -n 1)
+id2=$(sql "insert into clients (branch, name, created_by, updated_by)
+	values ('$BR', 'none', '$other', '$other') returning id" | head -n 1)
 is "$(by "$id2")" "-|-" "psql without an actor naming values: none kept"
 
 as_actor "update clients set name = 'renamed' where id = '$id2'" >/dev/null
