@@ -1,7 +1,5 @@
 /* fs_formats.c - uuid, date and timestamp checks on top of strptime and timegm. */
 #include <ctype.h>
-#include <errno.h>
-#include <iconv.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,41 +119,54 @@ fs_is_timestamp(const char *s)
 }
 
 /*
- * The length of the UTF-8 character at S (N bytes left), or 0 when it is not one: RFC 3629's
- * well-formed sequences, so no overlong form, no surrogate, nothing above U+10FFFF.
+ * The length of the UTF-8 character that lead byte C begins, and the range its second byte
+ * must be in (RFC 3629's well-formed sequences: no overlong form, no surrogate, nothing
+ * above U+10FFFF); 0 when C begins none.
  */
 static size_t
-utf8_char(const unsigned char *s, size_t n)
+utf8_lead(unsigned char c, unsigned char *lo, unsigned char *hi)
 {
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t len;
-
-	if (s[0] < 0x80)
+	*lo = 0x80;
+	*hi = 0xbf;
+	if (c < 0x80)
 		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	/* The second byte's range is narrower after these leads. */
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
+	if (c >= 0xc2 && c <= 0xdf)
+		return 2;
+	if (c == 0xe0)
+		*lo = 0xa0;
+	else if (c == 0xed)
+		*hi = 0x9f;
+	if (c >= 0xe0 && c <= 0xef)
+		return 3;
+	if (c == 0xf0)
+		*lo = 0x90;
+	else if (c == 0xf4)
+		*hi = 0x8f;
+	if (c >= 0xf0 && c <= 0xf4)
+		return 4;
+	return 0;
+}
+
+/*
+ * How the N bytes at S begin: the length of the character there, or 0 when they begin none;
+ * *CUT says whether they are a character cut short (valid as far as they go).
+ */
+static size_t
+utf8_char(const unsigned char *s, size_t n, bool *cut)
+{
+	unsigned char lo, hi;
+	size_t len = utf8_lead(s[0], &lo, &hi), i;
+
+	*cut = false;
+	if (len <= 1)
+		return len;
+	for (i = 1; i < len && i < n; i++)
+		if (i == 1 ? s[i] < lo || s[i] > hi : (s[i] & 0xc0) != 0x80)
 			return 0;
+	if (i < len) {
+		*cut = true;
+		return 0;
+	}
 	return len;
 }
 
@@ -165,6 +176,7 @@ fs_is_utf8(const char *s, size_t n)
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
 	uint64_t word;
 	size_t len;
+	bool cut;
 
 	/* A request body is mostly ASCII: eight bytes at a time while no high bit is set. */
 	while (p < end) {
@@ -175,7 +187,7 @@ fs_is_utf8(const char *s, size_t n)
 				continue;
 			}
 		}
-		if (!(len = utf8_char(p, (size_t)(end - p))))
+		if (!(len = utf8_char(p, (size_t)(end - p), &cut)))
 			return false;
 		p += len;
 	}
@@ -185,30 +197,24 @@ fs_is_utf8(const char *s, size_t n)
 void
 fs_utf8_clean(char *s)
 {
-	iconv_t cd = iconv_open("UTF-8", "UTF-8");
-	size_t n = strlen(s), left = n, room = n;
-	char *copy = strdup(s), *in = copy, *out = s;
+	unsigned char *in = (unsigned char *)s, *out = in;
+	size_t left = strlen(s), len;
+	bool cut;
 
-	if (cd == (iconv_t)-1 || !copy) {
-		/* No converter: keep only ASCII, which is always valid. */
-		for (char *p = s; *p; p++)
-			if ((unsigned char)*p >= 0x80)
-				*p = '?';
-		free(copy);
-		if (cd != (iconv_t)-1)
-			iconv_close(cd);
-		return;
-	}
-	/* Each invalid byte becomes '?'; a character cut short at the end is dropped. */
-	while (left > 0 && iconv(cd, &in, &left, &out, &room) == (size_t)-1) {
-		if (errno != EILSEQ)
+	/* The same rules as fs_is_utf8: what is kept is what it takes. */
+	while (left > 0) {
+		if ((len = utf8_char(in, left, &cut)) > 0) {
+			memmove(out, in, len);
+			out += len;
+			in += len;
+			left -= len;
+		} else if (cut) {
 			break;
-		*out++ = '?';
-		room--;
-		in++;
-		left--;
+		} else {
+			*out++ = '?';
+			in++;
+			left--;
+		}
 	}
 	*out = '\0';
-	iconv_close(cd);
-	free(copy);
 }

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fs_formats.h"
 #include "tap.h"
@@ -51,6 +52,37 @@ same_as_iconv(void)
 	if (cd != (iconv_t)-1)
 		iconv_close(cd);
 	return same;
+}
+
+/* Whether fs_utf8_clean makes IN into WANT. */
+static bool
+cleaned(const char *in, const char *want)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "%s", in);
+	fs_utf8_clean(buf);
+	return strcmp(buf, want) == 0;
+}
+
+/* Whether every random string fs_utf8_clean has cleaned passes fs_is_utf8. */
+static bool
+clean_is_utf8(void)
+{
+	char s[16];
+
+	srand(12);
+	for (int i = 0; i < 100000; i++) {
+		size_t n = (size_t)(rand() % (int)(sizeof(s) - 1));
+
+		for (size_t k = 0; k < n; k++)
+			s[k] = (char)(rand() % 255 + 1);
+		s[n] = '\0';
+		fs_utf8_clean(s);
+		if (!fs_is_utf8(s, strlen(s)))
+			return false;
+	}
+	return true;
 }
 
 int
@@ -101,5 +133,10 @@ main(void)
 	ok(fs_is_utf8("a\0b", 3), "a NUL byte is a character (the JSON parser refuses it)");
 	ok(!fs_is_utf8("0123456789abcdef\x80", 17), "a bad byte after whole words of ASCII");
 	ok(same_as_iconv(), "the same answer as iconv's UTF-8 for 200,000 random strings");
+	ok(cleaned("caf\xc3\xa9 \xe2\x82\xac", "caf\xc3\xa9 \xe2\x82\xac"), "clean keeps valid text as it is");
+	ok(cleaned("a\xff" "b\xc0\x80" "c", "a?b??c"), "clean: each invalid byte becomes ?");
+	ok(cleaned("ab\xe2\x82", "ab"), "clean: a character cut short at the end is dropped");
+	ok(cleaned("\xf4\x90\x80\x80x", "????x"), "clean: above U+10FFFF is invalid, as fs_is_utf8 says");
+	ok(clean_is_utf8(), "clean makes 100,000 random strings UTF-8 that fs_is_utf8 takes");
 	return done_testing();
 }
