@@ -220,6 +220,10 @@ write_insert(FILE *f, const struct fs_resource *res)
  * later ones answer as for an existing row (same content or not). Any deleted id creates
  * nothing at all (the batch fails). A row that neither was created nor exists as the
  * statement sees it (a concurrent insert of its id committed meanwhile) answers no outcome.
+ * What costs per row is kept to rows that need it: the rows are read by one
+ * jsonb_populate_recordset, only ids the client sent are looked up (tombstones, rows that
+ * exist), and only rows not created read the table (OFFSET 0 keeps that lookup behind its
+ * condition) or their element of $1 again (the comparison).
  */
 static void
 write_insert_many(FILE *f, const struct fs_resource *res)
@@ -228,13 +232,13 @@ write_insert_many(FILE *f, const struct fs_resource *res)
 
 	/* The first row of each id, by a window: one sort, where a self-join would be quadratic. */
 	fputs("WITH a AS MATERIALIZED (SELECT u.*, row_number() OVER (PARTITION BY u.id ORDER BY u.i) = 1"
-	    " AS first FROM (SELECT s.i, s.j, coalesce(s.id, gen_random_uuid()) AS id, s.branch", f);
+	    " AS first FROM (SELECT s.ordinality AS i, s.id IS NOT NULL AS sent,"
+	    " coalesce(s.id, gen_random_uuid()) AS id, s.branch", f);
 	for (c = res->columns; c->name; c++)
 		fprintf(f, ", s.%s", c->name);
-	fprintf(f, " FROM (SELECT o.i, o.j, r.* FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY"
-	    " AS o(j, i), jsonb_populate_record(NULL::%s, o.j) AS r) s) u),"
-	    " gone AS (SELECT a.i, g.seq FROM a, tombstones g WHERE g.resource = '%s' AND g.row_id = a.id"
-	    " AND NOT EXISTS (SELECT 1 FROM %s t WHERE t.id = a.id)),"
+	fprintf(f, " FROM jsonb_populate_recordset(NULL::%s, $1::jsonb) WITH ORDINALITY AS s) u),"
+	    " gone AS (SELECT a.i, g.seq FROM a, tombstones g WHERE a.sent AND g.resource = '%s'"
+	    " AND g.row_id = a.id AND NOT EXISTS (SELECT 1 FROM %s t WHERE t.id = a.id)),"
 	    " ins AS (INSERT INTO %s AS t (id, branch", res->table, res->table, res->table, res->table);
 	for (c = res->columns; c->name; c++)
 		fprintf(f, ", %s", c->name);
@@ -242,14 +246,16 @@ write_insert_many(FILE *f, const struct fs_resource *res)
 	for (c = res->columns; c->name; c++)
 		fprintf(f, ", a.%s", c->name);
 	fprintf(f, " FROM a WHERE a.first AND NOT EXISTS (SELECT 1 FROM gone) ORDER BY a.i"
-	    " ON CONFLICT (id) DO NOTHING RETURNING t.*),"
-	    " got AS (SELECT a.i, a.j, g.seq, n.id IS NOT NULL AND a.first AS created, CASE WHEN t.id IS NOT NULL THEN t"
-	    " WHEN n.id IS NOT NULL THEN ROW(n.*)::%s END AS cur FROM a LEFT JOIN gone g ON g.i = a.i"
-	    " LEFT JOIN ins n ON n.id = a.id LEFT JOIN %s t ON t.id = a.id)"
+	    " ON CONFLICT (id) DO NOTHING RETURNING t.id, t AS r),"
+	    " got AS (SELECT a.i, g.seq, n.id IS NOT NULL AND a.first AS created, coalesce(o.r, n.r) AS cur"
+	    " FROM a LEFT JOIN gone g ON g.i = a.i LEFT JOIN ins n ON n.id = a.id"
+	    " LEFT JOIN LATERAL (SELECT t AS r FROM %s t WHERE a.sent AND n.id IS NULL AND t.id = a.id"
+	    " OFFSET 0) o ON true)"
 	    " SELECT CASE WHEN seq IS NOT NULL THEN 'x' WHEN created THEN 'c' WHEN (cur).id IS NULL"
-	    " THEN NULL WHEN cur = jsonb_populate_record(cur, j) THEN 'e' ELSE 'd' END,"
+	    " THEN NULL WHEN cur = jsonb_populate_record(cur, $1::jsonb -> (i - 1)::integer) THEN 'e'"
+	    " ELSE 'd' END,"
 	    " CASE WHEN seq IS NOT NULL THEN seq::text ELSE row_to_json(cur)::text END, (cur).branch, ",
-	    res->table, res->table);
+	    res->table);
 	if (res->owner)
 		fprintf(f, "(cur).%s::text", res->owner);
 	else

@@ -101,6 +101,40 @@ json POST /api/clients "[$r1,$SAMPLE]"
 is_status 201 "clients: a batch with client ids answers 201"
 is_jq 'map(.id) | join(" ")' "$i1 $i2" "clients: the client ids are kept, in order"
 
+# One batch of every kind of row: a server-made id, a new client id, that id again with the
+# same content, a row that exists with the same content: 201, each answered in order.
+ik=$(uuid)
+sample clients "$BR" "{\"id\":\"$ik\",\"name\":\"kept\"}"
+kept=$SAMPLE
+create clients "$kept"
+stored=$ROW
+i3=$(uuid)
+sample clients "$BR" "{\"id\":\"$i3\",\"name\":\"sent twice\"}"
+r3=$SAMPLE
+sample clients "$BR" '{"name":"server id"}'
+json POST /api/clients "[$SAMPLE,$r3,$r3,$kept]"
+is_status 201 "clients: a batch of a new row, a new id twice and an existing row answers 201"
+is_jq 'map(.name) | join(",")' "server id,sent twice,sent twice,kept" "... every row answered, in order"
+is_jq ".[1] == .[2] and .[3] == $stored" true "... the repeated id as created, the existing row as stored"
+is "$(count_rows clients "id = '$i3'")" 1 "clients: the id sent twice is one row"
+json POST /api/clients "[$r3,$(jq -c '.name = "other"' <<<"$r3")]"
+ERR_INDEX=1 is_error 409 duplicate_id "" "clients: a sent id with other content at index 1 is 409, index 1"
+
+# The same batch of client ids posted four times at once: every answer 201, each row once (a
+# batch that meets a concurrent insert of its ids goes row by row, which sees it).
+dir=$(mktemp -d)
+rows=$(jq -cn --arg b "$BR" --arg a "$(uuid)" --arg c "$(uuid)" --arg d "$(uuid)" \
+	'[$a, $c, $d] | map({id: ., branch: $b, name: "raced batch", status: "active"})')
+for i in 1 2 3 4; do
+	curl -s -o "$dir/$i.body" -w '%{http_code}\n' -X POST -H 'Content-Type: application/json' \
+		-H "$(auth_header)" --max-time 20 --data-binary "$rows" "$FIELDSYNC_URL/api/clients" >"$dir/$i.code" &
+done
+wait
+is "$(cat "$dir"/*.code | sort | uniq -c | awk '{ printf "%s x%s ", $2, $1 }')" "201 x4 " \
+	"clients: 4 concurrent POSTs of one batch of ids all answer 201"
+is "$(count_rows clients "branch = '$BR' and name = 'raced batch'")" 3 "... and each row is there once"
+rm -rf "$dir"
+
 # a bulk of 500 rows in one request
 rows=$(jq -cn --arg b "$BR" '[range(500) | {branch: $b, name: "many \(.)"}]')
 json POST /api/clients "$rows"
