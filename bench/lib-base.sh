@@ -30,10 +30,52 @@ base_build() {
 	printf '%s\n' "$dir/cgi-bin"
 }
 
-# use_workers BINDIR: the stack's workers from BINDIR (empty: the stack's own build).
+# base_conf BINDIR: the stack's config without the keys BASE_COMMIT's workers do not know
+# (they refuse a config with an unknown key), as its own --check-config takes it; prints
+# its path. The keys since: [database] connections, [workers] count.
+base_conf() {
+	local conf=$top/var/bench-base.conf
+	grep -v -E '^(connections|count)[[:space:]]*=' "$FIELDSYNC_STACK_CONF" >"$conf"
+	chmod a+r "$conf"
+	"$1/clients.fcgi" --check-config --config "$conf" >/dev/null || return 1
+	printf '%s\n' "$conf"
+}
+
+# nginx_keepalive on|off: the stack's nginx keeps its FastCGI connections (on: as ./stack
+# set it up) or not (off: as at BASE_COMMIT, whose workers read one request a connection:
+# no upstream keepalive, fastcgi_keep_conn off), then reloads and waits until its old
+# workers are gone.
+nginx_keepalive() {
+	local dir=$FIELDSYNC_VAR/nginx master old f left
+	master=$(cat "$FIELDSYNC_VAR/run/nginx.pid")
+	for f in fieldsync-http.conf fieldsync.nginx.conf; do
+		if [ "$1" = off ]; then
+			[ -e "$dir/$f.stack" ] || cp "$dir/$f" "$dir/$f.stack"
+			sed -e 's|\(server unix:[^;]*;\) keepalive [0-9]*;|\1|' \
+				-e 's|fastcgi_keep_conn on;|fastcgi_keep_conn off;|' "$dir/$f.stack" >"$dir/$f"
+		elif [ -e "$dir/$f.stack" ]; then
+			mv "$dir/$f.stack" "$dir/$f"	# the stack's own, kept while off
+		fi
+	done
+	old=$(pgrep -P "$master" | tr '\n' ' ')
+	kill -HUP "$master"
+	for _ in $(seq 100); do
+		left=0
+		for pid in $old; do
+			[ -e "/proc/$pid" ] && left=1
+		done
+		[ "$left" = 0 ] && return 0
+		sleep 0.1
+	done
+	echo "bench: nginx's old workers did not end after the reload" >&2
+	return 1
+}
+
+# use_workers BINDIR [CONF]: the stack's workers from BINDIR with config CONF (empty: the
+# stack's own build and config).
 use_workers() {
 	if [ -n "$1" ]; then
-		FIELDSYNC_WORKER_DIR=$1 "$top/stack" workers-start >/dev/null
+		FIELDSYNC_WORKER_DIR=$1 FIELDSYNC_WORKER_CONF=${2:-} "$top/stack" workers-start >/dev/null
 	else
 		"$top/stack" workers-start >/dev/null
 	fi
