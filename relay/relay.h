@@ -37,7 +37,8 @@ struct relay {
 	int batch;			/* events per change log query (delivered before the ring takes them) */
 	struct frame **delivered;	/* room for one batch of newly delivered events */
 	long bad_messages;		/* nanomsg messages without a seq, ignored */
-	unsigned long long events_in;	/* events taken from the change log into the ring */
+	unsigned long long events_in;	/* events taken into the ring (from the log or messages) */
+	unsigned long long events_live;	/* ... of them, delivered from the workers' messages */
 	unsigned long long events_out;	/* events queued to streams, each stream counted */
 	int nn_sock;			/* nanomsg SUB socket, -1 when none */
 	struct event *nn_ev;		/* its NN_RCVFD in the loop */
