@@ -47,6 +47,7 @@ struct relay {
 	struct pages pages;		/* catch-up pages, read without blocking and shared */
 	/* Database work in flight (queries.h: one of each at a time). */
 	bool polling;			/* the head is being asked */
+	int64_t poll_head;		/* ... what r->head was when it was asked */
 	bool fetching;			/* entries after the head are being read */
 	bool again;			/* ... and more was announced meanwhile */
 	bool unannounced;		/* ... found by the poll, not by a message (logged) */

@@ -113,7 +113,9 @@ on_head(void *arg, PGresult *res)
 		r->head = r->want = newest;
 		ring_reset(&r->ring, newest);
 		relay_log("head is %" PRId64, newest);
-	} else if (newest < r->head) {
+	} else if (newest < r->poll_head) {
+		/* Below what was delivered before the question was asked: gone from the log. (An
+		 * answer only below the head is older than what messages delivered meanwhile.) */
 		relay_log("the change log went back from %" PRId64 " to %" PRId64 ": every stream restarts",
 		    r->head, newest);
 		sse_end_all(r);
@@ -131,8 +133,8 @@ on_head(void *arg, PGresult *res)
 void
 source_poll(struct relay *r)
 {
-	if (!r->polling)
-		r->polling = backlog_head(&r->db, on_head, r) == 0;
+	if (!r->polling && (r->polling = backlog_head(&r->db, on_head, r) == 0))
+		r->poll_head = r->head;
 }
 
 /*
