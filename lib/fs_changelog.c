@@ -53,7 +53,9 @@ static const struct fs_pg_stmt stmts[ST__MAX] = {
 	[ST_PRUNE] = { "changelog_prune", "SELECT fs_prune_change_log(make_interval(days => $1::integer))", 1 },
 	[ST_OF_XID] = { "changelog_of_xid", "SELECT c.resource || ':' || c.action, c.seq::text"
 	    " FROM change_log c WHERE c.xid = $1::xid8 ORDER BY c.seq", 1 },
-	[ST_MINE] = { "changelog_mine", "SELECT c.resource || ':' || c.action, c.seq::text"
+	/* A small transaction's entries whole, for the relay to deliver from the message. */
+	[ST_MINE] = { "changelog_mine", "SELECT c.resource || ':' || c.action, c.seq::text, c.branch,"
+	    " CASE WHEN count(*) OVER () <= " FS_CHANGELOG_WHOLE " THEN fs_change_event(c) END, c.owner"
 	    " FROM change_log c WHERE c.xid = pg_current_xact_id() ORDER BY c.seq", 0 },
 	[ST_TABLES] = { "changelog_tables", "SELECT name, declaration::text FROM change_log_tables"
 	    " ORDER BY name COLLATE \"C\"", 0 },

@@ -112,12 +112,15 @@ enum fs_err fs_changelog_tables(struct fs_changelog *cl, const struct fs_tables 
 /*
  * For a caller that runs the statements itself (the relay, on its event loop): the
  * statement of fs_changelog_head, _horizon, _prune and _tables (its $1 for prune: days),
- * FS_CHANGELOG_Q_MINE: the open transaction's own entries as fs_changelog_of_xid's rows (a
- * worker runs it in the batch that commits, after SET CONSTRAINTS ALL IMMEDIATE numbered them),
+ * FS_CHANGELOG_Q_MINE: the open transaction's own entries as fs_changelog_of_xid's rows, then
+ * the branch, the event (fs_change_event; NULL in a transaction of more than
+ * FS_CHANGELOG_WHOLE entries) and the owner (a worker runs it in the batch that commits,
+ * after SET CONSTRAINTS ALL IMMEDIATE numbered them, and publishes them: lib/fs_events.h),
  * the one number each of the first three answers, whether the table list is due to be
  * loaded again (as fs_changelog_tables decides), and the list taken from the tables
  * statement's answer R (on ERR the old list is kept).
  */
+#define FS_CHANGELOG_WHOLE "16"
 enum fs_changelog_query { FS_CHANGELOG_Q_HEAD, FS_CHANGELOG_Q_HORIZON, FS_CHANGELOG_Q_PRUNE,
 	FS_CHANGELOG_Q_TABLES, FS_CHANGELOG_Q_MINE };
 const struct fs_pg_stmt *fs_changelog_statement(enum fs_changelog_query q);

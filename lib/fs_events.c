@@ -46,28 +46,62 @@ fs_events_on(const struct fs_events *ev)
 	return ev->sock >= 0;
 }
 
-void
-fs_events_publish(struct fs_events *ev, const char *type, const char *payload)
+/* Sends the LEN bytes of MSG (of an event of TYPE) without waiting. */
+static void
+send_message(struct fs_events *ev, const char *type, const char *msg, size_t len)
 {
-	size_t tl = strlen(type), pl = strlen(payload);
-	char *msg;
-
-	if (ev->sock < 0)
-		return;
-	msg = malloc(tl + 1 + pl);
-	if (!msg) {
-		fs_log(FS_LOG_ERROR, "events: out of memory, %s not published", type);
-		return;
-	}
-	memcpy(msg, type, tl);
-	msg[tl] = ' ';
-	memcpy(msg + tl + 1, payload, pl);
 	/* PUB never blocks for a slow or absent subscriber; EAGAIN only means "dropped". */
-	if (nn_send(ev->sock, msg, tl + 1 + pl, NN_DONTWAIT) >= 0)
+	if (nn_send(ev->sock, msg, len, NN_DONTWAIT) >= 0)
 		fs_metrics_event();
 	else if (nn_errno() != EAGAIN)
 		fs_log(FS_LOG_WARN, "events: %s not published: %s", type, nn_strerror(nn_errno()));
-	free(msg);
+}
+
+/* Appends the LEN bytes of S and, when NUL, a NUL to the message at *P. */
+static char *
+put(char *p, const char *s, size_t len, int nul)
+{
+	memcpy(p, s, len);
+	p += len;
+	if (nul)
+		*p++ = '\0';
+	return p;
+}
+
+void
+fs_events_publish_entries(struct fs_events *ev, const PGresult *entries)
+{
+	if (ev->sock < 0 || !entries)
+		return;
+	for (int i = 0; i < PQntuples(entries); i++) {
+		const char *type = PQgetvalue(entries, i, 0), *seq = PQgetvalue(entries, i, 1);
+		size_t tl = strlen(type), sl = strlen(seq), bl = 0, ol = 0, el = 0, len = tl + 1 + sl;
+		int whole = PQnfields(entries) >= 5 && !PQgetisnull(entries, i, 3);
+		char *msg, *p;
+
+		if (whole) {
+			bl = (size_t)PQgetlength(entries, i, 2);
+			el = (size_t)PQgetlength(entries, i, 3);
+			ol = PQgetisnull(entries, i, 4) ? 0 : (size_t)PQgetlength(entries, i, 4);
+			whole = bl + ol + el <= FS_EVENTS_MAX_ENTRY;
+		}
+		if (whole)
+			len += 3 + bl + ol + el;
+		if (!(msg = malloc(len))) {
+			fs_log(FS_LOG_ERROR, "events: out of memory, %s not published", type);
+			continue;
+		}
+		p = put(msg, type, tl, 0);
+		*p++ = ' ';
+		p = put(p, seq, sl, whole);
+		if (whole) {
+			p = put(p, PQgetvalue(entries, i, 2), bl, 1);
+			p = put(p, PQgetvalue(entries, i, 4), ol, 1);
+			p = put(p, PQgetvalue(entries, i, 3), el, 0);
+		}
+		send_message(ev, type, msg, (size_t)(p - msg));
+		free(msg);
+	}
 }
 
 void

@@ -644,9 +644,7 @@ static void
 after_commit(struct fs_worker *e)
 {
 	/* Events lost here lose nothing: the relay finds the entries in change_log. */
-	for (int i = 0; e->committed && i < PQntuples(e->committed); i++)
-		fs_events_publish(&e->events, PQgetvalue(e->committed, i, 0),
-		    PQgetvalue(e->committed, i, 1));
+	fs_events_publish_entries(&e->events, e->committed);
 	PQclear(e->committed);
 	e->committed = NULL;
 	if (++e->writes % PRUNE_EVERY == 0)

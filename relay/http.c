@@ -490,8 +490,10 @@ serve_metrics(struct relay *r, struct evhttp_request *req)
 	    "fieldsync_relay_streams %d\n"
 	    "# HELP fieldsync_relay_streams_opening Streams waiting for their session's lookup.\n"
 	    "# TYPE fieldsync_relay_streams_opening gauge\nfieldsync_relay_streams_opening %d\n"
-	    "# HELP fieldsync_relay_events_total Events taken from the change log.\n"
+	    "# HELP fieldsync_relay_events_total Events taken in, from the change log or the workers' messages.\n"
 	    "# TYPE fieldsync_relay_events_total counter\nfieldsync_relay_events_total %llu\n"
+	    "# HELP fieldsync_relay_events_live_total Events delivered from the workers' messages, not read from the log.\n"
+	    "# TYPE fieldsync_relay_events_live_total counter\nfieldsync_relay_events_live_total %llu\n"
 	    "# HELP fieldsync_relay_events_delivered_total Events queued to streams (one per stream).\n"
 	    "# TYPE fieldsync_relay_events_delivered_total counter\nfieldsync_relay_events_delivered_total %llu\n"
 	    "# HELP fieldsync_relay_ring_events Events held in the ring.\n# TYPE fieldsync_relay_ring_events gauge\n"
@@ -503,7 +505,7 @@ serve_metrics(struct relay *r, struct evhttp_request *req)
 	    "# HELP fieldsync_relay_statements_waiting Database statements queued, every lane.\n"
 	    "# TYPE fieldsync_relay_statements_waiting gauge\nfieldsync_relay_statements_waiting %zu\n"
 	    "# HELP fieldsync_relay_head The newest change log seq delivered.\n# TYPE fieldsync_relay_head gauge\n"
-	    "fieldsync_relay_head %lld\n", r->nstreams, r->nopenings, r->events_in, r->events_out,
+	    "fieldsync_relay_head %lld\n", r->nstreams, r->nopenings, r->events_in, r->events_live, r->events_out,
 	    r->ring.count, r->ring.bytes, r->pages.reads, backlog_waiting(&r->db), (long long)r->head) < 0
 	    || evhttp_add_header(h, "Content-Type", "text/plain; version=0.0.4; charset=utf-8") < 0
 	    || evhttp_add_header(h, "Cache-Control", "no-store") < 0) {

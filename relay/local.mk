@@ -12,6 +12,7 @@ relay_fieldsync_relay_SOURCES = \
 	relay/pages.c relay/pages.h \
 	relay/queries.c relay/queries.h \
 	relay/log.c relay/log.h \
+	relay/message.c relay/message.h \
 	relay/ring.c relay/ring.h \
 	relay/scope.c relay/scope.h \
 	relay/source.c relay/source.h \

@@ -37,7 +37,8 @@ struct relay {
 	int batch;			/* events per change log query (delivered before the ring takes them) */
 	struct frame **delivered;	/* room for one batch of newly delivered events */
 	long bad_messages;		/* nanomsg messages without a seq, ignored */
-	unsigned long long events_in;	/* events taken from the change log into the ring */
+	unsigned long long events_in;	/* events taken into the ring (from the log or messages) */
+	unsigned long long events_live;	/* ... of them, delivered from the workers' messages */
 	unsigned long long events_out;	/* events queued to streams, each stream counted */
 	int nn_sock;			/* nanomsg SUB socket, -1 when none */
 	struct event *nn_ev;		/* its NN_RCVFD in the loop */
@@ -46,6 +47,7 @@ struct relay {
 	struct pages pages;		/* catch-up pages, read without blocking and shared */
 	/* Database work in flight (queries.h: one of each at a time). */
 	bool polling;			/* the head is being asked */
+	int64_t poll_head;		/* ... what r->head was when it was asked */
 	bool fetching;			/* entries after the head are being read */
 	bool again;			/* ... and more was announced meanwhile */
 	bool unannounced;		/* ... found by the poll, not by a message (logged) */

@@ -25,7 +25,9 @@
 #include "fs_types.h"
 
 struct scope {
-	struct fs_user user;	/* id, login, admin and exactly user.n memberships (owned) */
+	/* id, login, admin and exactly user.n memberships (shared by every scope with the same
+	 * list, counted: read-only) */
+	struct fs_user user;
 };
 
 /* Copies U (its memberships too) into S. FS_OK, or ERR_INTERNAL out of memory (S empty). */

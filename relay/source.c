@@ -9,6 +9,7 @@
 #include <nanomsg/pubsub.h>
 
 #include "log.h"
+#include "message.h"
 #include "source.h"
 #include "sse.h"
 
@@ -18,6 +19,23 @@
 #define DELIVERY_BYTES (4 * 1024 * 1024)	/* event text per change log page (one event may pass it) */
 
 static void fetch_next(struct relay *r);
+
+/*
+ * Delivers the N frames in r->delivered (seqs rising, the first after the head): to the
+ * live streams, then into the ring; the head follows.
+ */
+static void
+deliver(struct relay *r, size_t n)
+{
+	if (n == 0)
+		return;
+	r->head = r->delivered[n - 1]->seq;
+	r->events_in += (unsigned long long)n;
+	/* Sent before the ring takes them: pushing may free any of them (its bounds). */
+	sse_broadcast(r, r->delivered, n);
+	for (size_t i = 0; i < n; i++)
+		ring_push(&r->ring, r->delivered[i]);
+}
 
 /* A read of the entries after the head came: deliver them, then read on while there is more. */
 static void
@@ -40,13 +58,8 @@ on_fetched(void *arg, PGresult *res)
 		if (!(f = backlog_frame(res, k)))
 			break;
 		r->delivered[k] = f;
-		r->head = f->seq;
 	}
-	r->events_in += (unsigned long long)k;
-	/* Sent before the ring takes them: pushing may free any of them (its bounds). */
-	sse_broadcast(r, r->delivered, (size_t)k);
-	for (int i = 0; i < k; i++)
-		ring_push(&r->ring, r->delivered[i]);
+	deliver(r, (size_t)k);
 	if (k > 0 && r->unannounced)
 		relay_log("the change log poll delivered %d events nanomsg had not announced (head %" PRId64 ")",
 		    k, r->head);
@@ -100,7 +113,9 @@ on_head(void *arg, PGresult *res)
 		r->head = r->want = newest;
 		ring_reset(&r->ring, newest);
 		relay_log("head is %" PRId64, newest);
-	} else if (newest < r->head) {
+	} else if (newest < r->poll_head) {
+		/* Below what was delivered before the question was asked: gone from the log. (An
+		 * answer only below the head is older than what messages delivered meanwhile.) */
 		relay_log("the change log went back from %" PRId64 " to %" PRId64 ": every stream restarts",
 		    r->head, newest);
 		sse_end_all(r);
@@ -118,46 +133,29 @@ on_head(void *arg, PGresult *res)
 void
 source_poll(struct relay *r)
 {
-	if (!r->polling)
-		r->polling = backlog_head(&r->db, on_head, r) == 0;
+	if (!r->polling && (r->polling = backlog_head(&r->db, on_head, r) == 0))
+		r->poll_head = r->head;
 }
 
 /*
- * Reads the seq out of MSG, LEN bytes of "<type> <seq>" (the doorbell a worker rings after
- * COMMIT: the event itself is read from the change log), into *SEQ; 1 on success.
- */
-static int
-message_seq(const char *msg, size_t len, int64_t *seq)
-{
-	const char *space = memchr(msg, ' ', len);
-	char digits[20];
-	size_t n;
-
-	if (!space || space == msg)
-		return 0;
-	n = len - (size_t)(space + 1 - msg);
-	if (n == 0 || n >= sizeof(digits))	/* at most 19 digits: an int64_t */
-		return 0;
-	memcpy(digits, space + 1, n);
-	digits[n] = '\0';
-	if (strspn(digits, "0123456789") != n)
-		return 0;
-	errno = 0;
-	*seq = strtoll(digits, NULL, 10);
-	return errno == 0 && *seq >= 1;
-}
-
-/*
- * NN_RCVFD is readable: take the waiting messages; if one announces a seq above the head,
- * deliver everything committed after the head. Not only up to that seq: the rest of its
- * transaction (a bulk write) is committed too, and its messages may have been dropped by a
- * full PUB queue. What is visible is always a gap-free prefix, as seqs follow commit order.
+ * NN_RCVFD is readable: take the waiting messages. While each is the entry right after
+ * the head (seq head + 1, the event in the message) and no read of the change log runs,
+ * it is delivered as it is, in batches; the first that is not (a doorbell, a gap, two
+ * workers out of order, an entry too big to send whole) hands the rest to the change log:
+ * everything committed after the head is delivered from there, not only up to that seq.
+ * The rest of its transaction (a bulk write) is committed too, and its messages may have
+ * been dropped by a full PUB queue; what is visible is always a gap-free prefix, as seqs
+ * follow commit order. A seq at or below the head is a duplicate, dropped.
  */
 static void
 on_message(evutil_socket_t fd, short what, void *arg)
 {
 	struct relay *r = arg;
-	int64_t upto = -1, seq;
+	int64_t upto = -1;
+	bool live = r->head >= 0 && !r->fetching;
+	size_t k = 0;
+	struct message m;
+	struct frame *f;
 	void *msg;
 	int n;
 
@@ -171,15 +169,27 @@ on_message(evutil_socket_t fd, short what, void *arg)
 				relay_log("nanomsg receive: %s", nn_strerror(nn_errno()));
 			break;
 		}
-		if (message_seq(msg, (size_t)n, &seq)) {
-			if (seq > upto)
-				upto = seq;
-		} else if (r->bad_messages++ % 1000 == 0) {
-			relay_log("ignored a message without a seq (%ld so far): %.*s", r->bad_messages,
-			    n < 80 ? n : 80, (const char *)msg);
+		if (!message_parse(msg, (size_t)n, &m)) {
+			if (r->bad_messages++ % 1000 == 0)
+				relay_log("ignored a message without a seq (%ld so far): %.*s", r->bad_messages,
+				    n < 80 ? n : 80, (const char *)msg);
+		} else if (live && m.seq == r->head + 1 + (int64_t)k && (f = message_frame(&m))) {
+			r->delivered[k++] = f;
+			r->events_live++;
+			if (k == (size_t)r->batch) {
+				deliver(r, k);
+				k = 0;
+			}
+		} else if (m.seq > r->head + (int64_t)k) {
+			live = false;	/* from here on the change log says what comes next */
+			if (m.seq > upto)
+				upto = m.seq;
 		}
 		nn_freemsg(msg);
 	}
+	deliver(r, k);
+	if (r->want < r->head)
+		r->want = r->head;
 	if (upto > r->head) {
 		r->unannounced = false;	/* what the running read brings was announced */
 		source_advance(r, INT64_MAX);

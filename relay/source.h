@@ -2,11 +2,13 @@
  * source.h - where events come from: nanomsg messages from the workers (the fast path)
  * and the change log (the truth).
  *
- * A message, "<type> <seq>", only says "seq N is committed" (the event itself, with its
- * branch, is read from the change log): N at or below the head is a duplicate and
- * dropped; above it, the relay delivers every change log entry after its head, in seq
- * order, which fills gaps (a lost message, two workers publishing out of order). Seqs are
- * taken in commit order, so once N is visible every lower committed seq is too.
+ * A message (message.h) says "seq N is committed", and most carry the entry itself: N at
+ * or below the head is a duplicate and dropped; N = head + 1 with its entry is delivered
+ * at once, from the message (the frame is what the change log's row makes, byte for
+ * byte); anything else above the head (a doorbell, a gap: a lost message, two workers
+ * publishing out of order) makes the relay deliver every change log entry after its head,
+ * in seq order. Seqs are taken in commit order, so once N is visible every lower committed
+ * seq is too.
  */
 #ifndef RELAY_SOURCE_H
 #define RELAY_SOURCE_H

@@ -680,6 +680,11 @@ start(struct relay *r, struct stream *s)
 		return -1;
 	evhttp_send_reply_start(s->req, 200, "OK");
 	s->chunked = evhttp_find_header(h, "Transfer-Encoding") != NULL;	/* as evhttp decided */
+	/* The headers are written: only "Connection: close" is read again (when the answer
+	 * ends, to close the connection), the rest would stay for as long as the stream. Out
+	 * of memory here, a closing stream's connection goes at its deadline instead. */
+	evhttp_clear_headers(h);
+	(void)evhttp_add_header(h, "Connection", "close");
 	s->evcon = evhttp_request_get_connection(s->req);
 	bev = evhttp_connection_get_bufferevent(s->evcon);
 	/* Idle is normal for a stream (no read timeout); a client that takes nothing for a
