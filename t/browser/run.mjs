@@ -659,8 +659,14 @@ test('e. a refused write (422, bad status) shows the server\'s message and is no
 	const ctx = await newContext();
 	const page = await openPage(ctx, branch);
 	await page.fill('#clients-name', 'Bogus status');
-	await page.$eval('#clients-status', s => { s.add(new Option('bogus', 'bogus')); s.value = 'bogus'; });
-	await page.click('#clients-save');
+	await page.waitForSelector('#clients-save:enabled');
+	// The bad choice and the click in one turn of the page: the selects are refilled whenever
+	// rows arrive (a list loading, a live event), which would put a valid status back in between.
+	await page.$eval('#clients-status', s => {
+		s.add(new Option('bogus', 'bogus'));
+		s.value = 'bogus';
+		document.querySelector('#clients-save').click();
+	});
 	await page.waitForSelector('#error', { state: 'visible' });
 	const text = await page.textContent('#error-text');
 	assert.match(text, /status must be one of: prospect, active, inactive/);
