@@ -6,7 +6,7 @@
 # the binary's name without .fcgi when it cannot describe itself (or jq is missing).
 # With "upstreams": the http-level upstream of each, whose connections nginx keeps open
 # (replaces @UPSTREAMS@ of conf/fieldsync-http.conf.in):
-#     upstream fieldsync_<path> { server unix:RUN/<path>.sock; keepalive 4; }
+#     upstream fieldsync_<path> { server unix:RUN/<path>.sock; keepalive 16; }
 # The binary of kind "session" (sign-in) also gets the per-address sign-in limit, whose
 # zone conf/fieldsync-http.conf.in defines at http level.
 # The output replaces the @LOCATIONS@ line of conf/fieldsync.nginx.conf.in (./stack and
@@ -56,7 +56,7 @@ upstream_of() { printf 'fieldsync_%s\n' "$1" | tr -- - _; }
 
 if [ "$what" = upstreams ]; then
 	for p in $paths; do
-		printf 'upstream %s { server unix:%s/%s.sock; keepalive 4; }\n' "$(upstream_of "$p")" "$run" "$p"
+		printf 'upstream %s { server unix:%s/%s.sock; keepalive 16; }\n' "$(upstream_of "$p")" "$run" "$p"
 	done
 	exit 0
 fi

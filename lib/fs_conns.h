@@ -19,7 +19,12 @@
 
 #include <fcgiapp.h>
 
-#define FS_CONNS 64
+/*
+ * 256: nginx keeps keepalive (16) idle connections per worker process and program; 16 nginx
+ * processes x 16 = 256 stay well under the 1024 slots of a 16-core box's 4 workers. A slot
+ * costs a small struct and a file descriptor while its connection is open.
+ */
+#define FS_CONNS 256
 
 #define FS_CONNS_EVENTS 8	/* connections taken from one wait at most */
 
