@@ -196,8 +196,6 @@ run(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *command, const ch
 {
 	if (!st)
 		return PQexec(pg->conn, command);
-	if (!st->name)
-		return PQexecParams(pg->conn, st->sql, st->nparams, NULL, params, NULL, NULL, 0);
 	return PQexecPrepared(pg->conn, st->name, st->nparams, params, NULL, NULL, 0);
 }
 
@@ -305,9 +303,8 @@ fs_pg_send(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *const *par
 {
 	if (fs_pg_ready(pg, err) != FS_OK)
 		return err->code;
-	if (PQsetnonblocking(pg->conn, 1) != 0 || !(st->name
-	    ? PQsendQueryPrepared(pg->conn, st->name, st->nparams, params, NULL, NULL, 0)
-	    : PQsendQueryParams(pg->conn, st->sql, st->nparams, NULL, params, NULL, NULL, 0)))
+	if (PQsetnonblocking(pg->conn, 1) != 0
+	    || !PQsendQueryPrepared(pg->conn, st->name, st->nparams, params, NULL, NULL, 0))
 		return went_down(pg, PQerrorMessage(pg->conn), err);
 	return FS_OK;
 }

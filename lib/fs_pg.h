@@ -23,10 +23,9 @@
 #include "fs_error.h"
 
 /*
- * One statement; a NULL SQL is skipped (a statement this program does not use). A named one
- * is prepared once per connection and runs with PostgreSQL's cached plan; one without a name,
- * whose best plan depends on its values (a search pattern), is sent unprepared and
- * planned on every run.
+ * One named statement, prepared once per connection: it runs with PostgreSQL's cached plan.
+ * A NULL SQL is skipped (a statement this program does not use). Statements whose best plan
+ * depends on their values (a search pattern) are lazy ones without a name (below).
  */
 struct fs_pg_stmt {
 	const char *name;
@@ -39,7 +38,8 @@ struct fs_pg_stmt {
  * of a family too large to prepare ahead (the list's forms, one per combination of the
  * filters a request gives). At most FS_PG_MAX_LAZY are prepared on one connection; past
  * them one is sent unprepared, planned on each run, so no client can make a connection keep
- * an unbounded number of plans. One without a name is never prepared (as fs_pg_stmt).
+ * an unbounded number of plans. One without a name is never prepared: it is sent with its
+ * values and planned for them every time.
  */
 struct fs_pg_lazy {
 	struct fs_pg_stmt st;		/* a name no other statement has, or none */
