@@ -51,6 +51,7 @@ struct relay {
 	bool fetching;			/* entries after the head are being read */
 	bool again;			/* ... and more was announced meanwhile */
 	bool unannounced;		/* ... found by the poll, not by a message (logged) */
+	long long unannounced_n;	/* ... events of it delivered so far: one log line at its end */
 	int64_t want;			/* deliver up to here (INT64_MAX: all that is committed) */
 	unsigned long epoch;		/* moves when the log went back: older answers are dropped */
 	unsigned long fetch_epoch;	/* ... the one the running read was asked in */

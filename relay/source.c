@@ -60,15 +60,19 @@ on_fetched(void *arg, PGresult *res)
 		r->delivered[k] = f;
 	}
 	deliver(r, (size_t)k);
-	if (k > 0 && r->unannounced)
-		relay_log("the change log poll delivered %d events nanomsg had not announced (head %" PRId64 ")",
-		    k, r->head);
+	if (r->unannounced)
+		r->unannounced_n += k;
 	if (k < n) {
 		relay_log("out of memory delivering seq %" PRId64 ": the next poll retries", r->head + 1);
 		return;
 	}
 	if (ended && !r->again) {
+		/* One line for the whole catch-up (a psql insert of 100,000 rows is 200 pages). */
+		if (r->unannounced && r->unannounced_n > 0)
+			relay_log("the change log poll delivered %lld events nanomsg had not announced (head %" PRId64 ")",
+			    r->unannounced_n, r->head);
 		r->unannounced = false;
+		r->unannounced_n = 0;
 		r->want = r->head;	/* everything asked for is delivered */
 		return;
 	}
@@ -125,7 +129,9 @@ on_head(void *arg, PGresult *res)
 		ring_reset(&r->ring, newest);
 		pages_reset(&r->pages);
 	} else if (newest > r->head) {
-		r->unannounced = !r->fetching && r->want <= r->head;
+		if (!r->unannounced)
+			r->unannounced_n = 0;
+		r->unannounced = r->unannounced || (!r->fetching && r->want <= r->head);
 		source_advance(r, newest);
 	}
 }
@@ -192,6 +198,7 @@ on_message(evutil_socket_t fd, short what, void *arg)
 		r->want = r->head;
 	if (upto > r->head) {
 		r->unannounced = false;	/* what the running read brings was announced */
+		r->unannounced_n = 0;
 		source_advance(r, INT64_MAX);
 	}
 }
