@@ -37,6 +37,18 @@ deliver(struct relay *r, size_t n)
 		ring_push(&r->ring, r->delivered[i]);
 }
 
+/* A catch-up the poll started ended: one log line for all of it (a psql insert of 100,000
+ * rows is 200 pages), not one a page. */
+static void
+unannounced_done(struct relay *r)
+{
+	if (r->unannounced && r->unannounced_n > 0)
+		relay_log("the change log poll delivered %lld events nanomsg had not announced (head %" PRId64 ")",
+		    r->unannounced_n, r->head);
+	r->unannounced = false;
+	r->unannounced_n = 0;
+}
+
 /* A read of the entries after the head came: deliver them, then read on while there is more. */
 static void
 on_fetched(void *arg, PGresult *res)
@@ -67,16 +79,13 @@ on_fetched(void *arg, PGresult *res)
 		return;
 	}
 	if (ended && !r->again) {
-		/* One line for the whole catch-up (a psql insert of 100,000 rows is 200 pages). */
-		if (r->unannounced && r->unannounced_n > 0)
-			relay_log("the change log poll delivered %lld events nanomsg had not announced (head %" PRId64 ")",
-			    r->unannounced_n, r->head);
-		r->unannounced = false;
-		r->unannounced_n = 0;
+		unannounced_done(r);
 		r->want = r->head;	/* everything asked for is delivered */
 		return;
 	}
 	r->again = false;
+	if (r->head >= r->want)
+		unannounced_done(r);	/* the poll's range is in: fetch_next reads no more */
 	fetch_next(r);
 }
 
