@@ -26,6 +26,34 @@ fs_pg_add(struct fs_pg *pg, const struct fs_pg_stmt *stmts, size_t n)
 	return FS_OK;
 }
 
+PGconn *
+fs_pg_connect_tool(const char *url, const char *prog, char *why, size_t size)
+{
+	/* Defaults first: the expanded dbname comes last, so whatever the URL says wins. */
+	const char *const keys[] = { "connect_timeout", "client_encoding", "fallback_application_name",
+	    "dbname", NULL };
+	const char *const vals[] = { "5", "UTF8", prog, url, NULL };
+	PGconn *conn = PQconnectdbParams(keys, vals, 1);
+	PGresult *r = NULL;
+	const char *msg = "out of memory";
+
+	if (conn && PQstatus(conn) == CONNECTION_OK) {
+		/* NOTICEs such as "already exists, skipping" are noise in a tool's output. */
+		r = PQexec(conn, "SET client_min_messages = warning");
+		if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+			PQclear(r);
+			return conn;
+		}
+		msg = r ? PQresultErrorMessage(r) : PQerrorMessage(conn);
+	} else if (conn) {
+		msg = PQerrorMessage(conn);
+	}
+	snprintf(why, size, "%.*s", (int)strcspn(msg, "\n"), msg);
+	PQclear(r);
+	PQfinish(conn);
+	return NULL;
+}
+
 void
 fs_pg_close(struct fs_pg *pg)
 {

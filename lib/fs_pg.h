@@ -88,6 +88,13 @@ enum fs_err fs_pg_add(struct fs_pg *pg, const struct fs_pg_stmt *stmts, size_t n
 void fs_pg_close(struct fs_pg *pg);
 
 /*
+ * A connection for a command-line tool (fieldsync-migrate, fieldsync-admin) to URL: 5 s to
+ * connect, UTF-8, PROG as the application name unless URL names one, NOTICEs kept out of
+ * its output. NULL when it cannot, with the first line of why in WHY (SIZE bytes).
+ */
+PGconn *fs_pg_connect_tool(const char *url, const char *prog, char *why, size_t size);
+
+/*
  * The database is known to be back (another connection of the same program reached it):
  * PG's next use connects at once, not after FS_PG_HOLD_OFF's wait.
  */

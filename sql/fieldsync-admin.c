@@ -20,6 +20,7 @@
 
 #include "fs_config.h"
 #include "fs_log.h"
+#include "fs_pg.h"
 
 #define PROG "fieldsync-admin"
 
@@ -673,33 +674,6 @@ find_command(const char *verb)
 	return NULL;
 }
 
-/* Open the connection for URL (a URL or conninfo string); return it, or NULL with a message printed. */
-static PGconn *
-connect_db(const char *url)
-{
-	/* Defaults first: the expanded dbname comes last, so whatever the URL says wins. */
-	const char *const keys[] = {"connect_timeout", "client_encoding", "fallback_application_name",
-				    "dbname", NULL};
-	const char *const vals[] = {"5", "UTF8", PROG, url, NULL};
-	PGconn *conn = PQconnectdbParams(keys, vals, 1);
-	PGresult *r;
-
-	if (!conn || PQstatus(conn) != CONNECTION_OK) {
-		if (conn)
-			db_error(conn, NULL, "cannot connect");
-		else
-			say(EXIT_REFUSED, "cannot connect: out of memory");
-		PQfinish(conn);
-		return NULL;
-	}
-	if (!(r = query(conn, "SET client_min_messages = warning", 0, NULL, "connection setup"))) {
-		PQfinish(conn);
-		return NULL;
-	}
-	PQclear(r);
-	return conn;
-}
-
 /* Run command C in one transaction: committed when it succeeds, else rolled back. Return the status. */
 static int
 run_in_transaction(PGconn *conn, const struct command *c, const struct args *a)
@@ -721,6 +695,7 @@ main(int argc, char **argv)
 	static struct args a = {.role = ROLE__MAX};	/* static: the config it holds is 20 KiB */
 	const struct command *c = NULL;
 	PGconn *conn;
+	char why[512];
 	int rc;
 
 	fs_log_init(PROG);
@@ -735,7 +710,9 @@ main(int argc, char **argv)
 	if (rc == 0 && (a.given & OPT_PASSWORD))
 		rc = hash_password(&a);
 	if (rc == 0) {
-		conn = connect_db(a.url);
+		conn = fs_pg_connect_tool(a.url, PROG, why, sizeof(why));
+		if (!conn)
+			say(EXIT_REFUSED, "cannot connect: %s", why);
 		rc = conn ? run_in_transaction(conn, c, &a) : EXIT_REFUSED;
 		PQfinish(conn);
 	}

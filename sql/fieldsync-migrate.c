@@ -18,6 +18,7 @@
 
 #include "fs_config.h"
 #include "fs_log.h"
+#include "fs_pg.h"
 
 #ifndef FIELDSYNC_SQL_DIR
 #define FIELDSYNC_SQL_DIR "sql"
@@ -294,29 +295,6 @@ exec_ok(PGconn *conn, const char *sql, const char *what)
 	return ok ? 0 : -1;
 }
 
-/* Open the connection for URL (a URL or conninfo string); return it, or NULL with a message printed. */
-static PGconn *
-connect_db(const char *url)
-{
-	/* Defaults first: the expanded dbname comes last, so whatever the URL says wins. */
-	const char *const keys[] = {"connect_timeout", "client_encoding", "fallback_application_name",
-				    "dbname", NULL};
-	const char *const vals[] = {"5", "UTF8", PROG, url, NULL};
-	PGconn *conn = PQconnectdbParams(keys, vals, 1);
-
-	if (PQstatus(conn) != CONNECTION_OK) {
-		fprintf(stderr, PROG ": cannot connect: %s", conn ? PQerrorMessage(conn) : "out of memory\n");
-		PQfinish(conn);
-		return NULL;
-	}
-	/* NOTICEs such as "already exists, skipping" are noise in a migration log. */
-	if (exec_ok(conn, "SET client_min_messages = warning", "connection setup") < 0) {
-		PQfinish(conn);
-		return NULL;
-	}
-	return conn;
-}
-
 /* Store in M the hex sha256 of its file, computed by the server; return 0 or -1. */
 static int
 compute_checksum(PGconn *conn, struct migration *m)
@@ -490,7 +468,11 @@ main(int argc, char **argv)
 		return rc < 0 ? 0 : rc;
 	if ((n = load_migrations(o.dir, &m)) < 0)
 		return 1;
-	PGconn *conn = connect_db(o.url);
+	char why[512];
+	PGconn *conn = fs_pg_connect_tool(o.url, PROG, why, sizeof(why));
+
+	if (!conn)
+		fprintf(stderr, PROG ": cannot connect: %s\n", why);
 	rc = conn ? run(conn, &o, m, n) : 1;
 	PQfinish(conn);
 	free_migrations(m, n);
