@@ -17,8 +17,8 @@ branch=$(new_branch)
 # More stalled connections than all the clients workers together have kept slots for
 # requests in flight: were any of them passed on, the workers would be waiting on them.
 slow=48
-fds=()
-trap 'for fd in "${fds[@]}"; do exec {fd}>&-; done' EXIT
+fds=() rows=$(mktemp)
+trap 'rm -f "$rows"; for fd in "${fds[@]}"; do exec {fd}>&-; done' EXIT
 
 # stall TEXT: a new connection that sends TEXT and then nothing (its fd kept in fds).
 stall() {
@@ -26,6 +26,16 @@ stall() {
 	exec {fd}<>"/dev/tcp/$host/$port" || return 1
 	printf '%s' "$1" >&"$fd" || return 1
 	fds+=("$fd")
+}
+
+# reads_answer DESCRIPTION: 20 GETs of row $id, each answered 200 within curl's 10 s.
+reads_answer() {
+	local failed=0
+	for ((r = 0; r < 20; r++)); do
+		api GET "/api/clients?id=$id"
+		[ "$STATUS" = 200 ] || failed=$((failed + 1))
+	done
+	is "$failed" 0 "$1"
 }
 
 # A POST whose body stops half-way: its name must never appear.
@@ -49,17 +59,10 @@ is "$STATUS" 201 "... a whole POST is created meanwhile"
 id=$(jq -r .id <<<"$BODY")
 api GET "/api/clients?id=$id"
 is "$STATUS $(jq -r .id <<<"$BODY")" "200 $id" "... and read back"
-failed=0
-for ((i = 0; i < 20; i++)); do
-	api GET "/api/clients?id=$id"
-	[ "$STATUS" = 200 ] || failed=$((failed + 1))
-done
-is "$failed" 0 "... 20 more reads, none refused or timed out"
+reads_answer "... 20 more reads, none refused or timed out"
 
 # A client that asks for a large page and never reads it: the worker hands it to nginx
 # and goes on.
-rows=$(mktemp)
-trap 'rm -f "$rows"; for fd in "${fds[@]}"; do exec {fd}>&-; done' EXIT
 jq -cn --arg b "$branch" '[range(1000) | {branch: $b, name: "Bulk \(.)", notes: ("x" * 400)}]' >"$rows"
 api POST /api/clients -H 'Content-Type: application/json' --data-binary "@$rows"
 is "$STATUS" 201 "1000 rows of about 500 bytes for a large page"
@@ -71,12 +74,7 @@ for ((i = 0; i < 8; i++)); do
 		break
 done
 is "$i" 8 "8 clients ask for that page and read none of it"
-failed=0
-for ((i = 0; i < 20; i++)); do
-	api GET "/api/clients?id=$id"
-	[ "$STATUS" = 200 ] || failed=$((failed + 1))
-done
-is "$failed" 0 "... 20 reads meanwhile, none refused or timed out"
+reads_answer "... 20 reads meanwhile, none refused or timed out"
 api GET /api/health
 is "$STATUS" 200 "... and health says ok"
 
