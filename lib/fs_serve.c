@@ -201,7 +201,7 @@ static int
 request_loop(const struct fs_service *svc, const struct fs_config *cfg_in, int listen_fd,
     bool cfg_from_request)
 {
-	static struct fs_conns conns;	/* 64 requests' state: not on the stack */
+	static struct fs_conns conns;	/* FS_CONNS connections' state: not on the stack */
 	static struct fs_request reqs[FS_DEFERRED];
 	FCGX_Request *fr;
 	struct fs_worker w;
