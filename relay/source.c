@@ -138,8 +138,6 @@ on_head(void *arg, PGresult *res)
 		ring_reset(&r->ring, newest);
 		pages_reset(&r->pages);
 	} else if (newest > r->head) {
-		if (!r->unannounced)
-			r->unannounced_n = 0;
 		r->unannounced = r->unannounced || (!r->fetching && r->want <= r->head);
 		source_advance(r, newest);
 	}
