@@ -9,6 +9,7 @@
 #include "fs_log.h"
 
 #define LISTENING FS_CONNS	/* the epoll data of the listening socket */
+#define EXTRA (FS_CONNS + 1)	/* and of the other socket (fs_conns_next) */
 
 /* Adds or refreshes FD in C's epoll set with DATA; 0 or -1. */
 static int
@@ -41,6 +42,7 @@ fs_conns_open(struct fs_conns *c, int listen_fd)
 {
 	memset(c, 0, sizeof(*c));
 	c->listen_fd = listen_fd;
+	c->extra = -1;
 	for (int i = 0; i < FS_CONNS; i++)
 		if (FCGX_InitRequest(&c->fr[i], listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0)
 			return -1;
@@ -79,7 +81,7 @@ take_event(struct fs_conns *c, bool *failed)
 		int slot = ev->data.u32 == LISTENING ? free_slot(c) : (int)ev->data.u32;
 		int rc;
 
-		if (slot < 0)
+		if (slot < 0 || ev->data.u32 == EXTRA)
 			continue;
 		/*
 		 * A new connection, or the next request of a kept one; one the server closed
@@ -97,12 +99,46 @@ take_event(struct fs_conns *c, bool *failed)
 	return NULL;
 }
 
+/*
+ * Puts EXTRA into C's epoll set instead of the socket there, if any; false when it cannot.
+ * Each wait adds it again: a socket closed since left the set by itself, and a new one may
+ * have its number.
+ */
+static bool
+watch_extra(struct fs_conns *c, int extra)
+{
+	if (c->extra >= 0 && c->extra != extra)
+		epoll_ctl(c->epoll, EPOLL_CTL_DEL, c->extra, NULL);	/* may be closed already */
+	c->extra = -1;
+	if (extra >= 0 && watch(c, extra, EXTRA, EPOLLIN) != 0) {
+		fs_log(FS_LOG_ERROR, "cannot watch the database's socket: %s", strerror(errno));
+		return false;
+	}
+	c->extra = extra;
+	return true;
+}
+
+/* Whether one of the last wait's events is EXTRA's. */
+static bool
+extra_came(const struct fs_conns *c)
+{
+	for (int i = 0; i < c->nev; i++)
+		if (c->ev[i].data.u32 == EXTRA)
+			return true;
+	return false;
+}
+
 FCGX_Request *
-fs_conns_next(struct fs_conns *c, const sigset_t *waiting, const volatile sig_atomic_t *stopping)
+fs_conns_next(struct fs_conns *c, const sigset_t *waiting, const volatile sig_atomic_t *stopping,
+    int extra, bool *extra_ready)
 {
 	FCGX_Request *fr;
 	bool failed;
 
+	if (extra_ready)
+		*extra_ready = false;
+	if (!watch_extra(c, extra))
+		return NULL;
 	while (!*stopping) {
 		c->next = 0;
 		c->nev = epoll_pwait(c->epoll, c->ev, FS_CONNS_EVENTS, -1, waiting);
@@ -113,6 +149,11 @@ fs_conns_next(struct fs_conns *c, const sigset_t *waiting, const volatile sig_at
 		}
 		if ((fr = take_event(c, &failed)) != NULL || failed)
 			return fr;
+		if (extra >= 0 && extra_came(c)) {
+			if (extra_ready)
+				*extra_ready = true;
+			return NULL;
+		}
 	}
 	return NULL;
 }
@@ -131,7 +172,12 @@ fs_conns_done(struct fs_conns *c, FCGX_Request *fr)
 	unsigned slot = (unsigned)(fr - c->fr);
 
 	FCGX_Finish_r(fr);
-	if (fr->ipcFd >= 0 && watch(c, fr->ipcFd, slot, EPOLLIN) != 0)
+	/*
+	 * One shot: a connection whose request is still being answered is not watched (its
+	 * unread end of the request would wake every wait, and a second FCGX_Accept_r on it
+	 * would finish the request early). This call arms it again.
+	 */
+	if (fr->ipcFd >= 0 && watch(c, fr->ipcFd, slot, EPOLLIN | EPOLLONESHOT) != 0)
 		FCGX_Free(fr, 1);	/* cannot watch it: close it rather than leave it unserved */
 	listen_if_free(c);
 }

@@ -34,6 +34,7 @@ struct fs_conns {
 	bool listening;		/* listen_fd is in the epoll set (false while every slot is taken) */
 	struct epoll_event ev[FS_CONNS_EVENTS];	/* the last wait's, from next on not yet taken */
 	int nev, next;
+	int extra;		/* the other socket in the epoll set (fs_conns_next), or -1 */
 };
 
 /* Sets C up over the listening socket LISTEN_FD (made non-blocking). 0, or -1 (logged). */
@@ -45,9 +46,13 @@ int fs_conns_open(struct fs_conns *c, int listen_fd);
  * a stop taken in the middle of reading a request would cut it off (libfcgi drops a
  * connection whose read is interrupted). The listening socket wakes one waiting worker per
  * connection (EPOLLEXCLUSIVE), not the whole pool.
+ *
+ * EXTRA, unless -1, is another socket to wait on (the database's, while answers are due):
+ * NULL with *EXTRA_READY set once it is readable. The requests that came in the same wait
+ * stay for fs_conns_more.
  */
 FCGX_Request *fs_conns_next(struct fs_conns *c, const sigset_t *waiting,
-    const volatile sig_atomic_t *stopping);
+    const volatile sig_atomic_t *stopping, int extra, bool *extra_ready);
 
 /*
  * The next request of a connection the last wait found ready too, without waiting again:

@@ -52,7 +52,7 @@ struct fs_request {
 	char *path_owned;		/* path, when it had to be copied out of REQUEST_URI */
 	struct fs_response resp;	/* the answer, when err.code is FS_OK */
 	struct fs_error err;		/* the answer, when set */
-	bool deferred;			/* the handler left it to run with others (fs_read_run_deferred) */
+	bool deferred;			/* the handler left it in flight behind others (fs_read.h) */
 	struct timespec started;	/* when its handling began (the latency metric) */
 };
 

@@ -203,9 +203,9 @@ render(FILE *out, const struct counters *const *pools, int n)
 	    offsetof(struct counters, writes));
 	counter(out, pools, n, "write_round_trips_total", "Round trips to PostgreSQL those writes made.",
 	    offsetof(struct counters, write_round_trips));
-	counter(out, pools, n, "shared_reads_total", "GETs by id answered in a round trip to PostgreSQL"
-	    " shared with others that came at once.", offsetof(struct counters, reads_shared));
-	counter(out, pools, n, "shared_read_round_trips_total", "Those round trips.",
+	counter(out, pools, n, "shared_reads_total", "GETs by id sent to PostgreSQL with others: in"
+	    " one group, or behind others still in flight.", offsetof(struct counters, reads_shared));
+	counter(out, pools, n, "shared_read_round_trips_total", "The groups they went in.",
 	    offsetof(struct counters, shared_read_trips));
 }
 

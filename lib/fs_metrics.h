@@ -33,7 +33,7 @@ void fs_metrics_event(void);
 /* Counts one write that made ROUND_TRIPS round trips to PostgreSQL (none: not counted). */
 void fs_metrics_write(unsigned long round_trips);
 
-/* Counts one round trip to PostgreSQL that answered READS GETs by id at once (none: not counted). */
+/* Counts one group of READS GETs by id sent with others in flight or in it (none: not counted). */
 void fs_metrics_shared_reads(unsigned long reads);
 
 /* Answers REQ, a request to /api/metrics. */

@@ -4,6 +4,7 @@
 
 #include "fs_log.h"
 #include "fs_pg.h"
+#include "fs_pg_stream.h"
 #include "fs_schema_version.h"
 
 void
@@ -59,6 +60,12 @@ fs_pg_close(struct fs_pg *pg)
 {
 	PQfinish(pg->conn);
 	pg->conn = NULL;
+	/* What a stream read or sent is gone with it; its sender still takes each statement, failed. */
+	PQclear(pg->stream_got);
+	pg->stream_got = NULL;
+	pg->stream_extra = false;
+	pg->stream_syncs = 0;
+	pg->stream_open = false;
 }
 
 unsigned long
@@ -179,6 +186,7 @@ fs_pg_ready(struct fs_pg *pg, struct fs_error *err)
 	const char *keys[] = { "connect_timeout", "application_name", "dbname", NULL };
 	const char *vals[] = { timeout, pg->appname, pg->cfg->database_url, NULL };
 
+	fs_pg_stream_finish(pg);	/* every use starts here: none inside a stream's pipeline */
 	if (pg->conn && PQstatus(pg->conn) == CONNECTION_OK)
 		return FS_OK;
 	fs_pg_close(pg);
@@ -449,59 +457,3 @@ fs_pg_each_row(struct fs_pg *pg, struct fs_pg_lazy *l, const char *const *params
 	return retry ? went_down(pg, PQerrorMessage(pg->conn), err) : rc;
 }
 
-/* Reads PG's pipeline up to its sync; false when the connection broke first. */
-static bool
-drain_pipeline(struct fs_pg *pg)
-{
-	PGresult *r;
-	int ends = 0;	/* results in a row that were NULL: two mean nothing more will come */
-
-	while (PQstatus(pg->conn) == CONNECTION_OK && ends < 2) {
-		if (!(r = PQgetResult(pg->conn))) {
-			ends++;
-			continue;
-		}
-		ends = 0;
-		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
-			PQclear(r);
-			return true;
-		}
-		PQclear(r);
-	}
-	return false;
-}
-
-int
-fs_pg_exec_pipelined(struct fs_pg *pg, int n, const struct fs_pg_stmt *const *st,
-    const char *const *const *params, PGresult **out)
-{
-	int sent = 0, got = 0;
-
-	for (int i = 0; i < n; i++)
-		out[i] = NULL;
-	if (!pg->conn || PQstatus(pg->conn) != CONNECTION_OK
-	    || PQtransactionStatus(pg->conn) != PQTRANS_IDLE || !PQenterPipelineMode(pg->conn))
-		return 0;
-	while (sent < n && PQsendQueryPrepared(pg->conn, st[sent]->name, st[sent]->nparams,
-	    params[sent], NULL, NULL, 0))
-		sent++;
-	if (PQpipelineSync(pg->conn)) {
-		/* Each statement's result, then the NULL that ends it; the first failure stops. */
-		for (PGresult *r; got < sent && (r = PQgetResult(pg->conn)) != NULL; got++) {
-			if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-				PQclear(r);
-				break;
-			}
-			out[got] = r;
-			if ((r = PQgetResult(pg->conn)) != NULL) {	/* not what a statement answers */
-				PQclear(r);
-				PQclear(out[got]);
-				out[got] = NULL;
-				break;
-			}
-		}
-	}
-	if (!drain_pipeline(pg) || !PQexitPipelineMode(pg->conn))
-		fs_pg_close(pg);	/* its state is unknown: the next use connects again */
-	return got;
-}

@@ -73,6 +73,14 @@ struct fs_pg {
 	/* Run on each new connection once it is set up (NULL: nothing); a failure is only logged. */
 	void (*on_connect)(struct fs_pg *pg, void *arg);
 	void *on_connect_arg;
+	/* fs_pg_stream.h: statements sent, results not taken; groups whose sync marker is unread. */
+	int stream_unread, stream_syncs;
+	bool stream_open;		/* statements sent since the last sync */
+	PGresult *stream_got;		/* the oldest's result, read before its end */
+	bool stream_extra;		/* and another came that fails it */
+	/* Takes every result in flight before another use (fs_pg_stream.h); NULL: none. */
+	void (*finish_stream)(void *arg);
+	void *finish_stream_arg;
 };
 
 /* Sets up PG over CFG (borrowed, must outlive PG) as APPNAME with FLAGS; connects lazily. */
@@ -103,7 +111,10 @@ void fs_pg_retry_now(struct fs_pg *pg);
 /* Whether PG holds a connection that has not broken (false after a lost one was closed). */
 bool fs_pg_connected(const struct fs_pg *pg);
 
-/* Connects, sets the session up and prepares unless connected. FS_OK or ERR_DATABASE_UNAVAILABLE in ERR. */
+/*
+ * Takes what is in flight (fs_pg_stream_finish), then connects, sets the session up and
+ * prepares unless connected. FS_OK or ERR_DATABASE_UNAVAILABLE in ERR.
+ */
 enum fs_err fs_pg_ready(struct fs_pg *pg, struct fs_error *err);
 
 /*
@@ -152,16 +163,6 @@ enum fs_err fs_pg_send(struct fs_pg *pg, const struct fs_pg_stmt *st, const char
  */
 enum fs_err fs_pg_each_row(struct fs_pg *pg, struct fs_pg_lazy *l, const char *const *params,
     enum fs_err (*each)(const PGresult *row, void *arg), void *arg, struct fs_error *err);
-
-/*
- * Runs the N prepared statements ST[i] with PARAMS[i] in one round trip (libpq's pipeline
- * mode), on a connection that is ready and outside a transaction. Each that succeeded has
- * its result in OUT[i] (the caller PQclear()s it); any other, OUT[i] NULL, is for the caller
- * to run again on its own (fs_pg_exec maps its failure, or reconnects): a failed statement
- * stops those after it, and a broken connection is closed. Returns how many succeeded.
- */
-int fs_pg_exec_pipelined(struct fs_pg *pg, int n, const struct fs_pg_stmt *const *st,
-    const char *const *const *params, PGresult **out);
 
 /* How many connections PG made so far: a module caching per-connection facts compares it. */
 unsigned long fs_pg_generation(const struct fs_pg *pg);

@@ -6,6 +6,7 @@
 #include "fs_metrics.h"
 #include "fs_model.h"
 #include "fs_perm.h"
+#include "fs_pg_stream.h"
 #include "fs_query.h"
 #include "fs_read.h"
 #include "fs_rowjson.h"
@@ -91,11 +92,18 @@ run_one(struct fs_worker *w, struct fs_request *req, const char *const *params)
 		answer_one(w, req, params[0], r);
 }
 
-/* Leaves GET ?id= with PARAMS for fs_read_run_deferred; false (nothing kept) when it cannot. */
+/* The deferred GET I places after the oldest. */
+static struct fs_deferred *
+deferred_at(struct fs_worker *w, int i)
+{
+	return &w->deferred[(w->first + i) % FS_DEFERRED];
+}
+
+/* Leaves GET ?id= with PARAMS to go behind the others in flight; false (nothing kept) when it cannot. */
 static bool
 defer_one(struct fs_worker *w, struct fs_request *req, const char *const *params)
 {
-	struct fs_deferred *d = &w->deferred[w->ndeferred];
+	struct fs_deferred *d = deferred_at(w, w->ndeferred);
 	int n = 1 + fs_sql_scope_params(w->res);
 
 	if (!w->deferring || w->ndeferred == FS_DEFERRED)
@@ -125,33 +133,81 @@ get_one(struct fs_worker *w, struct fs_request *req, const char *id, const struc
 		run_one(w, req, params);
 }
 
-void
-fs_read_run_deferred(struct fs_worker *w)
+int
+fs_read_spare(const struct fs_worker *w)
 {
-	const struct fs_pg_stmt *st[FS_DEFERRED];
-	const char *const *params[FS_DEFERRED];
-	PGresult *r[FS_DEFERRED];
-	int n = w->ndeferred;
+	return (w->first + w->ndeferred) % FS_DEFERRED;
+}
 
-	for (int i = 0; i < n; i++) {
-		st[i] = &w->db.stmts[STMT_GET];
-		params[i] = (const char *const *)w->deferred[i].params;
-	}
-	/* One alone gains nothing from a pipeline; it runs as it would have. */
-	if (n > 1)
-		fs_metrics_shared_reads((unsigned long)fs_pg_exec_pipelined(&w->db.pg, n, st, params, r));
-	for (int i = 0; i < n; i++) {
-		struct fs_deferred *d = &w->deferred[i];
+void
+fs_read_take(struct fs_worker *w, bool wait)
+{
+	for (int i = 0; i < w->ndeferred; i++) {
+		struct fs_deferred *d = deferred_at(w, i);
 
-		if (n > 1 && r[i])
-			answer_one(w, d->req, d->params[0], r[i]);
-		else
-			run_one(w, d->req, params[i]);
-		for (int k = 0; k < 4; k++)
-			free(d->params[k]);
-		memset(d, 0, sizeof(*d));
+		if (d->done)
+			continue;
+		if (!d->sent || fs_pg_stream_take(&w->db.pg, wait, &d->r) == FS_PG_STREAM_PENDING)
+			return;
+		d->done = true;
 	}
-	w->ndeferred = 0;
+}
+
+/* fs_pg's hook before another use of the connection: every result in flight taken. */
+static void
+take_all(void *w)
+{
+	fs_read_take(w, true);
+}
+
+void
+fs_read_send(struct fs_worker *w)
+{
+	struct fs_pg *pg = &w->db.pg;
+	int before = fs_pg_stream_unread(pg), group = 0;
+
+	pg->finish_stream = take_all;
+	pg->finish_stream_arg = w;
+	for (int i = 0; i < w->ndeferred; i++) {
+		struct fs_deferred *d = deferred_at(w, i);
+
+		if (d->sent || d->done)
+			continue;
+		if (fs_pg_stream_send(pg, &w->db.stmts[STMT_GET], (const char *const *)d->params)) {
+			d->sent = true;
+			group++;
+		} else {
+			d->done = true;	/* runs on its own, as without a stream */
+		}
+	}
+	if (group && fs_pg_stream_sync(pg) && before + group > 1)
+		fs_metrics_shared_reads((unsigned long)group);
+}
+
+int
+fs_read_socket(const struct fs_worker *w)
+{
+	return fs_pg_stream_socket(&w->db.pg);
+}
+
+struct fs_request *
+fs_read_answered(struct fs_worker *w)
+{
+	struct fs_deferred *d = deferred_at(w, 0);
+	struct fs_request *req = d->req;
+
+	if (w->ndeferred == 0 || !d->done)
+		return NULL;
+	if (d->r)
+		answer_one(w, req, d->params[0], d->r);
+	else
+		run_one(w, req, (const char *const *)d->params);
+	for (int k = 0; k < 4; k++)
+		free(d->params[k]);
+	memset(d, 0, sizeof(*d));
+	w->first = (w->first + 1) % FS_DEFERRED;
+	w->ndeferred--;
+	return req;
 }
 
 /* Adds the Link header to the page after CURSOR. */

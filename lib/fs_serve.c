@@ -164,32 +164,55 @@ start_worker(struct fs_worker *w, const struct fs_service *svc, const struct fs_
 	return FS_OK;
 }
 
+/* Answers the deferred GETs by id whose results came, oldest first. */
+static void
+answer_deferred(struct fs_conns *conns, struct fs_worker *w)
+{
+	struct fs_request *req;
+
+	while ((req = fs_read_answered(w)) != NULL) {
+		FCGX_Request *kept = req->fcgx;
+
+		finish_one(w, req);
+		fs_conns_done(conns, kept);
+	}
+}
+
 /*
- * The next request: another the last wait found ready while GETs by id may still be deferred
- * (fs_read.h), else, once those ran and were answered, the next wait's first.
+ * The next request: another the last wait found ready, else the next wait's first. GETs by
+ * id left in flight (fs_read.h) are sent before the wait, which also ends when their results
+ * come; each is answered as soon as its result is there. Once stopping, those in flight are
+ * answered before the end (NULL).
  */
 static FCGX_Request *
 next_request(struct fs_conns *conns, struct fs_worker *w, const sigset_t *waiting)
 {
 	FCGX_Request *fr;
-	int n = w->ndeferred;
+	bool results;
 
-	if (n < FS_DEFERRED && (fr = fs_conns_more(conns)) != NULL)
-		return fr;
-	if (n > 0) {
-		struct fs_request *done[FS_DEFERRED];
-
-		for (int i = 0; i < n; i++)
-			done[i] = w->deferred[i].req;
-		fs_read_run_deferred(w);
-		for (int i = 0; i < n; i++) {
-			FCGX_Request *kept = done[i]->fcgx;
-
-			finish_one(w, done[i]);
-			fs_conns_done(conns, kept);
+	for (;;) {
+		fs_read_take(w, false);
+		answer_deferred(conns, w);
+		if (w->ndeferred < FS_DEFERRED && (fr = fs_conns_more(conns)) != NULL)
+			return fr;
+		fs_read_send(w);
+		if (w->ndeferred == 0)
+			return fs_conns_next(conns, waiting, &stopping, -1, NULL);
+		if (fs_read_socket(w) < 0)
+			continue;	/* none in flight: those left run on their own */
+		if (w->ndeferred == FS_DEFERRED || stopping) {
+			fs_read_take(w, true);
+			continue;
+		}
+		fr = fs_conns_next(conns, waiting, &stopping, fs_read_socket(w), &results);
+		if (fr)
+			return fr;
+		if (!results && !stopping) {	/* the wait failed: answer those in flight, then end */
+			fs_read_take(w, true);
+			answer_deferred(conns, w);
+			return NULL;
 		}
 	}
-	return fs_conns_next(conns, waiting, &stopping);
 }
 
 /*
@@ -228,7 +251,8 @@ request_loop(const struct fs_service *svc, const struct fs_config *cfg_in, int l
 			return 1;
 		started = true;
 	}
-	for (fr = fs_conns_next(&conns, &waiting, &stopping); fr; fr = next_request(&conns, &w, &waiting)) {
+	for (fr = fs_conns_next(&conns, &waiting, &stopping, -1, NULL); fr;
+	    fr = next_request(&conns, &w, &waiting)) {
 		if (!started) {
 			if (config_from_request(fr, &cfg, cfg_path, sizeof(cfg_path)) != FS_OK
 			    || start_worker(&w, svc, &cfg) != FS_OK) {
@@ -247,7 +271,7 @@ request_loop(const struct fs_service *svc, const struct fs_config *cfg_in, int l
 			fs_conns_done(&conns, fr);
 			continue;
 		}
-		req = &reqs[w.ndeferred];
+		req = &reqs[fs_read_spare(&w)];
 		fs_request_init(req, fr, &cfg);
 		w.deferring = svc->res != NULL;
 		begin_one(svc, &w, req);

@@ -19,7 +19,7 @@ fs_sizing_cores(void)
 int
 fs_sizing_workers(const struct fs_config *cfg, int cores, int pools)
 {
-	int n = 2 * cores, budget = (cfg->connections - FS_RELAY_CONNECTIONS) / (pools > 0 ? pools : 1);
+	int n = cores, budget = (cfg->connections - FS_RELAY_CONNECTIONS) / (pools > 0 ? pools : 1);
 
 	if (cfg->workers > 0)
 		return cfg->workers;

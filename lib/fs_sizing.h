@@ -2,16 +2,16 @@
  * fs_sizing.h - how many workers a FastCGI pool starts, within the host's share of
  * PostgreSQL connections.
  *
- * Each worker holds one connection and waits on it, so a pool wants more workers than the
- * machine has cores (two per core: one runs while another waits for PostgreSQL). But every
+ * Each worker holds one connection. One per core keeps the cores busy: a worker reads on
+ * while PostgreSQL runs the GETs by id it sent (fs_pg_stream.h), so it seldom waits. Every
  * pool of the host multiplies them, and PostgreSQL refuses connections past max_connections:
  * the derived count is also bounded so that all pools and the relay stay within
  * [database] connections:
  *
- *     workers = max(1, min(2 × cores, (connections − FS_RELAY_CONNECTIONS) / FS_POOLS))
+ *     workers = max(1, min(cores, (connections − FS_RELAY_CONNECTIONS) / FS_POOLS))
  *
- * With the default 64 on 2 cores: min(4, 60 / 13) = 4 workers, 13 × 4 + 4 = 56 connections;
- * on 16 cores still 4 (the budget bounds it) until the admin gives the host more.
+ * With the default 64 on 2 cores: min(2, 60 / 13) = 2 workers, 13 × 2 + 4 = 30 connections;
+ * on 16 cores 4 (the budget bounds it) until the admin gives the host more.
  */
 #ifndef FS_SIZING_H
 #define FS_SIZING_H

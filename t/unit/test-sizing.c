@@ -1,4 +1,4 @@
-/* test-sizing.c - workers per pool: two per core, within the host's connection budget. */
+/* test-sizing.c - workers per pool: one per core, within the host's connection budget. */
 #include "fs_config.h"
 #include "fs_sizing.h"
 #include "tap.h"
@@ -10,15 +10,16 @@ main(void)
 
 	fs_config_defaults(&cfg);
 	is_int(cfg.connections, 64, "the host's budget is 64 connections by default");
-	is_int(fs_sizing_workers(&cfg, 2, 13), 4, "2 cores, 13 pools: two per core, 4");
+	is_int(fs_sizing_workers(&cfg, 2, 13), 2, "2 cores, 13 pools: one per core, 2");
 	ok(13 * fs_sizing_workers(&cfg, 2, 13) + FS_RELAY_CONNECTIONS <= cfg.connections,
 	    "... and every pool and the relay fit the budget");
 	is_int(fs_sizing_workers(&cfg, 16, 13), 4, "16 cores: the budget bounds it at 4");
 	ok(13 * fs_sizing_workers(&cfg, 16, 13) + FS_RELAY_CONNECTIONS <= cfg.connections,
 	    "... within the budget still");
-	is_int(fs_sizing_workers(&cfg, 1, 13), 2, "1 core: 2");
+	is_int(fs_sizing_workers(&cfg, 1, 13), 1, "1 core: 1");
 	cfg.connections = 400;
-	is_int(fs_sizing_workers(&cfg, 16, 13), 30, "16 cores, 400 connections: 30 (396 / 13)");
+	is_int(fs_sizing_workers(&cfg, 16, 13), 16, "16 cores, 400 connections: 16, one per core");
+	is_int(fs_sizing_workers(&cfg, 48, 13), 30, "48 cores, 400 connections: the budget, 30 (396 / 13)");
 	cfg.connections = 10000;
 	is_int(fs_sizing_workers(&cfg, 64, 13), FS_MAX_WORKERS, "never more than FS_MAX_WORKERS");
 	cfg.connections = 10;
