@@ -1,7 +1,9 @@
 #!/bin/bash
 # The unit tests and a resource binary rebuilt with AddressSanitizer and UBSan: every
 # unit test passes without a report, and CGI requests through the real engine against
-# the stack's database (reads, writes, errors, conflicts) leave no report either.
+# the stack's database (reads, writes, errors, conflicts) leave no report either, nor do
+# parallel GETs through the same binary as a FastCGI pool (the request loop and its reads in
+# flight, which plain CGI never runs).
 . "$(dirname "$0")/../lib/tap.sh"
 
 top=$FIELDSYNC_TOP
@@ -81,6 +83,53 @@ cgi PATCH "" ""
 like "$CGI_OUT" "Status: 405" "PATCH is a 405"
 cgi DELETE "id=$id" ""
 ok $CGI_RC "DELETE, clean exit" && like "$CGI_OUT" "Status: 204" "DELETE answers 204"
+
+# FastCGI mode: the request loop with GETs by id in flight (lib/fs_pg_stream.c, fs_read.c,
+# fs_serve.c), one worker taking 40 connections at once, pages among the GETs. cgi-fcgi sends
+# one request a connection, with the environment as its parameters.
+if command -v cgi-fcgi >/dev/null; then
+	cgi POST "" "$(jq -nc --arg b "$branch" '[range(6)] | map({branch: $b, name: "F\(.)"})')"
+	like "$CGI_OUT" "Status: 201" "six rows for the FastCGI part"
+	mapfile -t fids < <(sed '1,/^\r\{0,1\}$/d' <<<"$CGI_OUT" | jq -r '.[].id')
+	fids+=("$(uuid)")	# and one of no row
+	fsock=$out/clients.sock
+	"$out/clients" --socket "$fsock" --workers 1 >"$out/fcgi.log" 2>&1 &
+	fpid=$!
+	wait_until 10 test -S "$fsock"
+	ok $? "the sanitized clients.fcgi listens on a socket"
+	# fcgi QUERY FILE: one GET through the socket into FILE.
+	fcgi() {
+		env "$auth" GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET QUERY_STRING="$1" \
+			SCRIPT_NAME=/api/clients DOCUMENT_URI=/api/clients REQUEST_URI="/api/clients?$1" \
+			timeout 20 cgi-fcgi -bind -connect "$fsock" >"$2" 2>&1
+	}
+	n=0 good=0
+	for round in 1 2 3 4 5 6; do
+		pids=()
+		for id in "${fids[@]}"; do
+			fcgi "id=$id" "$out/f.$round.$id" &
+			pids+=($!)
+		done
+		fcgi "branch=$branch&limit=3" "$out/f.$round.page" &
+		wait "${pids[@]}" $!
+		for id in "${fids[@]}"; do
+			n=$((n + 1))
+			if [ "$id" = "${fids[-1]}" ]; then
+				grep -q "Status: 404" "$out/f.$round.$id" && good=$((good + 1))
+			else
+				grep -q "\"id\":\"$id\"" "$out/f.$round.$id" && good=$((good + 1))
+			fi
+		done
+		n=$((n + 1))
+		[ "$(grep -o '"branch":' "$out/f.$round.page" | wc -l)" = 3 ] && good=$((good + 1))
+	done
+	is "$good" "$n" "FastCGI: each of $n GETs (by id, of no row, pages) at once got its own answer"
+	kill -TERM "$fpid"
+	wait "$fpid"
+	ok $? "the FastCGI pool stops cleanly"
+	! grep -E "Sanitizer|runtime error" "$out/fcgi.log" | head -n 20 | sed 's/^/# /' | grep -q .
+	ok $? "no sanitizer report from the FastCGI worker"
+fi
 
 # The changes feed, and a write that publishes its events, under the sanitizers.
 build changes "$top/cgi-bin/changes.c"
