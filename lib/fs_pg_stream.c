@@ -65,8 +65,9 @@ fs_pg_stream_send(struct fs_pg *pg, const struct fs_pg_stmt *st, const char *con
 	    && (PQtransactionStatus(pg->conn) != PQTRANS_IDLE || !PQenterPipelineMode(pg->conn)))
 		return false;
 	if (!PQsendQueryPrepared(pg->conn, st->name, st->nparams, params, NULL, NULL, 0)) {
-		if (pg->stream_unread == 0 && pg->stream_syncs == 0)
-			PQexitPipelineMode(pg->conn);	/* nothing sent: as before */
+		/* Nothing in flight: leave pipeline mode as it was, or close what cannot. */
+		if (pg->stream_unread == 0 && pg->stream_syncs == 0 && !PQexitPipelineMode(pg->conn))
+			fs_pg_close(pg);
 		return false;
 	}
 	pg->stream_unread++;
