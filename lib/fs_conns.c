@@ -100,21 +100,21 @@ take_event(struct fs_conns *c, bool *failed)
 }
 
 /*
- * Puts EXTRA into C's epoll set instead of the socket there, if any; false when it cannot.
- * Each wait adds it again: a socket closed since left the set by itself, and a new one may
- * have its number.
+ * Puts EXTRA (of GENERATION) into C's epoll set unless it is there; false when it cannot.
+ * A socket closed since left the set by itself (libpq never duplicates it), so one of
+ * another generation is added even when it has the same number; nothing is removed here.
  */
 static bool
-watch_extra(struct fs_conns *c, int extra)
+watch_extra(struct fs_conns *c, int extra, unsigned long generation)
 {
-	if (c->extra >= 0 && c->extra != extra)
-		epoll_ctl(c->epoll, EPOLL_CTL_DEL, c->extra, NULL);	/* may be closed already */
-	c->extra = -1;
-	if (extra >= 0 && watch(c, extra, EXTRA, EPOLLIN) != 0) {
+	if (extra < 0 || (extra == c->extra && generation == c->extra_generation))
+		return true;
+	if (watch(c, extra, EXTRA, EPOLLIN) != 0) {
 		fs_log(FS_LOG_ERROR, "cannot watch the database's socket: %s", strerror(errno));
 		return false;
 	}
 	c->extra = extra;
+	c->extra_generation = generation;
 	return true;
 }
 
@@ -130,14 +130,14 @@ extra_came(const struct fs_conns *c)
 
 FCGX_Request *
 fs_conns_next(struct fs_conns *c, const sigset_t *waiting, const volatile sig_atomic_t *stopping,
-    int extra, bool *extra_ready)
+    int extra, unsigned long generation, bool *extra_ready)
 {
 	FCGX_Request *fr;
 	bool failed;
 
 	if (extra_ready)
 		*extra_ready = false;
-	if (!watch_extra(c, extra))
+	if (!watch_extra(c, extra, generation))
 		return NULL;
 	while (!*stopping) {
 		c->next = 0;
@@ -149,10 +149,15 @@ fs_conns_next(struct fs_conns *c, const sigset_t *waiting, const volatile sig_at
 		}
 		if ((fr = take_event(c, &failed)) != NULL || failed)
 			return fr;
-		if (extra >= 0 && extra_came(c)) {
-			if (extra_ready)
-				*extra_ready = true;
-			return NULL;
+		if (c->extra >= 0 && extra_came(c)) {
+			if (extra >= 0) {
+				if (extra_ready)
+					*extra_ready = true;
+				return NULL;
+			}
+			/* Nothing is due from it (a notice, its end): it waits for the next use. */
+			epoll_ctl(c->epoll, EPOLL_CTL_DEL, c->extra, NULL);
+			c->extra = -1;
 		}
 	}
 	return NULL;

@@ -35,6 +35,7 @@ struct fs_conns {
 	struct epoll_event ev[FS_CONNS_EVENTS];	/* the last wait's, from next on not yet taken */
 	int nev, next;
 	int extra;		/* the other socket in the epoll set (fs_conns_next), or -1 */
+	unsigned long extra_generation;	/* and the generation it was added with */
 };
 
 /* Sets C up over the listening socket LISTEN_FD (made non-blocking). 0, or -1 (logged). */
@@ -49,10 +50,13 @@ int fs_conns_open(struct fs_conns *c, int listen_fd);
  *
  * EXTRA, unless -1, is another socket to wait on (the database's, while answers are due):
  * NULL with *EXTRA_READY set once it is readable. The requests that came in the same wait
- * stay for fs_conns_more.
+ * stay for fs_conns_more. GENERATION tells a new socket from a closed one that had its
+ * number (fs_pg's connection count): the same socket stays in the set from wait to wait,
+ * also through waits without it, until it wakes one of those.
  */
 FCGX_Request *fs_conns_next(struct fs_conns *c, const sigset_t *waiting,
-    const volatile sig_atomic_t *stopping, int extra, bool *extra_ready);
+    const volatile sig_atomic_t *stopping, int extra, unsigned long generation,
+    bool *extra_ready);
 
 /*
  * The next request of a connection the last wait found ready too, without waiting again:

@@ -11,13 +11,15 @@ alive(const struct fs_pg *pg)
 /*
  * Whether the next PQgetResult returns at once: always with WAIT (it blocks), else once
  * what arrived was read and completes a result. False also for a connection that broke.
+ * The socket is read only when what libpq holds does not complete a result: a read that
+ * finds nothing (most do, once a group's answers came in one) costs a system call.
  */
 static bool
 result_ready(struct fs_pg *pg, bool wait)
 {
 	if (!alive(pg))
 		return false;
-	if (wait)
+	if (wait || !PQisBusy(pg->conn))
 		return true;
 	if (!PQconsumeInput(pg->conn)) {
 		fs_pg_close(pg);

@@ -197,14 +197,15 @@ next_request(struct fs_conns *conns, struct fs_worker *w, const sigset_t *waitin
 			return fr;
 		fs_read_send(w);
 		if (w->ndeferred == 0)
-			return fs_conns_next(conns, waiting, &stopping, -1, NULL);
+			return fs_conns_next(conns, waiting, &stopping, -1, 0, NULL);
 		if (fs_read_socket(w) < 0)
 			continue;	/* none in flight: those left run on their own */
 		if (w->ndeferred == FS_DEFERRED || stopping) {
 			fs_read_take(w, true);
 			continue;
 		}
-		fr = fs_conns_next(conns, waiting, &stopping, fs_read_socket(w), &results);
+		fr = fs_conns_next(conns, waiting, &stopping, fs_read_socket(w), w->db.pg.generation,
+		    &results);
 		if (fr)
 			return fr;
 		if (!results && !stopping) {	/* the wait failed: answer those in flight, then end */
@@ -251,7 +252,7 @@ request_loop(const struct fs_service *svc, const struct fs_config *cfg_in, int l
 			return 1;
 		started = true;
 	}
-	for (fr = fs_conns_next(&conns, &waiting, &stopping, -1, NULL); fr;
+	for (fr = fs_conns_next(&conns, &waiting, &stopping, -1, 0, NULL); fr;
 	    fr = next_request(&conns, &w, &waiting)) {
 		if (!started) {
 			if (config_from_request(fr, &cfg, cfg_path, sizeof(cfg_path)) != FS_OK

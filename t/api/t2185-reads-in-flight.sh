@@ -7,7 +7,9 @@
 # costs a worker its connection (a page's single-row mode once leaked into the next
 # pipeline's first statement, and a stream out of step closes the connection). A backend
 # killed while GETs are in flight: each answer is its row or a clear 503, none is another's,
-# and the same worker answers the next ones.
+# and the same worker answers the next ones. A backend killed while its worker is idle (the
+# database's socket stays in the worker's epoll set between uses): no worker spins on it,
+# and the next requests are answered.
 . "$(dirname "$0")/../lib/tap.sh"
 # shellcheck source=lib-api.sh
 . "$(dirname "$0")/lib-api.sh"
@@ -131,4 +133,31 @@ note "$(grep -c ' 503$' "$dir/kill.out") of them 503"
 ok $? "... and the clients workers' backends were replaced"
 read -r good n < <(mixed_round after)
 is "$good" "$n" "afterwards each of $n mixed requests gets its own answer again"
+
+# Killed while idle: the end of the connection makes its socket readable with nothing due.
+# workers_cpu: the clients workers' CPU so far, in clock ticks.
+workers_cpu() {
+	local p t=0 stat
+	for p in $(pgrep -P "$(cat "$FIELDSYNC_VAR/run/clients.pid")"); do
+		read -r stat <"/proc/$p/stat" || continue
+		stat=${stat##*) }	# past the command's name: field 3 on
+		set -- $stat
+		t=$((t + ${12} + ${13}))	# utime and stime (fields 14 and 15)
+	done
+	echo "$t"
+}
+idle=$(backends)
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'fieldsync-clients'" >/dev/null
+gone() { [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'fieldsync-clients'")" = 0 ]; }
+wait_until 10 gone
+ok $? "idle workers' backends killed"
+t0=$(workers_cpu)
+sleep 1	# a window to measure in: a worker woken again and again would use most of it
+t1=$(workers_cpu)
+[ $((t1 - t0)) -lt 30 ]
+ok $? "... no clients worker spins on the closed connection ($((t1 - t0)) ticks of CPU in 1 s)"
+read -r good n < <(mixed_round idle)
+is "$good" "$n" "... and each of $n mixed requests gets its own answer after it"
+[ "$(backends)" != "$idle" ]
+ok $? "... on new connections"
 done_testing
