@@ -87,6 +87,9 @@ backends() {
 	sql "SELECT string_agg(pid || '@' || backend_start, ' ' ORDER BY pid) FROM pg_stat_activity
 		WHERE application_name = 'fieldsync-clients'"
 }
+kill_backends() {
+	sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'fieldsync-clients'" >/dev/null
+}
 
 # A first round wakes every worker (one whose connection an earlier test's restart broke
 # connects again here, not below).
@@ -112,7 +115,7 @@ curl -sS -Z --parallel-max 40 --max-time 30 -H "Authorization: Bearer ${TOK[rep]
 	-w '%{filename_effective} %{http_code}\n' "${args[@]}" >"$dir/kill.out" &
 curls=$!
 wait_until 10 test -s "$dir/kill.out"	# some answered: the rest are in flight or queued
-sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'fieldsync-clients'" >/dev/null
+kill_backends
 wait "$curls"
 good=0 bad=0
 while read -r file status; do
@@ -137,18 +140,17 @@ is "$good" "$n" "afterwards each of $n mixed requests gets its own answer again"
 # Killed while idle: the end of the connection makes its socket readable with nothing due.
 # workers_cpu: the clients workers' CPU so far, in clock ticks.
 workers_cpu() {
-	local p t=0 stat
+	local p t=0 stat f
 	for p in $(pgrep -P "$(cat "$FIELDSYNC_VAR/run/clients.pid")"); do
 		read -r stat <"/proc/$p/stat" || continue
-		stat=${stat##*) }	# past the command's name: field 3 on
-		set -- $stat
-		t=$((t + ${12} + ${13}))	# utime and stime (fields 14 and 15)
+		read -ra f <<<"${stat##*) }"	# past the command's name: fields 3 on
+		t=$((t + f[11] + f[12]))	# utime and stime (fields 14 and 15)
 	done
 	echo "$t"
 }
 idle=$(backends)
-sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'fieldsync-clients'" >/dev/null
-gone() { [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'fieldsync-clients'")" = 0 ]; }
+kill_backends
+gone() { [ -z "$(backends)" ]; }
 wait_until 10 gone
 ok $? "idle workers' backends killed"
 t0=$(workers_cpu)
