@@ -10,7 +10,8 @@
  *
  *   <p50_ms> <p99_ms> <delivered> <expected> <max_ms> <rss_before_kib> <rss_open_kib>
  *
- * expected = N * E; the RSS figures are of --rss-pid (0 without), before the streams
+ * expected = N * E; each stream must have every event once, in order (rising ids), or
+ * the meter fails; the RSS figures are of --rss-pid (0 without), before the streams
  * opened and with all of them open and idle. Exits 1 when a stream failed or an event
  * was not delivered to every stream within --timeout seconds after the last publish.
  *
@@ -61,6 +62,8 @@ struct sub {
 	char *line;		/* the SSE text of the current event so far */
 	size_t line_len, line_cap;
 	int got;		/* events with an "at" received */
+	long long id[2];	/* the last one's id ("<seq>", or nchan's "<time>:<n>") */
+	int disorder;		/* events whose id was not above the one before */
 };
 
 static struct opts o;
@@ -180,6 +183,14 @@ on_event(struct sub *s, const char *text, size_t len, double arrived)
 		return;
 	if (!(at = last_at(text, len)))
 		return;
+	{
+		long long id[2] = { 0, 0 };
+
+		if (sscanf(text, "id: %lld:%lld", &id[0], &id[1]) < 1 || id[0] < s->id[0] ||
+		    (id[0] == s->id[0] && id[1] <= s->id[1]))
+			s->disorder++;
+		memcpy(s->id, id, sizeof(id));
+	}
 	at += strspn(at, " :");
 	if (*at++ != '"')
 		return;
@@ -254,8 +265,10 @@ parse(struct sub *s, double arrived)
 				continue;
 			}
 			s->chunk_left = strtol(p, NULL, 16);
-			if (s->chunk_left == 0)
-				return -1;	/* the stream ended */
+			if (s->chunk_left == 0) {
+				fprintf(stderr, "fanout-meter: a stream ended after %d events: %.300s\n", s->got, s->raw);
+				return -1;
+			}
 			p = nl + 2;
 		} else {
 			size_t n = (size_t)(end - p) < (size_t)s->chunk_left ? (size_t)(end - p) : (size_t)s->chunk_left;
@@ -513,7 +526,7 @@ main(int argc, char **argv)
 	struct rlimit rl;
 	struct epoll_event ev, evs[512];
 	char hostport[96], *req;
-	int ep, opened = 0, answered = 0, failed = 0;
+	int ep, opened = 0, answered = 0, failed = 0, wrong = 0;
 	long rss_before, rss_open;
 	size_t expected, delivered = 0;
 	pthread_t pub;
@@ -612,5 +625,9 @@ main(int argc, char **argv)
 	    first[o.events / 2], last[o.events / 2]);
 	printf("%.3f %.3f %zu %zu %.3f %ld %ld\n", pct(50), pct(99), delivered, expected,
 	    nlat ? lat[nlat - 1] : 0.0, rss_before, rss_open);
-	return delivered == expected && !failed && !publish_failed ? 0 : 1;
+	for (int i = 0; i < o.subscribers; i++)
+		wrong += subs[i].got != o.events || subs[i].disorder > 0;
+	if (wrong)
+		fprintf(stderr, "fanout-meter: %d streams had events missing, repeated or out of order\n", wrong);
+	return delivered == expected && !wrong && !failed && !publish_failed ? 0 : 1;
 }

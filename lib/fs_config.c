@@ -40,6 +40,7 @@ fs_config_defaults(struct fs_config *cfg)
 	cfg->max_clients = 10000;
 	cfg->max_streams_per_address = 32;
 	cfg->max_streams_per_user = 16;
+	cfg->delivery_threads = 0;
 	cfg->session_lifetime = 60L * 24 * 3600;
 	cfg->session_idle = 14L * 24 * 3600;
 	cfg->auth_cache_ms = 1000;
@@ -142,6 +143,8 @@ fs_config_set(struct fs_config *cfg, const char *section, const char *key, const
 		return parse_long(value, 1, 1000000, &v) ? (cfg->max_streams_per_address = (int)v, 1) : 0;
 	if (IS("relay", "max_streams_per_user"))
 		return parse_long(value, 1, 1000000, &v) ? (cfg->max_streams_per_user = (int)v, 1) : 0;
+	if (IS("relay", "delivery_threads"))
+		return parse_long(value, 0, 64, &v) ? (cfg->delivery_threads = (int)v, 1) : 0;
 	if (IS("auth", "session_lifetime"))	/* at most ten years */
 		return parse_long(value, 60, 315360000, &v) ? (cfg->session_lifetime = v, 1) : 0;
 	if (IS("auth", "session_idle"))

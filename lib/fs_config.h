@@ -50,6 +50,7 @@ struct fs_config {
 	int max_clients;		/* concurrent SSE connections */
 	int max_streams_per_address;	/* open streams of one client address */
 	int max_streams_per_user;	/* open streams of one user */
+	int delivery_threads;		/* threads writing an event to the streams; 0: one a core */
 	/* [auth] */
 	long session_lifetime;		/* seconds a session lives at most (absolute) */
 	long session_idle;		/* seconds a session lives unused */

@@ -7,13 +7,14 @@
 #include "frame.h"
 
 #define MAX_TYPE 200
+#define CHUNK_HEAD 10	/* "<len in hex>\r\n": 8 digits at most */
 
 struct frame *
 frame_new(int64_t seq, const char *type, const char *branch, const char *owner,
     const char *payload)
 {
-	char id[64];
-	size_t type_len = strlen(type), payload_len = strlen(payload), id_len, len;
+	char id[64], head[CHUNK_HEAD + 1];
+	size_t type_len = strlen(type), payload_len = strlen(payload), id_len, len, head_len;
 	size_t branch_len = strlen(branch), owner_len = owner ? strlen(owner) : 0;
 	struct frame *f;
 	char *p;
@@ -22,14 +23,20 @@ frame_new(int64_t seq, const char *type, const char *branch, const char *owner,
 		return NULL;
 	id_len = (size_t)snprintf(id, sizeof(id), "id: %" PRId64 "\nevent: ", seq);
 	len = id_len + type_len + strlen("\ndata: ") + payload_len + strlen("\n\n");
-	if (len > UINT32_MAX || !(f = malloc(sizeof(*f) + len + 1 + branch_len + 1 + owner_len + 1)))
+	if (len > UINT32_MAX - CHUNK_HEAD - 2 ||
+	    !(f = malloc(sizeof(*f) + CHUNK_HEAD + len + 3 + branch_len + 1 + owner_len + 1)))
 		return NULL;
+	head_len = (size_t)snprintf(head, sizeof(head), "%x\r\n", (unsigned)len);
 	f->seq = seq;
 	f->len = (uint32_t)len;
 	f->type_off = (uint16_t)id_len;
 	f->type_len = (uint16_t)type_len;
-	f->chunk_len = (uint8_t)snprintf(f->chunk, sizeof(f->chunk), "%x\r\n", (unsigned)len);
-	p = f->text;
+	/* The head ends where the text starts, whatever its length. */
+	p = f->bytes + CHUNK_HEAD;
+	f->text = p;
+	f->chunk = p - head_len;
+	f->chunk_len = (uint32_t)(head_len + len + 2);
+	memcpy(p - head_len, head, head_len);
 	memcpy(p, id, id_len);
 	p += id_len;
 	memcpy(p, type, type_len);
@@ -38,10 +45,11 @@ frame_new(int64_t seq, const char *type, const char *branch, const char *owner,
 	p += 7;
 	for (size_t i = 0; i < payload_len; i++)
 		*p++ = (payload[i] == '\n' || payload[i] == '\r') ? ' ' : payload[i];
-	memcpy(p, "\n\n", 3);
-	memcpy(p + 3, branch, branch_len + 1);
+	memcpy(p, "\n\n\r\n", 5);
+	p += 5;
+	memcpy(p, branch, branch_len + 1);
 	/* No owner is kept as "": an owner column never holds an empty login. */
-	memcpy(p + 3 + branch_len + 1, owner ? owner : "", owner_len + 1);
+	memcpy(p + branch_len + 1, owner ? owner : "", owner_len + 1);
 	return f;
 }
 
@@ -58,5 +66,5 @@ frame_bytes(const struct frame *f)
 {
 	const char *branch = frame_branch(f), *owner = branch + strlen(branch) + 1;
 
-	return sizeof(*f) + f->len + 1 + strlen(branch) + 1 + strlen(owner) + 1;
+	return sizeof(*f) + CHUNK_HEAD + f->len + 3 + strlen(branch) + 1 + strlen(owner) + 1;
 }

@@ -3,9 +3,10 @@
  *
  *   id: <seq>\nevent: <type>\ndata: <payload on one line>\n\n
  *
- * Formatted once, when the event enters the relay, with the head of its HTTP chunk
- * ("<hex length>\r\n"): a stream that has nothing unsent is written the frame's own bytes
- * (no copy), any other gets a copy in its output.
+ * Formatted once, when the event enters the relay, as the whole of its HTTP chunk too
+ * ("<hex length>\r\n<frame>\r\n", the frame's bytes in the middle): a stream that has
+ * nothing unsent is written the frame's own bytes (no copy), in one piece, any other gets a
+ * copy in its output.
  */
 #ifndef RELAY_FRAME_H
 #define RELAY_FRAME_H
@@ -15,12 +16,13 @@
 
 struct frame {
 	int64_t seq;
-	uint32_t len;			/* bytes of text, without a terminator */
+	uint32_t len;			/* bytes of text */
 	uint16_t type_off, type_len;	/* where the type sits in text */
-	uint8_t chunk_len;		/* bytes of chunk */
-	char chunk[11];			/* "<len in hex>\r\n": the text as one HTTP chunk */
-	char text[];			/* the frame, NUL-terminated, then the branch and the owner, each
-					 * NUL-terminated */
+	const char *text;		/* the frame: LEN bytes, then "\r\n" and a NUL */
+	const char *chunk;		/* "<len in hex>\r\n", right before text */
+	uint32_t chunk_len;		/* bytes of the whole chunk, from chunk on: head, text, "\r\n" */
+	char bytes[];			/* room for the chunk's head, then the chunk, then the branch
+					 * and the owner, each NUL-terminated */
 };
 
 /*
@@ -37,7 +39,7 @@ struct frame *frame_new(int64_t seq, const char *type, const char *branch, const
 static inline const char *
 frame_branch(const struct frame *f)
 {
-	return f->text + f->len + 1;
+	return f->text + f->len + 3;
 }
 
 /* The bytes F takes in memory (what the ring's byte bound counts). */

@@ -10,6 +10,7 @@ relay_fieldsync_relay_SOURCES = \
 	relay/http.c relay/http.h \
 	relay/listen.c relay/listen.h \
 	relay/pages.c relay/pages.h \
+	relay/pool.c relay/pool.h \
 	relay/queries.c relay/queries.h \
 	relay/log.c relay/log.h \
 	relay/message.c relay/message.h \
@@ -18,6 +19,7 @@ relay_fieldsync_relay_SOURCES = \
 	relay/source.c relay/source.h \
 	relay/sse.c relay/sse.h \
 	relay/trim.c relay/trim.h
-relay_fieldsync_relay_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(SODIUM_CFLAGS)
+relay_fieldsync_relay_CFLAGS = $(AM_CFLAGS) -pthread $(LIBEVENT_CFLAGS) $(SODIUM_CFLAGS)
+relay_fieldsync_relay_LDFLAGS = -pthread
 relay_fieldsync_relay_LDADD = lib/libfieldsync.la $(LIBEVENT_LIBS) $(NANOMSG_LIBS) $(PQ_LIBS) \
 	$(CJSON_LIBS) $(SODIUM_LIBS)

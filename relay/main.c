@@ -25,6 +25,7 @@
 
 #define BATCH 500		/* events per change log query */
 #define PRUNE_EVERY 3600	/* seconds between change log retention runs */
+#define MAX_THREADS 8		/* delivery threads derived from the cores, at most */
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -222,6 +223,8 @@ add_events(struct relay *r, struct event **t)
 static int
 relay_init(struct relay *r, const struct fs_config *cfg)
 {
+	int threads;
+
 	memset(r, 0, sizeof(*r));
 	r->cfg = cfg;
 	r->head = -1;
@@ -236,6 +239,11 @@ relay_init(struct relay *r, const struct fs_config *cfg)
 	    ring_init(&r->ring, (size_t)cfg->ring_size, cfg->ring_bytes, 0) < 0 ||
 	    trim_init(&r->trim, r->base) < 0) {
 		fs_log(FS_LOG_ERROR, "out of memory at start");
+		return -1;
+	}
+	threads = cfg->delivery_threads ? cfg->delivery_threads : pool_threads_for_cores(MAX_THREADS);
+	if (pool_init(&r->pool, threads) < 0) {
+		fs_log(FS_LOG_ERROR, "cannot start %d delivery threads", threads);
 		return -1;
 	}
 	return 0;
@@ -254,6 +262,8 @@ relay_release(struct relay *r, struct event **t)
 	pages_release(&r->pages);
 	backlog_close(&r->db);
 	ring_release(&r->ring);
+	pool_release(&r->pool);
+	free(r->direct);
 	free(r->delivered);
 	if (r->scratch)
 		evbuffer_free(r->scratch);
@@ -316,8 +326,9 @@ main(int argc, char **argv)
 	rc = open_listeners(&r, cfg.relay_listen, sock_paths) < 0 || source_open(&r) < 0 ||
 	    add_events(&r, timers) < 0;
 	if (!rc) {
-		fs_log(FS_LOG_INFO, "listening on %s (ring %d, client buffer %zu bytes, at most %d streams)",
-		    cfg.relay_listen, cfg.ring_size, cfg.client_buffer, cfg.max_clients);
+		fs_log(FS_LOG_INFO, "listening on %s (ring %d, client buffer %zu bytes, at most %d streams,"
+		    " %d delivery threads)", cfg.relay_listen, cfg.ring_size, cfg.client_buffer, cfg.max_clients,
+		    r.pool.helpers + 1);
 		/* Queued now, asked as the loop starts: the head, the tables, where revocation is followed from. */
 		source_poll(&r);
 		backlog_refresh_tables(&r.db);

@@ -1,7 +1,8 @@
 /*
  * relay.h - the state of one relay process, made by main and handed to every module.
  *
- * Single-threaded: everything runs in the libevent loop of BASE. HEAD is the highest seq
+ * Single-threaded: everything runs in the libevent loop of BASE (only a delivery's socket
+ * writes are shared with POOL's threads, while the loop waits for them). HEAD is the highest seq
  * delivered to the streams; every event up to it is in the ring (the newest ring_size of
  * them) or in the change log.
  */
@@ -18,9 +19,11 @@
 #include "backlog.h"
 #include "fs_config.h"
 #include "pages.h"
+#include "pool.h"
 #include "ring.h"
 #include "trim.h"
 
+struct direct_write;
 struct opening;
 struct stream;
 
@@ -36,6 +39,9 @@ struct relay {
 	struct evbuffer *scratch;	/* reused to build each chunk of output */
 	int batch;			/* events per change log query (delivered before the ring takes them) */
 	struct frame **delivered;	/* room for one batch of newly delivered events */
+	struct pool pool;		/* threads that share the writes of a delivery (sse.c) */
+	struct direct_write *direct;	/* room for a delivery's writes, one per stream */
+	size_t direct_cap;
 	long bad_messages;		/* nanomsg messages without a seq, ignored */
 	unsigned long long events_in;	/* events taken into the ring (from the log or messages) */
 	unsigned long long events_live;	/* ... of them, delivered from the workers' messages */

@@ -6,6 +6,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <event2/bufferevent.h>
@@ -18,7 +21,7 @@
 #define SLOW_AFTER 10		/* seconds a stream may lag behind live events before it is cut off */
 #define WRITE_TIMEOUT 60	/* seconds a stream may make no write progress at all */
 #define READ_LIMIT 4096		/* bytes a client may send after its request before reads stop */
-#define DIRECT_IOV 768		/* pieces of one direct write (3 per event; under IOV_MAX) */
+#define DIRECT_IOV 768		/* events of one direct write (one piece each; under IOV_MAX) */
 
 enum state { CATCHING_UP, LIVE, CLOSING };
 
@@ -40,6 +43,8 @@ struct stream {
 	char addr[64];			/* the client's address, for the per-address limit */
 	bool chunked;			/* its answer is chunked (an HTTP/1.1 request) */
 	bool direct;			/* flush may write to its socket itself (see flush) */
+	int fd;				/* its connection's socket */
+	struct evbuffer *out;		/* ... and its output, which libevent writes */
 	const char *recheck;		/* its session is being looked up after this auth change */
 	int rechecks;			/* ... that many times (each change that came meanwhile asks again) */
 };
@@ -58,7 +63,7 @@ now_s(void)
 static size_t
 pending(const struct stream *s)
 {
-	return evbuffer_get_length(bufferevent_get_output(evhttp_connection_get_bufferevent(s->evcon)));
+	return evbuffer_get_length(s->out);
 }
 
 static void on_drain(struct evhttp_connection *evcon, void *arg);
@@ -339,50 +344,86 @@ cut_off(struct relay *r, struct stream *s)
 }
 
 /*
- * Writes the events of FRAMES (N of them) that S wants straight to its socket, from the
- * frames' own bytes, each as one chunk: no copy, no libevent. What the socket does not take
- * is copied to S's output, which libevent writes as it drains. Only for a live stream with
- * nothing unsent, and a batch that fits its budget whole.
+ * A live stream with nothing unsent is written a batch that fits its budget whole straight
+ * to its socket, from the frames' own bytes, each as one chunk: no copy, no libevent. What
+ * the socket does not take is copied to its output, which libevent writes as it drains.
+ * Those writes are most of what an event to thousands of streams costs, nearly all of it in
+ * the kernel, so they are shared with the pool's threads (pool.h) from PARALLEL_FROM
+ * streams on; below that, waking a thread costs more than it saves.
  */
-static void
-write_direct(struct relay *r, struct stream *s, const struct fs_tables *t, struct frame *const *frames,
-    size_t n)
+#define PARALLEL_FROM 64
+
+/* One stream's direct write, and what came of it. */
+struct direct_write {
+	struct stream *s;
+	size_t total;			/* bytes of the events it wants (0: none) */
+	ssize_t written;		/* what writev took; -1 when it failed */
+	unsigned events;		/* the events it wants */
+};
+
+/* One batch's direct writes: the frames, and per stream what was written. */
+struct direct_batch {
+	const struct fs_tables *t;
+	struct frame *const *frames;
+	size_t n;
+	struct direct_write *w;		/* r->direct */
+};
+
+/* The events of B that S wants, one piece each, into IOV (room for DIRECT_IOV); their count. */
+static size_t
+direct_iov(const struct direct_batch *b, const struct stream *s, struct iovec *iov)
 {
-	static const char crlf[] = "\r\n";
-	struct bufferevent *bev = evhttp_connection_get_bufferevent(s->evcon);
-	struct evbuffer *out = bufferevent_get_output(bev);
-	struct iovec iov[DIRECT_IOV];
-	size_t k = 0, total = 0, done;
-	ssize_t w;
+	size_t k = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		struct frame *f = frames[i];
+	for (size_t i = 0; i < b->n; i++) {
+		const struct frame *f = b->frames[i];
 
-		s->cursor = f->seq;
-		if (!wants(s, t, f))
-			continue;
-		r->events_out++;
-		if (s->chunked)
-			iov[k++] = (struct iovec){ f->chunk, f->chunk_len };
-		iov[k++] = (struct iovec){ f->text, f->len };
-		if (s->chunked)
-			iov[k++] = (struct iovec){ (void *)crlf, 2 };
+		if (wants(s, b->t, f))
+			iov[k++] = s->chunked ? (struct iovec){ (void *)f->chunk, f->chunk_len }
+			    : (struct iovec){ (void *)f->text, f->len };
 	}
-	for (size_t j = 0; j < k; j++)
-		total += iov[j].iov_len;
-	if (k == 0)
-		return;
-	w = writev(bufferevent_getfd(bev), iov, (int)k);
-	if (w >= 0 && (size_t)w == total)
-		return;
-	/* The rest (or all, after an error: libevent then finds the client gone) as it drains. */
-	done = w > 0 ? (size_t)w : 0;
+	return k;
+}
+
+/* Writes B to its streams FROM to TO (pool_fn: on any thread, each stream on one). */
+static void
+write_slice(void *ctx, size_t from, size_t to)
+{
+	const struct direct_batch *b = ctx;
+	struct iovec iov[DIRECT_IOV];
+
+	for (size_t i = from; i < to; i++) {
+		struct direct_write *d = &b->w[i];
+		size_t k = direct_iov(b, d->s, iov);
+
+		d->events = (unsigned)k;
+		d->total = 0;
+		for (size_t j = 0; j < k; j++)
+			d->total += iov[j].iov_len;
+		/* Socket calls, not writev: no file layer; one event (the usual) is one send. */
+		d->written = k == 0 ? 0 : k == 1 ? send(d->s->fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL)
+		    : sendmsg(d->s->fd, &(struct msghdr){ .msg_iov = iov, .msg_iovlen = k }, MSG_NOSIGNAL);
+		d->s->cursor = b->frames[b->n - 1]->seq;
+	}
+}
+
+/* Copies what D's socket did not take of B to its stream's output (all of it after an
+ * error: libevent then finds the client gone). */
+static void
+keep_rest(struct relay *r, const struct direct_batch *b, const struct direct_write *d)
+{
+	struct stream *s = d->s;
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(s->evcon);
+	struct iovec iov[DIRECT_IOV];
+	size_t k = direct_iov(b, s, iov), done = d->written > 0 ? (size_t)d->written : 0;
+
 	for (size_t j = 0; j < k; j++) {
 		if (done >= iov[j].iov_len) {
 			done -= iov[j].iov_len;
 			continue;
 		}
-		if (evbuffer_add(out, (const char *)iov[j].iov_base + done, iov[j].iov_len - done) < 0) {
+		if (evbuffer_add(bufferevent_get_output(bev), (const char *)iov[j].iov_base + done,
+		    iov[j].iov_len - done) < 0) {
 			relay_log("out of memory: a stream ends");
 			stream_end(r, s, NULL);
 			return;
@@ -392,27 +433,43 @@ write_direct(struct relay *r, struct stream *s, const struct fs_tables *t, struc
 	bufferevent_enable(bev, EV_WRITE);
 }
 
+/* Makes room in r->direct for every stream. Whether there is. */
+static bool
+direct_room(struct relay *r)
+{
+	struct direct_write *w;
+
+	if ((size_t)r->nstreams <= r->direct_cap)
+		return true;
+	if (!(w = realloc(r->direct, (size_t)r->nstreams * sizeof(*w))))
+		return false;
+	r->direct = w;
+	r->direct_cap = (size_t)r->nstreams;
+	return true;
+}
+
 void
 sse_broadcast(struct relay *r, struct frame *const *frames, size_t n)
 {
-	size_t half = r->cfg->client_buffer / 2, i, bytes = 0;
-	const struct fs_tables *t = r->streams ? backlog_tables(&r->db) : NULL;
+	size_t half = r->cfg->client_buffer / 2, i, bytes = 0, nd = 0;
+	struct direct_batch b = { r->streams ? backlog_tables(&r->db) : NULL, frames, n, r->direct };
 	bool direct;
 
 	for (i = 0; i < n; i++)
 		bytes += frames[i]->len;
 	/* A batch of no more than half a client_buffer, in few enough pieces for one writev. */
-	direct = bytes < half && n * 3 <= DIRECT_IOV;
+	direct = bytes < half && n <= DIRECT_IOV && direct_room(r);
+	b.w = r->direct;
 	for (struct stream *s = r->streams, *next; s; s = next) {
 		next = s->next;
 		if (s->state != LIVE)
 			continue;
 		if (direct && s->direct && pending(s) == 0) {
-			write_direct(r, s, t, frames, n);
+			b.w[nd++] = (struct direct_write){ .s = s };
 			continue;
 		}
 		for (i = 0; i < n && has_room(r, s, half); i++) {
-			if (queue(r, s, t, frames[i]) < 0)
+			if (queue(r, s, b.t, frames[i]) < 0)
 				break;
 			s->cursor = frames[i]->seq;
 		}
@@ -425,6 +482,17 @@ sse_broadcast(struct relay *r, struct frame *const *frames, size_t n)
 		} else {
 			flush(r, s);
 		}
+	}
+	if (nd >= PARALLEL_FROM)
+		pool_run(&r->pool, nd, write_slice, &b);
+	else
+		write_slice(&b, 0, nd);
+	for (i = 0; i < nd; i++) {
+		const struct direct_write *d = &b.w[i];
+
+		r->events_out += d->events;
+		if (d->written < 0 || (size_t)d->written != d->total)
+			keep_rest(r, &b, d);
 	}
 }
 
@@ -547,6 +615,7 @@ static void
 recheck(struct relay *r, const char *user, const char *why)
 {
 	struct stream *s, *next;
+	int unchecked = 0;
 
 	for (s = r->streams; s; s = next) {
 		next = s->next;
@@ -555,11 +624,16 @@ recheck(struct relay *r, const char *user, const char *why)
 		/* A lookup asked before may have run before this change: ask again. */
 		if (!s->recheck || weight(why) > weight(s->recheck))
 			s->recheck = why;
-		if (backlog_lookup(&r->db, s->hash, on_rechecked, s) < 0)
+		if (backlog_lookup(&r->db, s->hash, on_rechecked, s) < 0) {
 			stream_end(r, s, NULL);	/* cannot be checked: reconnecting checks it */
-		else
+			unchecked++;
+		} else {
 			s->rechecks++;
+		}
 	}
+	if (unchecked)
+		relay_log("%d streams of user %s ended (%s): too many lookups at once, they reconnect",
+		    unchecked, user, why);
 }
 
 /* The newest auth_changes entry: revocation is followed from there. */
@@ -691,6 +765,12 @@ start(struct relay *r, struct stream *s)
 	 * minute is dropped; one that only sends is not read past READ_LIMIT bytes. */
 	bufferevent_set_timeouts(bev, NULL, &write_timeout);
 	bufferevent_setwatermark(bev, EV_READ, 0, READ_LIMIT);
+	s->fd = bufferevent_getfd(bev);
+	s->out = bufferevent_get_output(bev);
+	/* A TCP client (the relay's own address) gets each event as it is written: with Nagle,
+	 * an event written while the last is unacknowledged waits for the ACK, up to the peer's
+	 * delayed-ACK time (40 ms). On a unix socket (nginx's) this fails, and means nothing. */
+	(void)setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	evhttp_connection_set_closecb(s->evcon, on_close, s);
 	s->next = r->streams;
 	if (r->streams)

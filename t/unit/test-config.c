@@ -72,6 +72,10 @@ main(void)
 	ok(fs_config_set(&cfg, "relay", "max_streams_per_user", "3") && cfg.max_streams_per_user == 3,
 	    "max_streams_per_user read");
 	ok(!fs_config_set(&cfg, "relay", "max_streams_per_user", "0"), "a limit of 0 is refused");
+	is_int(cfg.delivery_threads, 0, "delivery_threads defaults to 0 (one a core)");
+	ok(fs_config_set(&cfg, "relay", "delivery_threads", "3") && cfg.delivery_threads == 3, "delivery_threads read");
+	ok(!fs_config_set(&cfg, "relay", "delivery_threads", "65") && !fs_config_set(&cfg, "relay",
+	    "delivery_threads", "-1"), "delivery_threads over 64 or negative is refused");
 	ok(fs_config_set(&cfg, "http", "cors_origins", "*"), "wildcard origin");
 	ok(fs_config_origin_allowed(&cfg, "https://any.example"), "wildcard allows any origin");
 
