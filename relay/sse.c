@@ -357,7 +357,7 @@ cut_off(struct relay *r, struct stream *s)
 struct direct_write {
 	struct stream *s;
 	size_t total;			/* bytes of the events it wants (0: none) */
-	ssize_t written;		/* what writev took; -1 when it failed */
+	ssize_t written;		/* what the socket took; -1 when it failed */
 	unsigned events;		/* the events it wants */
 };
 
@@ -452,14 +452,14 @@ void
 sse_broadcast(struct relay *r, struct frame *const *frames, size_t n)
 {
 	size_t half = r->cfg->client_buffer / 2, i, bytes = 0, nd = 0;
-	struct direct_batch b = { r->streams ? backlog_tables(&r->db) : NULL, frames, n, r->direct };
+	struct direct_batch b = { .t = r->streams ? backlog_tables(&r->db) : NULL, .frames = frames, .n = n };
 	bool direct;
 
 	for (i = 0; i < n; i++)
 		bytes += frames[i]->len;
-	/* A batch of no more than half a client_buffer, in few enough pieces for one writev. */
+	/* A batch of no more than half a client_buffer, in few enough pieces for one send. */
 	direct = bytes < half && n <= DIRECT_IOV && direct_room(r);
-	b.w = r->direct;
+	b.w = r->direct;		/* where direct_room put it */
 	for (struct stream *s = r->streams, *next; s; s = next) {
 		next = s->next;
 		if (s->state != LIVE)
