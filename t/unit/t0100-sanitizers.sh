@@ -1,6 +1,6 @@
 #!/bin/bash
 # The unit tests and a resource binary rebuilt with AddressSanitizer and UBSan: every
-# unit test passes without a report, and CGI requests through the real engine against
+# unit test passes without a report (the relay's delivery threads under ThreadSanitizer too), and CGI requests through the real engine against
 # the stack's database (reads, writes, errors, conflicts) leave no report either, nor do
 # parallel GETs through the same binary as a FastCGI pool (the request loop and its reads in
 # flight, which plain CGI never runs).
@@ -33,6 +33,24 @@ for t in formats query validate sql errors config perm; do
 		ok 1 "test-$t builds with sanitizers" || sed 's/^/# /' "$out/test-$t.err"
 	fi
 done
+
+# The relay's frames and its delivery threads, under the same two; the threads under
+# ThreadSanitizer as well (the helpers' start and end of every run, and their slices).
+relay_test() {
+	local name=$1 flags=$2; shift 2
+	# shellcheck disable=SC2086
+	if cc $flags -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread -I"$top/relay" -I"$top/t/unit" \
+		-o "$out/$name" "$@" 2>"$out/$name.err"; then
+		"$out/$name" >"$out/$name.out" 2>&1
+		ok $? "$name passes" || sed 's/^/# /' "$out/$name.out" | tail -20
+	else
+		ok 1 "$name builds" || sed 's/^/# /' "$out/$name.err"
+	fi
+}
+relay_test test-frame-asan "$san" "$top/t/unit/test-frame.c" "$top/relay/frame.c"
+relay_test test-pool-asan "$san" "$top/t/unit/test-pool.c" "$top/relay/pool.c"
+relay_test test-pool-tsan "-fsanitize=thread -fno-omit-frame-pointer -g -O1" \
+	"$top/t/unit/test-pool.c" "$top/relay/pool.c"
 
 if [ -z "${DATABASE_URL:-}" ]; then
 	echo "# no DATABASE_URL: the engine part is skipped"
