@@ -266,7 +266,7 @@ parse(struct sub *s, double arrived)
 			}
 			s->chunk_left = strtol(p, NULL, 16);
 			if (s->chunk_left == 0) {
-				fprintf(stderr, "fanout-meter: a stream ended after %d events: %.300s\n", s->got, s->raw);
+				fprintf(stderr, "fanout-meter: a stream ended after %d events\n", s->got);
 				return -1;
 			}
 			p = nl + 2;
