@@ -261,6 +261,7 @@ relay_release(struct relay *r, struct event **t)
 	trim_release(&r->trim);
 	pages_release(&r->pages);
 	backlog_close(&r->db);
+	sse_forget_rechecks(r);
 	ring_release(&r->ring);
 	pool_release(&r->pool);
 	free(r->direct);

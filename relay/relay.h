@@ -25,6 +25,7 @@
 
 struct direct_write;
 struct opening;
+struct recheck;
 struct stream;
 
 struct relay {
@@ -62,6 +63,8 @@ struct relay {
 	unsigned long epoch;		/* moves when the log went back: older answers are dropped */
 	unsigned long fetch_epoch;	/* ... the one the running read was asked in */
 	bool following;			/* auth_changes are being read */
+	struct recheck *rechecks;	/* sessions being looked up again after auth changes (sse.c) */
+	unsigned long recheck_gen;	/* ... the newest one's number */
 	bool pruning;			/* retention runs */
 	struct opening *openings;	/* GET /events waiting for the session lookup (http.c) */
 	int nopenings;

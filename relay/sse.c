@@ -46,7 +46,20 @@ struct stream {
 	int fd;				/* its connection's socket */
 	struct evbuffer *out;		/* ... and its output, which libevent writes */
 	const char *recheck;		/* its session is being looked up after this auth change */
-	int rechecks;			/* ... that many times (each change that came meanwhile asks again) */
+	unsigned long recheck_gen;	/* ... by that lookup (struct recheck), 0 when none */
+};
+
+/*
+ * One session looked up again after an auth change, for every stream of it: a user's tabs
+ * share their session, and one lookup each filled the relay's query queue (QUERIES_MAX)
+ * with thousands of streams. Its answer goes to every stream of HASH that waits for it or
+ * for a later one (GEN: the newest lookup a stream waits for is what clears it).
+ */
+struct recheck {
+	struct recheck *next;
+	struct relay *relay;
+	unsigned long gen;
+	unsigned char hash[FS_TOKEN_HASH_LEN];
 };
 
 /* Seconds on a clock that only moves forward. */
@@ -130,7 +143,6 @@ forget(struct stream *s)
 	if (s->next)
 		s->next->prev = s->prev;
 	r->nstreams--;
-	backlog_cancel(&r->db, s);	/* no session lookup answers to a freed stream */
 	if (s->deadline)
 		event_free(s->deadline);
 	filter_release(&s->filter);
@@ -574,66 +586,133 @@ weight(const char *why)
 	return 0;
 }
 
+/* Takes C out of the relay's lookups and frees it. */
+static void
+recheck_free(struct recheck *c)
+{
+	struct recheck **p = &c->relay->rechecks;
+
+	while (*p != c)
+		p = &(*p)->next;
+	*p = c->next;
+	free(c);
+}
+
 /*
- * The session of stream ARG, looked up after an auth change: one that no longer holds ends
- * the stream with the change's reason; one whose memberships differ from those the stream
- * was opened with ends it with rights_changed (the client reconnects and gets the new
- * rights). A change that left its session and rights as they were (another session's
- * logout, a grant made just before it opened) leaves it alone. When the database cannot
- * say, the stream ends plainly: its client reconnects and is checked then.
+ * The session of lookup ARG, looked up after an auth change, for each stream of it that
+ * waits: one that no longer holds ends the stream with the change's reason; one whose
+ * memberships differ from those the stream was opened with ends it with rights_changed
+ * (the client reconnects and gets the new rights). A change that left its session and
+ * rights as they were (another session's logout, a grant made just before it opened)
+ * leaves it alone. When the database cannot say, the stream ends plainly: its client
+ * reconnects and is checked then. A stream waiting for a later lookup too is judged by
+ * this one as well: ending a stream is always safe, and the later one may end it yet.
  */
 static void
 on_rechecked(void *arg, PGresult *res)
 {
-	struct stream *s = arg;
+	struct recheck *c = arg;
+	struct relay *r = c->relay;
 	struct fs_error err = FS_ERROR_INIT;
 	struct fs_user u = { .m = NULL };
+	enum fs_err found = res ? fs_auth_lookup_user(res, &u, &err) : ERR_INTERNAL;
 	unsigned char now[32];
-	const char *why = s->recheck;
+	struct stream *s, *next;
 
-	if (--s->rechecks == 0)
-		s->recheck = NULL;
-	if (s->state == CLOSING)
-		return;
-	if (!res)
-		stream_end(s->relay, s, NULL);
-	else if (fs_auth_lookup_user(res, &u, &err) == ERR_UNAUTHENTICATED)
-		revoke(s->relay, s, why);
-	else if (err.code != FS_OK)
-		stream_end(s->relay, s, NULL);
-	else {
+	if (found == FS_OK)
 		sse_rights_digest(&u, now);
-		if (memcmp(now, s->rights, sizeof(now)) != 0)
-			revoke(s->relay, s, "rights_changed");
+	for (s = r->streams; s; s = next) {
+		const char *why = s->recheck;
+
+		next = s->next;
+		if (s->state == CLOSING || !s->recheck_gen || memcmp(s->hash, c->hash, sizeof(c->hash)) != 0)
+			continue;
+		if (s->recheck_gen <= c->gen) {
+			s->recheck_gen = 0;
+			s->recheck = NULL;
+		}
+		if (found == ERR_UNAUTHENTICATED)
+			revoke(r, s, why);
+		else if (found != FS_OK)
+			stream_end(r, s, NULL);
+		else if (memcmp(now, s->rights, sizeof(now)) != 0)
+			revoke(r, s, "rights_changed");
 	}
 	free(u.m);
 	fs_error_clear(&err);
+	recheck_free(c);
 }
 
-/* Looks the sessions of USER's streams up again after the auth change WHY (on_rechecked). */
+/* The lookup of HASH asked since FROM (a generation), or NULL. */
+static struct recheck *
+recheck_since(const struct relay *r, const unsigned char *hash, unsigned long from)
+{
+	for (struct recheck *c = r->rechecks; c && c->gen > from; c = c->next)
+		if (memcmp(c->hash, hash, sizeof(c->hash)) == 0)
+			return c;
+	return NULL;
+}
+
+/* A new lookup of HASH (on_rechecked), newest first in r->rechecks; NULL when it cannot be asked. */
+static struct recheck *
+recheck_ask(struct relay *r, const unsigned char *hash)
+{
+	struct recheck *c = malloc(sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->relay = r;
+	c->gen = ++r->recheck_gen;
+	memcpy(c->hash, hash, sizeof(c->hash));
+	if (backlog_lookup(&r->db, hash, on_rechecked, c) < 0) {
+		free(c);
+		return NULL;
+	}
+	c->next = r->rechecks;
+	r->rechecks = c;
+	return c;
+}
+
+/* Looks the sessions of USER's streams up again after the auth change WHY, one lookup a session. */
 static void
 recheck(struct relay *r, const char *user, const char *why)
 {
+	const unsigned long from = r->recheck_gen;	/* lookups asked by this call are newer */
 	struct stream *s, *next;
 	int unchecked = 0;
 
 	for (s = r->streams; s; s = next) {
+		struct recheck *c;
+
 		next = s->next;
 		if (s->state == CLOSING || strcmp(s->scope.user.id, user) != 0)
 			continue;
 		/* A lookup asked before may have run before this change: ask again. */
-		if (!s->recheck || weight(why) > weight(s->recheck))
-			s->recheck = why;
-		if (backlog_lookup(&r->db, s->hash, on_rechecked, s) < 0) {
+		c = recheck_since(r, s->hash, from);
+		if (!c && !(c = recheck_ask(r, s->hash))) {
 			stream_end(r, s, NULL);	/* cannot be checked: reconnecting checks it */
 			unchecked++;
-		} else {
-			s->rechecks++;
+			continue;
 		}
+		if (!s->recheck || weight(why) > weight(s->recheck))
+			s->recheck = why;
+		s->recheck_gen = c->gen;
 	}
 	if (unchecked)
 		relay_log("%d streams of user %s ended (%s): too many lookups at once, they reconnect",
 		    unchecked, user, why);
+}
+
+void
+sse_forget_rechecks(struct relay *r)
+{
+	struct recheck *c, *next;
+
+	for (c = r->rechecks; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	r->rechecks = NULL;
 }
 
 /* The newest auth_changes entry: revocation is followed from there. */

@@ -98,4 +98,7 @@ void sse_heartbeat(struct relay *r);
 /* Ends every stream that is not closing (the clients reconnect and resume). */
 void sse_end_all(struct relay *r);
 
+/* Frees the session lookups still waiting (after backlog_close: none will answer). */
+void sse_forget_rechecks(struct relay *r);
+
 #endif
