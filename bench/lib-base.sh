@@ -32,13 +32,26 @@ base_build() {
 
 # base_conf BINDIR: the stack's config without the keys BASE_COMMIT's workers do not know
 # (they refuse a config with an unknown key), as its own --check-config takes it; prints
-# its path. The keys since: [database] connections, [workers] count.
+# its path. Each key it names as unknown is commented out, one at a time, so that keys
+# added since ([database] connections, [workers] count, [relay] delivery_threads, ...)
+# need no list here.
 base_conf() {
-	local conf=$top/var/bench-base.conf
-	grep -v -E '^(connections|count)[[:space:]]*=' "$FIELDSYNC_STACK_CONF" >"$conf"
+	local conf=$top/var/bench-base.conf err line
+	cp "$FIELDSYNC_STACK_CONF" "$conf"
 	chmod a+r "$conf"
-	"$1/clients.fcgi" --check-config --config "$conf" >/dev/null || return 1
-	printf '%s\n' "$conf"
+	for _ in $(seq 50); do
+		err=$("$1/clients.fcgi" --check-config --config "$conf" 2>&1 >/dev/null) && {
+			printf '%s\n' "$conf"
+			return 0
+		}
+		line=$(sed -n 's/.*error on line \([0-9][0-9]*\).*/\1/p' <<<"$err" | head -n 1)
+		if [ -z "$line" ] || ! grep -q 'unknown key' <<<"$err"; then
+			printf 'bench: the base build refuses the config: %s\n' "$err" >&2
+			return 1
+		fi
+		sed -i "${line}s/^/; unknown at the base commit: /" "$conf"
+	done
+	return 1
 }
 
 # nginx_keepalive on|off: the stack's nginx keeps its FastCGI connections (on: as ./stack
