@@ -88,6 +88,9 @@ export const TABLES = new SchemaInfo(schema).tables;
  *
  * @param {object} [options]
  * @param {string} [options.base='']  prefix of the API's URLs ('' = this page's origin)
+ * @param {string} [options.eventsBase]  prefix of the event stream's URL (default: base), e.g. the
+ *   relay's own address ([relay] listen), which serves /events without nginx's hop; the session cookie
+ *   goes with it (withCredentials) when it is another origin
  * @param {Function} [options.fetch]  fetch implementation (default: the page's)
  * @param {Function|null} [options.eventSource]  EventSource constructor; null: no live stream
  * @param {IDBFactory} [options.indexedDB]  IndexedDB factory (default: the page's)
@@ -182,10 +185,10 @@ class Client {
 			types: opts.types, branch: opts.branch,
 			stale: v => { this.stale = v; this.emitStatus(); },
 		});
+		const eventsBase = opts.eventsBase ?? opts.base;
 		this.stream = new Stream({
-			EventSource: opts.eventSource, base: opts.base, types: opts.types, tables: this.info.tables,
-			pollInterval: opts.pollInterval, closed: held,
-			withCredentials: crossOrigin(opts.base),
+			EventSource: opts.eventSource, base: eventsBase, types: opts.types, tables: this.info.tables,
+			pollInterval: opts.pollInterval, closed: held, withCredentials: crossOrigin(eventsBase),
 			// One branch held: the stream asks for it alone (the server limits it to the user's anyway).
 			branch: () => { const b = branchesOf(this.user); return b && b.length === 1 ? b[0] : null; },
 			revoked: p => this.authLost((p && p.reason) || 'revoked'),

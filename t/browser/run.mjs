@@ -9,9 +9,11 @@
 // unless a test signs in through the form itself. Screenshots of the page go to t/output/.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -738,6 +740,93 @@ test('the appointment and stock request forms save valid rows, and another page 
 	await screenshot(a, 'stock-phone');
 	await ctxA.close();
 	await ctxB.close();
+});
+
+// ------------------------------------------------------------------ the relay's own address
+
+/** A free TCP port on 127.0.0.1. */
+const freePort = () => new Promise((resolve, reject) => {
+	const server = net.createServer();
+	server.once('error', reject);
+	server.listen(0, '127.0.0.1', () => { const { port } = server.address(); server.close(() => resolve(port)); });
+});
+
+/**
+ * A relay of the stack's build and config on a TCP address of its own, as [relay] listen offers it:
+ * CORS for this suite's page origin, the change log polled every 50 ms (it gets no messages).
+ * Resolves {url, health(), stop()} once its /events/health answers 200.
+ */
+async function startRelay() {
+	const vars = execFileSync('bash', ['-c', '. "$1" && printf "%s\\n%s\\n" "$FIELDSYNC_STACK_CONF" "$FIELDSYNC_RELAY_BIN"',
+		'env', path.join(TOP, 'var/stack.env')], { encoding: 'utf8' }).split('\n');
+	const [conf, bin] = vars;
+	const port = await freePort();
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldsync-browser-relay-'));
+	fs.writeFileSync(path.join(dir, 'relay.conf'), `${fs.readFileSync(conf, 'utf8')}
+[http]
+cors_origins = ${BASE}
+[relay]
+listen = 127.0.0.1:${port}
+sub = ipc://${dir}/events.ipc
+poll_interval = 50
+`);
+	const log = fs.openSync(path.join(dir, 'relay.log'), 'a');
+	const child = spawn(bin, ['--config', path.join(dir, 'relay.conf')], { stdio: ['ignore', log, log], env: { ...process.env, DATABASE_URL } });
+	const url = `http://127.0.0.1:${port}`;
+	const health = () => new Promise(resolve => {
+		http.get(`${url}/events/health`, res => {
+			let body = '';
+			res.on('data', d => { body += d; });
+			res.on('end', () => resolve(res.statusCode === 200 ? JSON.parse(body) : null));
+		}).on('error', () => resolve(null));
+	});
+	const stop = () => new Promise(resolve => {
+		if (child.exitCode !== null) return resolve();
+		child.once('exit', resolve);
+		child.kill();
+	});
+	for (let i = 0; i < 100 && child.exitCode === null; i++) {
+		if (await health()) return { url, health, stop, log: path.join(dir, 'relay.log') };
+		await new Promise(r => setTimeout(r, 100));	// polls for readiness, 10 s at most
+	}
+	await stop();
+	throw new Error(`the relay on ${url} did not come up: ${fs.readFileSync(path.join(dir, 'relay.log'), 'utf8').slice(-500)}`);
+}
+
+test('eventsBase: the stream comes straight from the relay\'s own address, with the session cookie, live', async () => {
+	const branch = `${RUN}-direct`;
+	const relay = await startRelay();
+	const ctx = await newContext();
+	try {
+		// What the admin does (conf/fieldsync-page.conf): the relay's origin added to connect-src.
+		await ctx.route(url => new URL(url).pathname === '/', async route => {
+			const res = await route.fetch();
+			const headers = res.headers();
+			headers['content-security-policy'] = headers['content-security-policy'].replace("connect-src 'self'", `connect-src 'self' ${relay.url}`);
+			await route.fulfill({ response: res, headers });
+		});
+		// A document the test fulfils has no address to the browser, so its request to the loopback relay
+		// asks for Local Network Access (the page fetched from 127.0.0.1 itself does not): granted here.
+		await ctx.grantPermissions(['local-network-access'], { origin: BASE });
+		const page = await openPage(ctx, branch);
+		const before = (await relay.health()).clients;
+		await page.evaluate(async eventsBase => {
+			const { createClient } = await import('/fieldsync.js');
+			window.direct = createClient({ dbName: 'events-base-test', eventsBase, types: 'clients:*' });
+			window.directIds = [];
+			window.direct.on('change', e => { if (e.source === 'event') window.directIds.push(e.id); });
+		}, relay.url);
+		await page.waitForFunction(() => window.direct.status().live, null, { timeout: 15000 });
+		assert.equal((await relay.health()).clients, before + 1, 'the page\'s stream is on the relay\'s own address');
+		const row = await apiPost('clients', { branch, name: `Direct ${RUN}` });
+		const t0 = Date.now();
+		await page.waitForFunction(id => window.directIds.includes(id), row.id, { timeout: 5000 });
+		diag(`the relay's own address delivered the create ${Date.now() - t0} ms after the POST returned`);
+		await page.evaluate(() => window.direct.close());
+	} finally {
+		await ctx.close();
+		await relay.stop();
+	}
 });
 
 // ------------------------------------------------------------------ g. history gone

@@ -51,6 +51,14 @@ test('a save offline is kept locally and sent by itself when the server is back;
 	c.close();
 });
 
+test('eventsBase: the stream goes to its own address, the API to base', { skip }, async () => {
+	const { c, fetch } = await client({ types: 'clients:*', eventsBase: 'http://relay.example:8091' });
+	await until(() => FakeEventSource.instances.length === 1, 2000, 'the stream');
+	assert.match(FakeEventSource.last().url, /^http:\/\/relay\.example:8091\/events\?types=clients%3A\*/);
+	assert.ok(fetch.calls.length > 0 && fetch.calls.every(call => call.url.startsWith('/api/')), 'the API stays on base');
+	c.close();
+});
+
 test('load: from the server when it answers, from the cache when it does not', { skip }, async () => {
 	const { c, server } = await client();
 	await c.save('clients', { branch: 'n', name: 'B' });
