@@ -784,13 +784,14 @@ poll_interval = 50
 		if (child.exitCode !== null) return resolve();
 		child.once('exit', resolve);
 		child.kill();
-	});
+	}).then(() => fs.rmSync(dir, { recursive: true, force: true }));
 	for (let i = 0; i < 100 && child.exitCode === null; i++) {
-		if (await health()) return { url, health, stop, log: path.join(dir, 'relay.log') };
+		if (await health()) return { url, health, stop };
 		await new Promise(r => setTimeout(r, 100));	// polls for readiness, 10 s at most
 	}
+	const said = fs.readFileSync(path.join(dir, 'relay.log'), 'utf8').slice(-500);
 	await stop();
-	throw new Error(`the relay on ${url} did not come up: ${fs.readFileSync(path.join(dir, 'relay.log'), 'utf8').slice(-500)}`);
+	throw new Error(`the relay on ${url} did not come up: ${said}`);
 }
 
 test('eventsBase: the stream comes straight from the relay\'s own address, with the session cookie, live', async () => {
