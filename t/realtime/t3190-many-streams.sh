@@ -20,12 +20,10 @@ METER=$FIELDSYNC_TOP/bench/fanout-meter
 STREAMS=300 EVENTS=20
 
 A=$(new_branch) B=$(new_branch)
-rep=$(new_login) other=$(new_login)
-add_user "$rep" "$AUTH_HASH" rep "$A" >/dev/null || bail_out "cannot add $rep"
-add_user "$other" "$AUTH_HASH" rep "$B" >/dev/null || bail_out "cannot add $other"
-login "$rep" "$AUTH_PW" && REP=$TOKEN
-login "$other" "$AUTH_PW" && OTHER=$TOKEN
-{ [ -n "${REP:-}" ] && [ -n "${OTHER:-}" ]; } || bail_out "sign-ins failed: $BODY"
+declare -A LOGIN TOK
+sign_in rep rep "$A"
+sign_in other rep "$B"
+REP=${TOK[rep]} OTHER=${TOK[other]}
 ulimit -n "$(ulimit -Hn)"
 
 # many THREADS: a private relay with THREADS delivery threads, polling the change log
@@ -37,8 +35,8 @@ many() {
 		"poll_interval = 20" "max_streams_per_address = 1000" "max_streams_per_user = 1000" ||
 		return 1
 	like "$(grep 'listening on' "$RT_TMP/many$1.log")" "$1 delivery threads" "$1 threads: the relay says so"
-	API_TOKEN=$OTHER pr_subscribe other$1 "types=clients:create"
-	wait_ready other$1 || diag "no ready event on the other branch's stream"
+	API_TOKEN=$OTHER pr_subscribe "other$1" "types=clients:create"
+	wait_ready "other$1" || diag "no ready event on the other branch's stream"
 	"$METER" --connect "127.0.0.1:$port" --path "/events?types=clients:create&branch=$A" \
 		--header "Accept: text/event-stream" --header "Authorization: Bearer $REP" \
 		--subscribers "$STREAMS" --events "$EVENTS" --pause 20 --timeout 20 \
@@ -51,10 +49,10 @@ many() {
 	read -r _ _ delivered expected _ <"$RT_TMP/meter$1.out"
 	is "${delivered:-}/${expected:-}" "$((STREAMS * EVENTS))/$((STREAMS * EVENTS))" "$1 threads: every delivery counted"
 	id=$(insert_client "$B" "Other $1")
-	ok "$(wait_until 10 has_event other$1 clients:create "$id"; echo $?)" \
+	ok "$(wait_until 10 has_event "other$1" clients:create "$id"; echo $?)" \
 		"$1 threads: the other branch's rep has its own branch's event"
-	is "$(count_events other$1 clients:create "Many $1 ")" 0 "$1 threads: ... and none of the $STREAMS streams' events"
-	unsubscribe other$1
+	is "$(count_events "other$1" clients:create "Many $1 ")" 0 "$1 threads: ... and none of the $STREAMS streams' events"
+	unsubscribe "other$1"
 	kill "$PR_PID"
 }
 
