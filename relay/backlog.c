@@ -17,6 +17,18 @@ static const struct fs_pg_stmt relay_stmts[RELAY__MAX] = {
 	[RANGE_PAGE] = { "relay_range_page", BACKLOG_PAGE_SQL, 4 },
 };
 
+/*
+ * Statements a lane may hold waiting: every stream opening and every session looked up
+ * again after an auth change is one, both bounded by max_clients, so a burst of either
+ * (clients reconnecting after a restart) waits its turn; 1,024 more for the relay's own.
+ * About 320 bytes each: 6.7 MB at the default 10,000 clients, only while a burst waits.
+ */
+static size_t
+lane_queries(const struct fs_config *cfg)
+{
+	return 2 * (size_t)cfg->max_clients + 1024;
+}
+
 int
 backlog_init(struct backlog *b, const struct fs_config *cfg, struct event_base *base)
 {
@@ -34,7 +46,7 @@ backlog_init(struct backlog *b, const struct fs_config *cfg, struct event_base *
 		fs_pg_init(&l->pg, cfg, names[i], FS_PG_HOLD_OFF | FS_PG_CUSTOM_PLANS);
 		l->pg.log = relay_log;
 		if (fs_changelog_init(&l->log, &l->pg) != FS_OK || fs_auth_init(&l->auth, &l->pg, cfg) != FS_OK
-		    || fs_pg_add(&l->pg, relay_stmts, RELAY__MAX) != FS_OK || queries_init(&l->q, &l->pg, base) < 0)
+		    || fs_pg_add(&l->pg, relay_stmts, RELAY__MAX) != FS_OK || queries_init(&l->q, &l->pg, base, lane_queries(cfg)) < 0)
 			return -1;
 		l->auth.cache_ms = 0;
 	}

@@ -16,12 +16,14 @@ on_kick(evutil_socket_t fd, short what, void *arg)
 }
 
 int
-queries_init(struct queries *q, struct fs_pg *pg, struct event_base *base)
+queries_init(struct queries *q, struct fs_pg *pg, struct event_base *base, size_t max)
 {
 	memset(q, 0, sizeof(*q));
 	q->pg = pg;
 	q->base = base;
-	q->q = calloc(QUERIES_MAX, sizeof(*q->q));
+	q->max = max < QUERIES_START ? QUERIES_START : max;
+	q->cap = QUERIES_START;
+	q->q = calloc(q->cap, sizeof(*q->q));
 	q->kick = event_new(base, -1, 0, on_kick, q);
 	q->io = event_new(base, -1, 0, NULL, NULL);
 	return q->q && q->kick && q->io ? 0 : -1;
@@ -39,6 +41,23 @@ queries_release(struct queries *q)
 	memset(q, 0, sizeof(*q));
 }
 
+/* Moves the N waiting statements to a ring of CAP, oldest first. 0, or -1 out of memory. */
+static int
+resize(struct queries *q, size_t cap)
+{
+	struct query *ring = malloc(cap * sizeof(*ring));
+
+	if (!ring)
+		return -1;
+	for (size_t i = 0; i < q->n; i++)
+		ring[i] = q->q[(q->first + i) % q->cap];
+	free(q->q);
+	q->q = ring;
+	q->cap = cap;
+	q->first = 0;
+	return 0;
+}
+
 int
 queries_submit(struct queries *q, const struct fs_pg_stmt *st, const char *const *params,
     query_done *done, void *arg)
@@ -47,12 +66,15 @@ queries_submit(struct queries *q, const struct fs_pg_stmt *st, const char *const
 
 	size_t len[QUERY_PARAMS] = { 0 };
 
-	if (q->n == QUERIES_MAX || st->nparams > QUERY_PARAMS)
+	if (q->n == q->max || st->nparams > QUERY_PARAMS)
 		return -1;
 	for (int i = 0; i < st->nparams; i++)
 		if ((len[i] = strlen(params[i])) >= QUERY_PARAM_LEN)
 			return -1;
-	job = &q->q[(q->first + q->n) % QUERIES_MAX];
+	/* A burst (thousands of streams opening at once) waits its turn instead of a 503. */
+	if (q->n == q->cap && resize(q, q->cap * 2 < q->max ? q->cap * 2 : q->max) < 0)
+		return -1;
+	job = &q->q[(q->first + q->n) % q->cap];
 	job->st = st;
 	for (int i = 0; i < st->nparams; i++)
 		memcpy(job->params[i], params[i], len[i] + 1);
@@ -69,7 +91,7 @@ void
 queries_cancel(struct queries *q, const void *arg)
 {
 	for (size_t i = 0; i < q->n; i++) {
-		struct query *job = &q->q[(q->first + i) % QUERIES_MAX];
+		struct query *job = &q->q[(q->first + i) % q->cap];
 
 		if (job->arg == arg)
 			job->done = NULL;
@@ -88,9 +110,12 @@ answer(struct queries *q, PGresult *res)
 {
 	struct query job = q->q[q->first];
 
-	q->first = (q->first + 1) % QUERIES_MAX;
+	q->first = (q->first + 1) % q->cap;
 	q->n--;
 	q->ran++;
+	/* The burst is over: its memory goes back (a failed shrink keeps the larger ring). */
+	if (q->n == 0 && q->cap > QUERIES_START)
+		(void)resize(q, QUERIES_START);
 	if (job.done)
 		job.done(job.arg, res);
 }

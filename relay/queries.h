@@ -22,7 +22,7 @@
 
 #include "fs_pg.h"
 
-#define QUERIES_MAX 1024	/* statements waiting at most */
+#define QUERIES_START 64	/* the queue's first size: it doubles as statements wait, up to its most */
 #define QUERY_PARAMS 4		/* parameters a statement takes at most */
 #define QUERY_PARAM_LEN 72	/* bytes of each, its NUL included (a token hash's bytea text is 67) */
 
@@ -42,24 +42,29 @@ struct queries {
 	struct event_base *base;
 	struct event *io;		/* the connection's socket while a statement runs */
 	struct event *kick;		/* runs the queue from the loop */
-	struct query *q;		/* a ring of QUERIES_MAX; q[first] runs when busy */
-	size_t first, n;
+	struct query *q;		/* a ring of CAP; q[first] runs when busy */
+	size_t first, n, cap;
+	size_t max;			/* statements waiting at most (the ring's bound in bytes) */
 	bool busy;
 	PGresult *result;		/* the running statement's answer so far */
 	long ran;			/* statements answered so far */
 	time_t answered_at;		/* the last successful answer (CLOCK_MONOTONIC seconds) */
 };
 
-/* Sets Q up over PG and BASE (both borrowed). 0, or -1 out of memory. */
-int queries_init(struct queries *q, struct fs_pg *pg, struct event_base *base);
+/*
+ * Sets Q up over PG and BASE (both borrowed), for MAX statements waiting at most (at least
+ * QUERIES_START); the ring grows to what waits and shrinks again once it is empty. 0, or -1
+ * out of memory.
+ */
+int queries_init(struct queries *q, struct fs_pg *pg, struct event_base *base, size_t max);
 
 /* Drops every waiting statement without calling back; frees what Q holds. */
 void queries_release(struct queries *q);
 
 /*
  * Queues ST with its ST->nparams text PARAMS (copied; each shorter than QUERY_PARAM_LEN);
- * DONE(ARG, result) follows from the loop. 0, or -1 when the queue is full or a parameter
- * too long (nothing queued, nothing called).
+ * DONE(ARG, result) follows from the loop. 0, or -1 when MAX wait already, the ring cannot
+ * grow or a parameter is too long (nothing queued, nothing called).
  */
 int queries_submit(struct queries *q, const struct fs_pg_stmt *st, const char *const *params,
     query_done *done, void *arg);

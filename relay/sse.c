@@ -51,8 +51,8 @@ struct stream {
 
 /*
  * One session looked up again after an auth change, for every stream of it: a user's tabs
- * share their session, and one lookup each filled the relay's query queue (QUERIES_MAX)
- * with thousands of streams. Its answer goes to every stream of HASH that waits for it or
+ * share their session, and one lookup each took thousands of places in the relay's query
+ * queue (queries.h) where one does. Its answer goes to every stream of HASH that waits for it or
  * for a later one (GEN: the newest lookup a stream waits for is what clears it).
  */
 struct recheck {

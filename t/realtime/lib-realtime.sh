@@ -177,6 +177,21 @@ pr_subscribe() {
 	subscribe "$name" "http://relay/events${query:+?$query}" --unix-socket "$PR_SOCK" "$@"
 }
 
+# hold TABLE MARK: another session (application_name MARK) locks TABLE until released
+# (60 s at most); waits (5 s) until it holds the lock. release MARK: ends that session.
+# A test that holds one releases it in its EXIT trap too: nothing stays locked.
+hold() {
+	psql "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -c "SET application_name = '$2'" -c "BEGIN" \
+		-c "LOCK TABLE $1 IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
+	RT_CHILDREN+=($!)
+	wait_until 5 lock_held "$1" "$2"
+}
+release() { sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '$1'" >/dev/null; }
+lock_held() {
+	[ "$(sql "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+		WHERE a.application_name = '$2' AND l.relation = '$1'::regclass AND l.granted")" = 1 ]
+}
+
 # insert_client BRANCH NAME: insert a client with psql (the triggers log it); prints its id.
 insert_client() {
 	sql "INSERT INTO clients (branch, name) VALUES ('$1', '$2') RETURNING id"

@@ -15,21 +15,7 @@ require_relay
 branch=$(new_branch)
 
 # The lockers are killed whatever happens: nothing stays locked for the rest of the suite.
-release() { sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '$1'" >/dev/null; }
 trap 'release t3160-sessions; release t3160-changelog; rt_cleanup' EXIT
-
-lock_held() {
-	[ "$(sql "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
-		WHERE a.application_name = '$2' AND l.relation = '$1'::regclass AND l.granted")" = 1 ]
-}
-
-# hold TABLE MARK: another session (application_name MARK) locks TABLE until released.
-hold() {
-	psql "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -c "SET application_name = '$2'" -c "BEGIN" \
-		-c "LOCK TABLE $1 IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
-	RT_CHILDREN+=($!)
-	wait_until 5 lock_held "$1" "$2"
-}
 
 # waiting LANE: the relay's connection LANE (its application_name) waits for a lock.
 waiting() {

@@ -1,7 +1,7 @@
 #!/bin/bash
 # An auth change is checked once per session, not once per stream: a user's streams that
 # share a session share its lookup. 1,100 streams of one session (more than the 1,024
-# lookups the relay queues at once) and 3 of a second stay open when a third session of the
+# lookups the relay once queued at once) and 3 of a second stay open when a third session of the
 # same user logs out, and still get events; that session's own stream, opened first and so
 # looked up last, is revoked (logout), which shows the lookups have answered. Then a
 # membership removed ends every one of the 1,103 with rights_changed.
