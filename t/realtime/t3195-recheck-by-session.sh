@@ -37,42 +37,15 @@ private_relay recheck "listen = unix:$RT_TMP/recheck.sock 127.0.0.1:$port" "poll
 # (how many have not ended), "all TEXT" (waits until every open one has read TEXT; how many
 # did), "closed TEXT" (waits until every one has ended; how many had read TEXT).
 cat >"$RT_TMP/hold.py" <<'PY'
-import selectors, socket, sys, time
+import sys
+from streams import connect, pump, until, got, ended
 
 port, tokens = int(sys.argv[1]), sys.argv[2:]
-socks, got, ended = [], [], []
-sel = selectors.DefaultSelector()  # epoll: select() stops at 1,024 descriptors
-
-def pump(timeout):
-    for key, _ in sel.select(timeout):
-        i = key.data
-        while True:
-            try:
-                b = socks[i].recv(65536)
-            except BlockingIOError:
-                break
-            if not b:
-                ended[i] = True
-                sel.unregister(socks[i])
-                break
-            got[i] += b
-
-def until(cond, limit=20):
-    end = time.time() + limit
-    while not cond() and time.time() < end:
-        pump(0.05)
-    pump(0)
-
 # Opened 100 at a time: each opening is a session lookup of its own, in the same queue.
 for i, t in enumerate(tokens):
-    s = socket.create_connection(("127.0.0.1", port))
-    s.sendall(("GET /events?types=clients:create HTTP/1.1\r\nHost: relay\r\n"
-               "Accept: text/event-stream\r\nAuthorization: Bearer %s\r\n\r\n" % t).encode())
-    s.setblocking(False)
-    sel.register(s, selectors.EVENT_READ, i)
-    socks.append(s); got.append(b""); ended.append(False)
-    if len(socks) % 100 == 0 or len(socks) == len(tokens):
-        until(lambda: all(e or b"event: ready" in g for g, e in zip(got, ended)))
+    connect(port, t)
+    if (i + 1) % 100 == 0 or i + 1 == len(tokens):
+        until(lambda: all(e or b"event: ready" in g for g, e in zip(got, ended)), 20)
 print("ready %d" % sum(b"event: ready" in g and not e for g, e in zip(got, ended)), flush=True)
 for line in sys.stdin:
     cmd, _, arg = line.strip().partition(" ")
@@ -92,7 +65,7 @@ PY
 tokens=("$TOKEN_gone")
 for ((i = 0; i < MANY; i++)); do tokens+=("$TOKEN_many"); done
 for ((i = 0; i < FEW; i++)); do tokens+=("$TOKEN_few"); done
-coproc HOLD { python3 "$RT_TMP/hold.py" "$port" "${tokens[@]}"; }
+coproc HOLD { PYTHONPATH=$(dirname "$0") python3 "$RT_TMP/hold.py" "$port" "${tokens[@]}"; }
 RT_CHILDREN+=("$HOLD_PID")
 ask() { echo "$*" >&"${HOLD[1]}" && read -r -t 60 ANSWER <&"${HOLD[0]}"; }
 read -r -t 60 ANSWER <&"${HOLD[0]}"

@@ -33,40 +33,12 @@ queue_empty() { [ "$(waiting)" = 0 ]; }
 # (how many have read anything), "status CODE" (how many answers have that status), "all
 # TEXT" (waits until every stream has read TEXT or ended; how many read it).
 cat >"$RT_TMP/burst.py" <<'PY'
-import selectors, socket, sys, time
+import sys
+from streams import connect, pump, until, got, ended
 
 port, token, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-sel = selectors.DefaultSelector()  # epoll: select() stops at 1,024 descriptors
-socks, got, ended = [], [], []
-request = ("GET /events?types=clients:create HTTP/1.1\r\nHost: relay\r\n"
-           "Accept: text/event-stream\r\nAuthorization: Bearer %s\r\n\r\n" % token).encode()
-for i in range(n):
-    s = socket.create_connection(("127.0.0.1", port))
-    s.sendall(request)
-    s.setblocking(False)
-    sel.register(s, selectors.EVENT_READ, i)
-    socks.append(s); got.append(b""); ended.append(False)
-
-def pump(timeout):
-    for key, _ in sel.select(timeout):
-        i = key.data
-        while True:
-            try:
-                b = socks[i].recv(65536)
-            except BlockingIOError:
-                break
-            if not b:
-                ended[i] = True
-                sel.unregister(socks[i])
-                break
-            got[i] += b
-
-def until(cond, limit=30):
-    end = time.time() + limit
-    while not cond() and time.time() < end:
-        pump(0.05)
-    pump(0)
-
+for _ in range(n):
+    connect(port, token)
 print("sent %d" % n, flush=True)
 for line in sys.stdin:
     cmd, _, arg = line.strip().partition(" ")
@@ -81,7 +53,7 @@ for line in sys.stdin:
 PY
 
 hold sessions t3197-sessions || bail_out "cannot lock sessions"
-coproc BURST { python3 "$RT_TMP/burst.py" "$port" "$TOKEN" "$N"; }
+coproc BURST { PYTHONPATH=$(dirname "$0") python3 "$RT_TMP/burst.py" "$port" "$TOKEN" "$N"; }
 RT_CHILDREN+=("$BURST_PID")
 ask() { echo "$*" >&"${BURST[1]}" && read -r -t 60 ANSWER <&"${BURST[0]}"; }
 read -r -t 60 ANSWER <&"${BURST[0]}"
