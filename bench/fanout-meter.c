@@ -3,16 +3,20 @@
  *
  * Opens N Server-Sent Events streams (GET PATH on HOST:PORT, the given headers), waits
  * until every one answered 200, then a second thread publishes E events (one HTTP POST
- * each, PAUSE ms apart, on one keep-alive connection) while this one reads every stream
- * with epoll. Every event's data carries "at":"<ISO 8601 instant>" (the fieldsync
+ * each, on one keep-alive connection, one every PAUSE ms on a fixed schedule: the next
+ * POST goes at its time, or at once when the last answer came after it) while this one
+ * reads every stream with epoll. The schedule keeps the event rate the same for every
+ * server: a pause after each answer would publish more slowly to a server that answers
+ * only after it has delivered (nchan), and so load it less. Every event's data carries "at":"<ISO 8601 instant>" (the fieldsync
  * relay's commit stamp, or the publish time the publisher stamps into it with @AT@ in
  * its body); latency = arrival - at. Prints one line:
  *
- *   <p50_ms> <p99_ms> <delivered> <expected> <max_ms> <rss_before_kib> <rss_open_kib>
+ *   <p50_ms> <p99_ms> <delivered> <expected> <max_ms> <rss_before_kib> <rss_open_kib> <rate>
  *
  * expected = N * E; each stream must have every event once, in order (rising ids), or
  * the meter fails; the RSS figures are of --rss-pid (0 without), before the streams
- * opened and with all of them open and idle. Exits 1 when a stream failed or an event
+ * opened and with all of them open and idle; rate is the events a second the publisher
+ * sent, first to last (1000 / PAUSE unless the server answered more slowly). Exits 1 when a stream failed or an event
  * was not delivered to every stream within --timeout seconds after the last publish.
  *
  *   fanout-meter --connect HOST:PORT --path PATH [--header H]... --subscribers N
@@ -72,6 +76,8 @@ static double *lat;		/* ms, one per delivery */
 static size_t nlat;
 static double *first, *last;	/* per event: its earliest and latest delivery's latency */
 static volatile int published;	/* events the publisher sent and had answered */
+static double publish_rate;	/* events a second it sent, first to last (below the schedule's
+				 * when the server answered more slowly than that) */
 static volatile int publish_failed;
 
 _Noreturn static void
@@ -384,17 +390,21 @@ static void *
 publisher(void *arg)
 {
 	char hostport[96];
+	struct timespec due, first_sent = { 0 }, last_sent = { 0 };
 	int fd;
 
 	(void)arg;
 	snprintf(hostport, sizeof(hostport), "%s:%d", o.pub_host, o.pub_port);
 	fd = tcp_socket(o.pub_host, o.pub_port, 0);
+	if (clock_gettime(CLOCK_MONOTONIC, &due) < 0)
+		die("clock_gettime: %s", strerror(errno));
 	for (int i = 0; i < o.events; i++) {
-		struct timespec pause = { o.pause_ms / 1000, (long)(o.pause_ms % 1000) * 1000000L };
 		char *b = publish_body(i), *req = format_request("POST", o.pub_path, hostport, o.pub_headers,
 		    o.npub_headers, b);
 		int status;
 
+		if (clock_gettime(CLOCK_MONOTONIC, i == 0 ? &first_sent : &last_sent) < 0)
+			die("clock_gettime: %s", strerror(errno));
 		send_all(fd, req, strlen(req));
 		status = read_answer(fd);
 		free(req);
@@ -405,8 +415,15 @@ publisher(void *arg)
 			break;
 		}
 		__atomic_add_fetch(&published, 1, __ATOMIC_SEQ_CST);
-		nanosleep(&pause, NULL);
+		due.tv_nsec += (long)o.pause_ms * 1000000L;
+		due.tv_sec += due.tv_nsec / 1000000000L;
+		due.tv_nsec %= 1000000000L;
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL) == EINTR)
+			;
 	}
+	if (o.events > 1 && !publish_failed)
+		publish_rate = (o.events - 1) / ((double)(last_sent.tv_sec - first_sent.tv_sec) +
+		    (double)(last_sent.tv_nsec - first_sent.tv_nsec) / 1e9);
 	close(fd);
 	return NULL;
 }
@@ -623,8 +640,8 @@ main(int argc, char **argv)
 	qsort(last, (size_t)o.events, sizeof(*last), cmp_double);
 	fprintf(stderr, "fanout-meter: to the first subscriber %.3f ms, first to last %.3f ms (medians)\n",
 	    first[o.events / 2], last[o.events / 2]);
-	printf("%.3f %.3f %zu %zu %.3f %ld %ld\n", pct(50), pct(99), delivered, expected,
-	    nlat ? lat[nlat - 1] : 0.0, rss_before, rss_open);
+	printf("%.3f %.3f %zu %zu %.3f %ld %ld %.1f\n", pct(50), pct(99), delivered, expected,
+	    nlat ? lat[nlat - 1] : 0.0, rss_before, rss_open, publish_rate);
 	for (int i = 0; i < o.subscribers; i++)
 		wrong += subs[i].got != o.events || subs[i].disorder > 0;
 	if (wrong)
