@@ -228,6 +228,7 @@ struct opening {
 	struct sse_request q;
 	char *query;			/* GET /events' query string, owned; NULL: none */
 	bool stream;			/* GET /events itself; else another path: 401 or 404 */
+	bool asked;			/* a statement of its own waits in the backlog's queue */
 	unsigned char hash[FS_TOKEN_HASH_LEN];
 };
 
@@ -245,7 +246,8 @@ opening_free(struct opening *o)
 		o->next->prev = o->prev;
 	r->nopenings--;
 	trim_soon(&r->trim);	/* its session lookup's memory, and a burst's, goes back */
-	backlog_cancel(&r->db, o);
+	if (o->asked)	/* only then: cancelling walks the queue, thousands deep in a burst */
+		backlog_cancel(&r->db, o);
 	filter_release(&o->q.filter);
 	scope_release(&o->q.scope);
 	free(o->query);
@@ -321,6 +323,7 @@ on_horizon(void *arg, PGresult *res)
 	struct opening *o = arg;
 	struct fs_error err = FS_ERROR_INIT;
 
+	o->asked = false;
 	if (!res || fs_changelog_number(res, &o->q.pruned, &err) != FS_OK) {
 		fs_error_clear(&err);
 		opening_refuse(o, ERR_DATABASE_UNAVAILABLE, "the change log cannot be read now; try again shortly");
@@ -344,6 +347,7 @@ on_looked_up(void *arg, PGresult *res)
 	struct fs_user u = { .m = NULL };
 	enum fs_err rc;
 
+	o->asked = false;
 	if (!res) {
 		opening_refuse(o, ERR_DATABASE_UNAVAILABLE, "the database is unavailable; try again shortly");
 		return;
@@ -369,6 +373,8 @@ on_looked_up(void *arg, PGresult *res)
 		open_stream(o);
 	else if (backlog_horizon(&r->db, on_horizon, o) < 0)
 		opening_refuse(o, ERR_DATABASE_UNAVAILABLE, "the relay is busy; try again shortly");
+	else
+		o->asked = true;
 }
 
 /*
@@ -418,6 +424,7 @@ serve_events(struct relay *r, struct evhttp_request *req, const char *query, boo
 		opening_refuse(o, ERR_DATABASE_UNAVAILABLE, "the relay is busy; try again shortly");
 		return;
 	}
+	o->asked = true;
 	evhttp_connection_set_closecb(evcon, on_gone, o);
 }
 

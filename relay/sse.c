@@ -56,7 +56,7 @@ struct stream {
  * for a later one (GEN: the newest lookup a stream waits for is what clears it).
  */
 struct recheck {
-	struct recheck *next;
+	struct recheck *next, *prev;	/* newest first; answered oldest first, so unlinked in O(1) */
 	struct relay *relay;
 	unsigned long gen;
 	unsigned char hash[FS_TOKEN_HASH_LEN];
@@ -590,11 +590,12 @@ weight(const char *why)
 static void
 recheck_free(struct recheck *c)
 {
-	struct recheck **p = &c->relay->rechecks;
-
-	while (*p != c)
-		p = &(*p)->next;
-	*p = c->next;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->relay->rechecks = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
 	free(c);
 }
 
@@ -668,7 +669,10 @@ recheck_ask(struct relay *r, const unsigned char *hash)
 		free(c);
 		return NULL;
 	}
+	c->prev = NULL;
 	c->next = r->rechecks;
+	if (c->next)
+		c->next->prev = c;
 	r->rechecks = c;
 	return c;
 }

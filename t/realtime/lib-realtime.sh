@@ -6,6 +6,7 @@
 # file against a deadline (wait_until), never sleep as synchronisation. Every subscriber,
 # private relay and psql session started here is stopped when the test exits.
 
+RT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RT_TMP=$(mktemp -d "${TMPDIR:-/tmp}/fieldsync-$(basename "$0" .sh).XXXXXX")
 declare -A SUB_PID=()
 RT_CHILDREN=()
@@ -165,6 +166,20 @@ private_relay() {
 	[ "${PR_NOWAIT:-0}" = 1 ] && return 0
 	wait_until 10 pr_healthy || { diag "private relay $name did not come up:"; diag "$(cat "$RT_TMP/$name.log")"; return 1; }
 }
+
+# free_port: a TCP port of 127.0.0.1 that nothing listens on now (the kernel's pick,
+# released again), for a private relay's own address.
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# holder SCRIPT [ARGS...]: runs the stream holder SCRIPT (Python, streams.py on its path) as
+# the coprocess HOLDER, stopped when the test exits. hear reads its next line into ANSWER;
+# ask LINE sends it a command and reads the answer (60 s at most each).
+holder() {
+	coproc HOLDER { PYTHONPATH=$RT_DIR python3 "$@"; }
+	RT_CHILDREN+=("$HOLDER_PID")
+}
+hear() { read -r -t 60 ANSWER <&"${HOLDER[0]}"; }
+ask() { echo "$*" >&"${HOLDER[1]}" && hear; }
 
 # pr_health: the private relay's /events/health body; pr_healthy: it answers 200.
 pr_health() { curl -s --max-time 3 --unix-socket "$PR_SOCK" http://relay/events/health; }

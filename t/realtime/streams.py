@@ -1,7 +1,7 @@
 """Many raw event streams held by one process (the realtime tests' stream holders).
 
 connect(port, token) sends one GET /events and returns its index; got[i] is what stream i
-has read, ended[i] whether the relay closed it. pump(timeout) reads what has come;
+has read, ended[i] whether it ended (the relay closed it, or hang_up(i) did). pump(timeout) reads what has come;
 until(cond) pumps until cond() holds or LIMIT seconds pass. epoll (selectors), since
 select() stops at 1,024 descriptors.
 """
@@ -23,6 +23,12 @@ def connect(port, token):
     got.append(b"")
     ended.append(False)
     return len(socks) - 1
+
+
+def hang_up(i):
+    sel.unregister(socks[i])
+    socks[i].close()
+    ended[i] = True
 
 
 def pump(timeout):

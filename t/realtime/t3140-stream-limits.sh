@@ -62,7 +62,7 @@ ok $? "... and its address and its user may open another at once"
 is "$(refused a5 "$TWO" 192.0.2.1)" 429 "... up to the limit again"
 
 # ---- on TCP the header is not believed: the address is the peer (127.0.0.1)
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 PR_NOWAIT=1 private_relay tcp "max_streams_per_address = 2" "listen = 127.0.0.1:$port"
 tcp_healthy() { [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/events/health")" = 200 ]; }
 wait_until 10 tcp_healthy || bail_out "the TCP relay did not come up: $(cat "$RT_TMP/tcp.log")"

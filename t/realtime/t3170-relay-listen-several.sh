@@ -12,8 +12,7 @@
 require_relay
 [ -x "${FIELDSYNC_RELAY_BIN:-}" ] || bail_out "no relay binary (FIELDSYNC_RELAY_BIN=${FIELDSYNC_RELAY_BIN:-})"
 
-# A TCP port nothing listens on now (the kernel's pick, released again).
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 tcp_health() { curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://127.0.0.1:$port/events/health"; }
 exited() { ! kill -0 "$1" 2>/dev/null; }
 

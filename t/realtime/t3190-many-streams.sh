@@ -30,7 +30,7 @@ ulimit -n "$(ulimit -Hn)"
 # every 20 ms (it does not get the workers' messages), then the meter against its TCP address.
 many() {
 	local port
-	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	port=$(free_port)
 	private_relay "many$1" "listen = unix:$RT_TMP/many$1.sock 127.0.0.1:$port" "delivery_threads = $1" \
 		"poll_interval = 20" "max_streams_per_address = 1000" "max_streams_per_user = 1000" ||
 		return 1

@@ -27,7 +27,7 @@ for k in many few gone; do
 	declare "TOKEN_$k=$TOKEN"
 done
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 private_relay recheck "listen = unix:$RT_TMP/recheck.sock 127.0.0.1:$port" "poll_interval = 20" \
 	"max_streams_per_address = 2000" "max_streams_per_user = 2000" ||
 	bail_out "the private relay did not start"
@@ -65,10 +65,8 @@ PY
 tokens=("$TOKEN_gone")
 for ((i = 0; i < MANY; i++)); do tokens+=("$TOKEN_many"); done
 for ((i = 0; i < FEW; i++)); do tokens+=("$TOKEN_few"); done
-coproc HOLD { PYTHONPATH=$(dirname "$0") python3 "$RT_TMP/hold.py" "$port" "${tokens[@]}"; }
-RT_CHILDREN+=("$HOLD_PID")
-ask() { echo "$*" >&"${HOLD[1]}" && read -r -t 60 ANSWER <&"${HOLD[0]}"; }
-read -r -t 60 ANSWER <&"${HOLD[0]}"
+holder "$RT_TMP/hold.py" "$port" "${tokens[@]}"
+hear
 is "$ANSWER" "ready $((MANY + FEW + 1))" "$((MANY + FEW + 1)) streams of one user, three sessions, are open" ||
 	bail_out "the streams did not open: $(tail -n 3 "$RT_TMP/recheck.log")"
 
@@ -88,5 +86,5 @@ sql "delete from memberships where user_id = (select id from users where login =
 ask closed '"reason":"rights_changed"'
 is "$ANSWER" $((MANY + FEW)) "a membership removed: all $((MANY + FEW)) end with 'revoked' (rights_changed)"
 
-kill "$HOLD_PID" "$PR_PID"
+kill "$HOLDER_PID" "$PR_PID"
 done_testing
