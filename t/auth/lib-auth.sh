@@ -36,8 +36,10 @@ login() {
 	return 0
 }
 
-# sign_in WHO ROLE BRANCH: a new account WHO (a key of the caller's associative arrays LOGIN
-# and TOK) holding ROLE in BRANCH, signed in: LOGIN[WHO] is its login, TOK[WHO] its token.
+# sign_in WHO ROLE BRANCH: a new account WHO (a key of the associative arrays LOGIN and TOK,
+# declared here so that no caller's keys fall on index 0 of a plain array) holding ROLE in
+# BRANCH, signed in: LOGIN[WHO] is its login, TOK[WHO] its token.
+declare -A LOGIN=() TOK=()
 # Bails out when it cannot be made or cannot sign in.
 sign_in() {
 	LOGIN[$1]=$(new_login)

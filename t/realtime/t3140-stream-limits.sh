@@ -14,12 +14,9 @@
 
 require_relay
 A=$(new_branch)
-one=$(new_login) two=$(new_login)
-add_user "$one" "$AUTH_HASH" rep "$A" >/dev/null || bail_out "cannot add $one"
-add_user "$two" "$AUTH_HASH" rep "$A" >/dev/null || bail_out "cannot add $two"
-login "$one" "$AUTH_PW" && ONE=$TOKEN
-login "$two" "$AUTH_PW" && TWO=$TOKEN
-{ [ -n "${ONE:-}" ] && [ -n "${TWO:-}" ]; } || bail_out "sign-ins failed: $BODY"
+sign_in one rep "$A"
+sign_in two rep "$A"
+ONE=${TOK[one]} TWO=${TOK[two]}
 
 private_relay lim "max_streams_per_address = 2" "max_streams_per_user = 3" || bail_out "no private relay"
 
