@@ -7,17 +7,19 @@
  * POST goes at its time, or at once when the last answer came after it) while this one
  * reads every stream with epoll. The schedule keeps the event rate the same for every
  * server: a pause after each answer would publish more slowly to a server that answers
- * only after it has delivered (nchan), and so load it less. Every event's data carries "at":"<ISO 8601 instant>" (the fieldsync
- * relay's commit stamp, or the publish time the publisher stamps into it with @AT@ in
- * its body); latency = arrival - at. Prints one line:
+ * only after it has delivered (nchan), and so load it less. Every event's data carries
+ * "at":"<ISO 8601 instant>": fieldsync's change-log stamp, taken inside the writing
+ * statement (so its COMMIT is counted), or the publish time the publisher stamps into
+ * the body with @AT@; latency = arrival - at. Prints one line:
  *
  *   <p50_ms> <p99_ms> <delivered> <expected> <max_ms> <rss_before_kib> <rss_open_kib> <rate>
  *
  * expected = N * E; each stream must have every event once, in order (rising ids), or
  * the meter fails; the RSS figures are of --rss-pid (0 without), before the streams
  * opened and with all of them open and idle; rate is the events a second the publisher
- * sent, first to last (1000 / PAUSE unless the server answered more slowly). Exits 1 when a stream failed or an event
- * was not delivered to every stream within --timeout seconds after the last publish.
+ * sent, first to last (1000 / PAUSE unless the server answered more slowly). Exits 1 when
+ * a stream failed or an event was not delivered to every stream within --timeout seconds
+ * after the last publish.
  *
  *   fanout-meter --connect HOST:PORT --path PATH [--header H]... --subscribers N
  *     --events E --pause MS --publish HOST:PORT --publish-path PATH
