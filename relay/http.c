@@ -450,10 +450,11 @@ serve_preflight(struct relay *r, struct evhttp_request *req, const char *origin)
 
 /*
  * GET /events/health: {"head":N,"clients":M,"ring":K,"ring_bytes":B,"catchup_pages":P,
- * "database":"ok"|"unavailable","waiting":W} (B: what the ring's K events take in memory;
- * P: catch-up pages read from the change log so far; database: whether the delivery lane
- * had an answer within the last three polls; W: statements queued in every lane), or 503
- * until the head is known. The relay itself is up whenever this answers.
+ * "database":"ok"|"unavailable","waiting":W,"auth":A} (B: what the ring's K events take in
+ * memory; P: catch-up pages read from the change log so far; database: whether the
+ * delivery lane had an answer within the last three polls; W: statements queued in every
+ * lane; A: the auth_changes seq followed so far, -1 until known), or 503 until the head is
+ * known. The relay itself is up whenever this answers.
  */
 static void
 serve_health(struct relay *r, struct evhttp_request *req)
@@ -468,10 +469,10 @@ serve_health(struct relay *r, struct evhttp_request *req)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	snprintf(body, sizeof(body), "{\"head\":%" PRId64 ",\"clients\":%d,\"ring\":%zu,\"ring_bytes\":%zu,"
-	    "\"catchup_pages\":%ld,\"database\":\"%s\",\"waiting\":%zu}\n", r->head, r->nstreams, r->ring.count,
-	    r->ring.bytes, r->pages.reads,
+	    "\"catchup_pages\":%ld,\"database\":\"%s\",\"waiting\":%zu,\"auth\":%" PRId64 "}\n", r->head,
+	    r->nstreams, r->ring.count, r->ring.bytes, r->pages.reads,
 	    now.tv_sec - r->db.lane[LANE_LIVE].q.answered_at <= recent ? "ok" : "unavailable",
-	    backlog_waiting(&r->db));
+	    backlog_waiting(&r->db), r->auth_seq);
 	reply_json(req, 200, body);
 }
 

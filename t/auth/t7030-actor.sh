@@ -17,7 +17,7 @@ login "$ann" "$AUTH_PW"
 ann_token=$TOKEN
 login "$bob" "$AUTH_PW"
 bob_token=$TOKEN
-[ -n "$ann_token" ] && [ -n "$bob_token" ] || bail_out "sign-in failed: $BODY"
+{ [ -n "$ann_token" ] && [ -n "$bob_token" ]; } || bail_out "sign-in failed: $BODY"
 
 # by TABLE ID: created_by|updated_by of the row.
 by() { sql "select coalesce(created_by::text, '-') || '|' || coalesce(updated_by::text, '-') from $1 where id = '$2'"; }

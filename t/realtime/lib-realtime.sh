@@ -35,6 +35,13 @@ require_relay() {
 # health: the stack relay's /events/health body.
 health() { curl -s --max-time 3 "$FIELDSYNC_URL/events/health"; }
 
+# auth_followed: the stack relay has read every auth_changes entry committed so far, so
+# that a stream opened now is not rechecked for one of them (a lookup that could run after
+# a later change and name the earlier change's reason).
+auth_followed() {
+	[ "$(health | jq -r '.auth // -1')" -ge "$(sql 'SELECT coalesce(max(seq), 0) FROM auth_changes')" ]
+}
+
 # relay_head: the stack relay's head.
 relay_head() { health | jq -r '.head // empty' 2>/dev/null; }
 

@@ -12,12 +12,15 @@
 require_relay
 branch=$(new_branch)
 
-# signed_in_stream NAME LOGIN: sign LOGIN in and open stream NAME with its token; sets TOK.
+# signed_in_stream NAME LOGIN: sign LOGIN in and open stream NAME with its token; sets STREAM_TOKEN.
+# First the relay reads the auth changes made so far (the account's, its memberships'), so
+# that the change each check makes is the only one its stream is rechecked for.
 signed_in_stream() {
+	wait_until 5 auth_followed || bail_out "the relay did not follow auth_changes: $(health)"
 	login "$2" "$AUTH_PW"
-	TOK=$TOKEN
-	[ -n "$TOK" ] || bail_out "sign-in of $2 failed: $BODY"
-	subscribe "$1" "$FIELDSYNC_URL/events" -H "Authorization: Bearer $TOK"
+	STREAM_TOKEN=$TOKEN
+	[ -n "$STREAM_TOKEN" ] || bail_out "sign-in of $2 failed: $BODY"
+	subscribe "$1" "$FIELDSYNC_URL/events" -H "Authorization: Bearer $STREAM_TOKEN"
 	wait_ready "$1" || bail_out "stream $1 did not start"
 }
 # revoked_within NAME WHY: stream NAME got "revoked" with reason WHY and ended, within 2 s.
@@ -33,9 +36,9 @@ ann=$(new_login)
 add_user "$ann" "$AUTH_HASH" rep "$branch" >/dev/null || bail_out "cannot add $ann"
 
 signed_in_stream keep "$ann"
-keep_token=$TOK
+keep_token=$STREAM_TOKEN
 signed_in_stream out "$ann"
-api DELETE /api/session -H "Authorization: Bearer $TOK"
+api DELETE /api/session -H "Authorization: Bearer $STREAM_TOKEN"
 is "$STATUS" 204 "logout answers 204"
 ok "$(revoked_within out logout; echo $?)" "logout: that session's stream gets 'revoked' (logout) and ends within 2 s"
 ok "$(sub_running keep; echo $?)" "the same user's other session keeps its stream"
@@ -58,6 +61,7 @@ ok "$(revoked_within off disabled; echo $?)" "the account disabled: 'revoked' (d
 
 # A stream ends with its session's absolute lifetime.
 sql "update users set status = 'active' where login = '$ann'" >/dev/null
+wait_until 5 auth_followed || bail_out "the relay did not follow auth_changes: $(health)"
 login "$ann" "$AUTH_PW"
 sql "update sessions set expires_at = now() + interval '2 seconds'
 	where user_id = (select id from users where login = '$ann')" >/dev/null
