@@ -450,11 +450,10 @@ serve_preflight(struct relay *r, struct evhttp_request *req, const char *origin)
 
 /*
  * GET /events/health: {"head":N,"clients":M,"ring":K,"ring_bytes":B,"catchup_pages":P,
- * "database":"ok"|"unavailable","waiting":W,"auth":A} (B: what the ring's K events take in
- * memory; P: catch-up pages read from the change log so far; database: whether the
- * delivery lane had an answer within the last three polls; W: statements queued in every
- * lane; A: the auth_changes seq followed so far, -1 until known), or 503 until the head is
- * known. The relay itself is up whenever this answers.
+ * "database":"ok"|"unavailable","waiting":W} (B: what the ring's K events take in memory;
+ * P: catch-up pages read from the change log so far; database: whether the delivery lane
+ * had an answer within the last three polls; W: statements queued in every lane), or 503
+ * until the head is known. The relay itself is up whenever this answers.
  */
 static void
 serve_health(struct relay *r, struct evhttp_request *req)
@@ -469,17 +468,18 @@ serve_health(struct relay *r, struct evhttp_request *req)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	snprintf(body, sizeof(body), "{\"head\":%" PRId64 ",\"clients\":%d,\"ring\":%zu,\"ring_bytes\":%zu,"
-	    "\"catchup_pages\":%ld,\"database\":\"%s\",\"waiting\":%zu,\"auth\":%" PRId64 "}\n", r->head,
-	    r->nstreams, r->ring.count, r->ring.bytes, r->pages.reads,
+	    "\"catchup_pages\":%ld,\"database\":\"%s\",\"waiting\":%zu}\n", r->head, r->nstreams, r->ring.count,
+	    r->ring.bytes, r->pages.reads,
 	    now.tv_sec - r->db.lane[LANE_LIVE].q.answered_at <= recent ? "ok" : "unavailable",
-	    backlog_waiting(&r->db), r->auth_seq);
+	    backlog_waiting(&r->db));
 	reply_json(req, 200, body);
 }
 
 /*
  * GET /events/metrics: the relay's figures in Prometheus' text format, only for the client
  * addresses of [metrics] allow (403 for others): streams open and waiting for their
- * session, events taken in and delivered, the ring, catch-up pages, statements waiting.
+ * session, events taken in and delivered, the ring, catch-up pages, statements waiting,
+ * the auth_changes seq read (not on the open health: it says how often rights change).
  */
 static void
 serve_metrics(struct relay *r, struct evhttp_request *req)
@@ -513,8 +513,10 @@ serve_metrics(struct relay *r, struct evhttp_request *req)
 	    "# HELP fieldsync_relay_statements_waiting Database statements queued, every lane.\n"
 	    "# TYPE fieldsync_relay_statements_waiting gauge\nfieldsync_relay_statements_waiting %zu\n"
 	    "# HELP fieldsync_relay_head The newest change log seq delivered.\n# TYPE fieldsync_relay_head gauge\n"
-	    "fieldsync_relay_head %lld\n", r->nstreams, r->nopenings, r->events_in, r->events_live, r->events_out,
-	    r->ring.count, r->ring.bytes, r->pages.reads, backlog_waiting(&r->db), (long long)r->head) < 0
+	    "fieldsync_relay_head %lld\n"
+	    "# HELP fieldsync_relay_auth_seq The newest auth_changes seq read (-1 until known).\n"
+	    "# TYPE fieldsync_relay_auth_seq gauge\nfieldsync_relay_auth_seq %lld\n", r->nstreams, r->nopenings, r->events_in, r->events_live, r->events_out,
+	    r->ring.count, r->ring.bytes, r->pages.reads, backlog_waiting(&r->db), (long long)r->head, (long long)r->auth_seq) < 0
 	    || evhttp_add_header(h, "Content-Type", "text/plain; version=0.0.4; charset=utf-8") < 0
 	    || evhttp_add_header(h, "Cache-Control", "no-store") < 0) {
 		if (buf)

@@ -39,7 +39,9 @@ health() { curl -s --max-time 3 "$FIELDSYNC_URL/events/health"; }
 # that a stream opened now is not rechecked for one of them (a lookup that could run after
 # a later change and name the earlier change's reason).
 auth_followed() {
-	[ "$(health | jq -r '.auth // -1')" -ge "$(sql 'SELECT coalesce(max(seq), 0) FROM auth_changes')" ]
+	local seen
+	seen=$(curl -s --max-time 3 "$FIELDSYNC_URL/events/metrics" | awk '$1 == "fieldsync_relay_auth_seq" { print $2 }')
+	[ "${seen:--1}" -ge "$(sql 'SELECT coalesce(max(seq), 0) FROM auth_changes')" ]
 }
 
 # relay_head: the stack relay's head.

@@ -16,7 +16,7 @@ branch=$(new_branch)
 # First the relay reads the auth changes made so far (the account's, its memberships'), so
 # that the change each check makes is the only one its stream is rechecked for.
 signed_in_stream() {
-	wait_until 5 auth_followed || bail_out "the relay did not follow auth_changes: $(health)"
+	wait_until 5 auth_followed || bail_out "the relay did not follow auth_changes"
 	login "$2" "$AUTH_PW"
 	STREAM_TOKEN=$TOKEN
 	[ -n "$STREAM_TOKEN" ] || bail_out "sign-in of $2 failed: $BODY"
@@ -61,7 +61,7 @@ ok "$(revoked_within off disabled; echo $?)" "the account disabled: 'revoked' (d
 
 # A stream ends with its session's absolute lifetime.
 sql "update users set status = 'active' where login = '$ann'" >/dev/null
-wait_until 5 auth_followed || bail_out "the relay did not follow auth_changes: $(health)"
+wait_until 5 auth_followed || bail_out "the relay did not follow auth_changes"
 login "$ann" "$AUTH_PW"
 sql "update sessions set expires_at = now() + interval '2 seconds'
 	where user_id = (select id from users where login = '$ann')" >/dev/null
