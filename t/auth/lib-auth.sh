@@ -36,10 +36,11 @@ login() {
 	return 0
 }
 
-# sign_in WHO ROLE BRANCH: a new account WHO (a key of the associative arrays LOGIN and TOK,
-# declared here so that no caller's keys fall on index 0 of a plain array) holding ROLE in
-# BRANCH, signed in: LOGIN[WHO] is its login, TOK[WHO] its token.
+# LOGIN and TOK, sign_in's answers, declared here: in a plain array every key is index 0.
 declare -A LOGIN=() TOK=()
+
+# sign_in WHO ROLE BRANCH: a new account WHO (a key of LOGIN and TOK) holding ROLE in
+# BRANCH, signed in: LOGIN[WHO] is its login, TOK[WHO] its token.
 # Bails out when it cannot be made or cannot sign in.
 sign_in() {
 	LOGIN[$1]=$(new_login)

@@ -1,9 +1,9 @@
 """Many raw event streams held by one process (the realtime tests' stream holders).
 
 connect(port, token) sends one GET /events and returns its index; got[i] is what stream i
-has read, ended[i] whether it ended (the relay closed it, or hang_up(i) did). pump(timeout) reads what has come;
-until(cond) pumps until cond() holds or LIMIT seconds pass. epoll (selectors), since
-select() stops at 1,024 descriptors.
+has read, ended[i] whether it ended (the relay closed it, or hang_up(i) did).
+pump(timeout) reads what has come; until(cond) pumps until cond() holds or LIMIT seconds
+pass. epoll (selectors), since select() stops at 1,024 descriptors.
 """
 import selectors
 import socket
